@@ -1,0 +1,105 @@
+// Package store holds Herald's persistent vocabulary — apps, accounts, devices, messages,
+// conversations, groups — and the Store interface that the sqlite and postgres
+// sub-packages implement. The conformance suite in storetest runs against both.
+//
+// Every record is keyed by its app (SDKAppID): one server hosts many apps and no query
+// crosses from one to another.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors returned by every Store implementation.
+var (
+	// ErrNotFound is returned when the record asked for does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict is returned when a record with the same key already exists, e.g. a
+	// message with the same (sender, ClientMsgID).
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Store is the whole persistence API. Implementations are safe for concurrent use; every
+// method that writes more than one row does so in one transaction.
+type Store interface {
+	// Apps.
+	CreateApp(ctx context.Context, a *App) error                        // ErrConflict if the SDKAppID exists
+	FindAppByID(ctx context.Context, sdkAppID int64) (*App, error)      // ErrNotFound
+	FindApps(ctx context.Context) ([]*App, error)                       // all apps, by SDKAppID
+	UpdateApp(ctx context.Context, sdkAppID int64, upd AppUpdate) error // ErrNotFound
+
+	// Accounts. CreateAccounts inserts new accounts and updates nickname/face URL of
+	// existing ones (import is idempotent).
+	CreateAccounts(ctx context.Context, as []*Account) error
+	FindAccount(ctx context.Context, sdkAppID int64, userID string) (*Account, error) // ErrNotFound
+	// FindAccounts returns the accounts that exist among userIDs, in no particular order.
+	FindAccounts(ctx context.Context, sdkAppID int64, userIDs []string) ([]*Account, error)
+	UpdateAccount(ctx context.Context, sdkAppID int64, userID string, upd AccountUpdate) error // ErrNotFound
+
+	// Devices. A device is one (app, user, device ID); UpsertDevice creates it or
+	// replaces its platform, state and login time, keeping its sequence marks.
+	UpsertDevice(ctx context.Context, d *Device) error
+	FindDevice(ctx context.Context, sdkAppID int64, userID, deviceID string) (*Device, error) // ErrNotFound
+	FindDevices(ctx context.Context, f DeviceFilter) ([]*Device, error)
+	UpdateDevice(ctx context.Context, sdkAppID int64, userID, deviceID string, upd DeviceUpdate) error // ErrNotFound
+	DeleteDevice(ctx context.Context, sdkAppID int64, userID, deviceID string) error                   // ErrNotFound
+
+	// Messages. CreateMessage assigns m.Seq (the next number in m's channel) and, for
+	// each delivery, the next number in that user's inbox (Delivery.InboxSeq); it stores
+	// the message, appends it to each inbox and updates each user's conversation (last
+	// message, and unread when Delivery.Unread) in one transaction. It returns
+	// ErrConflict, storing nothing, when m.ClientMsgID is set and the sender already has
+	// a message with that ID.
+	CreateMessage(ctx context.Context, m *Message, ds []Delivery) error
+	FindMessageByID(ctx context.Context, sdkAppID int64, id string) (*Message, error)                      // ErrNotFound
+	FindMessageByClientID(ctx context.Context, sdkAppID int64, from, clientMsgID string) (*Message, error) // ErrNotFound
+	// FindMessages returns messages of one channel, newest first, for history paging.
+	FindMessages(ctx context.Context, f MessageFilter) ([]*Message, error)
+	// FindInbox returns the entries of a user's inbox with InboxSeq > after, oldest
+	// first, at most limit of them (limit <= 0 means 100).
+	FindInbox(ctx context.Context, sdkAppID int64, userID string, after int64, limit int) ([]*InboxEntry, error)
+	// DeleteMessagesBefore removes the app's messages (and their inbox entries) older
+	// than t and returns how many messages went.
+	DeleteMessagesBefore(ctx context.Context, sdkAppID int64, t time.Time) (int, error)
+
+	// Conversations.
+	FindConversations(ctx context.Context, sdkAppID int64, userID string) ([]*Conversation, error) // newest first
+	FindConversation(ctx context.Context, sdkAppID int64, userID, convID string) (*Conversation, error)
+	// MarkConversationRead sets the user's read mark in convID to seq (never moving it
+	// back) and recounts unread: messages of the channel after the mark not sent by the
+	// user. It returns the conversation as it is afterwards. ErrNotFound if the user has
+	// no such conversation.
+	MarkConversationRead(ctx context.Context, sdkAppID int64, userID, convID string, seq int64) (*Conversation, error)
+
+	// Receive options for one-to-one peers (group options live on GroupMember).
+	SetC2CRecvOpt(ctx context.Context, sdkAppID int64, userID string, peers []string, opt RecvOpt) error
+	// FindC2CRecvOpts returns the options userID set for peers; a peer with none is absent.
+	FindC2CRecvOpts(ctx context.Context, sdkAppID int64, userID string, peers []string) (map[string]RecvOpt, error)
+	// FindRecvOptsOfPeer returns, for each of users, the option that user set for peer:
+	// what the sender of a one-to-one message needs to know about its recipients.
+	FindRecvOptsOfPeer(ctx context.Context, sdkAppID int64, users []string, peer string) (map[string]RecvOpt, error)
+
+	// Groups.
+	CreateGroup(ctx context.Context, g *Group, members []*GroupMember) error       // ErrConflict if the ID exists
+	FindGroup(ctx context.Context, sdkAppID int64, groupID string) (*Group, error) // ErrNotFound
+	UpdateGroup(ctx context.Context, sdkAppID int64, groupID string, upd GroupUpdate) error
+	DeleteGroup(ctx context.Context, sdkAppID int64, groupID string) error
+	// AddGroupMembers adds members; existing members are left as they are. It returns the
+	// user IDs that were added.
+	AddGroupMembers(ctx context.Context, sdkAppID int64, groupID string, members []*GroupMember) ([]string, error)
+	RemoveGroupMembers(ctx context.Context, sdkAppID int64, groupID string, userIDs []string) ([]string, error)
+	FindGroupMember(ctx context.Context, sdkAppID int64, groupID, userID string) (*GroupMember, error) // ErrNotFound
+	// FindGroupMembers pages through a group's members ordered by user ID: those after
+	// the user ID after ("" = from the start), at most limit (<= 0 means 1000). Large
+	// groups are streamed page by page, never loaded whole.
+	FindGroupMembers(ctx context.Context, sdkAppID int64, groupID, after string, limit int) ([]*GroupMember, error)
+	UpdateGroupMember(ctx context.Context, sdkAppID int64, groupID, userID string, upd GroupMemberUpdate) error // ErrNotFound
+	// FindUserGroups returns the groups userID is a member of.
+	FindUserGroups(ctx context.Context, sdkAppID int64, userID string) ([]*Group, error)
+
+	// Ping checks the database is reachable, for /readyz.
+	Ping(ctx context.Context) error
+	Close() error
+}
