@@ -1,0 +1,89 @@
+// Package im is Herald's chat core: accounts, logins and the multi-device policy,
+// messages and their fan-out, conversations and unread counts, receive options and
+// groups. It stores through store.Store and hands live deliveries to a Router; it knows
+// nothing of WebSockets, HTTP or push vendors.
+package im
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/protocol"
+)
+
+// DefaultMaxMessageBytes is the default size limit of one message: its elements, push
+// info and custom data as JSON.
+const DefaultMaxMessageBytes = 12 * 1024
+
+// A Router carries events to the devices of a user wherever they are connected. The
+// gateway implements it over NATS. Route must not block for long; a lost event is
+// repaired by the device's sync, never by the sender.
+type Router interface {
+	Route(ctx context.Context, sdkAppID int64, userID string, ev *Event) error
+}
+
+// Event kinds.
+const (
+	EventMessage      = "message"      // a new message for the user
+	EventConversation = "conversation" // a conversation changed (read on another device)
+	EventKick         = "kick"         // end the session of one device
+)
+
+// Event is what Route carries to a user's devices.
+type Event struct {
+	Kind string `json:"kind"`
+	// SourceDevice is the device that caused the event (the sender's sending device, the
+	// reading device); it already knows and is skipped.
+	SourceDevice string                 `json:"source_device,omitempty"`
+	Message      *protocol.Message      `json:"message,omitempty"`
+	Conversation *protocol.Conversation `json:"conversation,omitempty"`
+	// Kick: the device to end, and the session that replaces it when the same device
+	// logged in again (that session must survive).
+	DeviceID    string           `json:"device_id,omitempty"`
+	KeepSession string           `json:"keep_session,omitempty"`
+	Kicked      *protocol.Kicked `json:"kicked,omitempty"`
+}
+
+// StoredFunc is called after a message has been committed, with the message and the
+// users it was stored for. Offline push hangs here.
+type StoredFunc func(ctx context.Context, m *store.Message, ds []store.Delivery)
+
+// Service is the chat core. Set Store and Router, then use it; it is safe for
+// concurrent use.
+type Service struct {
+	Store  store.Store
+	Router Router
+	// Stored, if set, is called after each stored message (not for online-only ones).
+	Stored StoredFunc
+	// MaxMessageBytes limits a message's size. Default DefaultMaxMessageBytes.
+	MaxMessageBytes int
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// NewService returns a Service with defaults.
+func NewService(st store.Store, r Router) *Service {
+	return &Service{
+		Store:           st,
+		Router:          r,
+		MaxMessageBytes: DefaultMaxMessageBytes,
+		Now:             time.Now,
+		Logger:          slog.Default(),
+	}
+}
+
+// newMessageID returns a new server message ID: a UUIDv7, so IDs sort by time.
+func newMessageID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+func (s *Service) route(ctx context.Context, sdkAppID int64, userID string, ev *Event) {
+	if err := s.Router.Route(ctx, sdkAppID, userID, ev); err != nil {
+		// The device will catch up by sync; the message is committed.
+		s.Logger.Warn("route event", "app", sdkAppID, "user", userID, "kind", ev.Kind, "err", err)
+	}
+}
