@@ -19,8 +19,9 @@ type LoginParams struct {
 	UserID   string
 	DeviceID string
 	Platform string
-	NodeID   string // the node holding the connection
-	Session  string // the new connection's session ID
+	// Session names the new connection, as "node/session": kept in Device.NodeID so that a
+	// late disconnect of an older connection does not mark the device offline.
+	Session string
 }
 
 // Login records a device as online, creating the account on first login as the
@@ -67,7 +68,7 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (*store.Device, erro
 	now := s.Now()
 	d := &store.Device{
 		SDKAppID: p.SDKAppID, UserID: p.UserID, DeviceID: p.DeviceID, Platform: platform,
-		State: store.Online, LoginAt: now, LastSeen: now, NodeID: p.NodeID,
+		State: store.Online, LoginAt: now, LastSeen: now, NodeID: p.Session,
 	}
 	if err := s.Store.UpsertDevice(ctx, d); err != nil {
 		return nil, fmt.Errorf("upsert device: %w", err)
@@ -137,10 +138,11 @@ func (s *Service) Logout(ctx context.Context, sdkAppID int64, userID, deviceID s
 	return s.endDevice(ctx, d)
 }
 
-// Disconnected records that a device's connection ended without a logout: it stays
-// logged in (and will get pushes). deliveredSeq is the highest inbox sequence sent to it.
-// A device already logged out or kicked stays so.
-func (s *Service) Disconnected(ctx context.Context, sdkAppID int64, userID, deviceID string, deliveredSeq int64) error {
+// Disconnected records that the connection session of a device ended without a logout:
+// the device stays logged in (and will get pushes). deliveredSeq is the highest inbox
+// sequence sent to it. A device already logged out or kicked stays so, and one that has
+// since reconnected on another session stays online.
+func (s *Service) Disconnected(ctx context.Context, sdkAppID int64, userID, deviceID, session string, deliveredSeq int64) error {
 	d, err := s.Store.FindDevice(ctx, sdkAppID, userID, deviceID)
 	if err != nil {
 		return fmt.Errorf("find device: %w", err)
@@ -148,7 +150,7 @@ func (s *Service) Disconnected(ctx context.Context, sdkAppID int64, userID, devi
 	upd := store.DeviceUpdate{DeliveredSeq: &deliveredSeq}
 	now := s.Now()
 	upd.LastSeen = &now
-	if d.State == store.Online {
+	if d.State == store.Online && d.NodeID == session {
 		offline, fg := store.Offline, false
 		upd.State, upd.Background = &offline, &fg
 	}

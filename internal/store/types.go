@@ -96,7 +96,7 @@ type Device struct {
 	State    DeviceState
 	LoginAt  time.Time
 	LastSeen time.Time
-	NodeID   string // the server node holding its connection while Online
+	NodeID   string // the node and session holding its connection while Online, as "node/session"
 	// Background is true after the app called DoBackground while connected.
 	Background bool
 	// DeliveredSeq is the highest inbox sequence sent to the device; AckedSeq the highest

@@ -1,0 +1,361 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+
+	"github.com/herald-im/herald/internal/auth"
+	"github.com/herald-im/herald/internal/errcode"
+	"github.com/herald-im/herald/internal/im"
+	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/protocol"
+)
+
+// eventQueue is how many routed events a session buffers before it falls back to a
+// resync from the store.
+const eventQueue = 64
+
+// session is one WebSocket connection: a reader loop that answers requests and, once
+// logged in, a delivery loop that writes the user's inbox in order.
+type session struct {
+	g    *Server
+	conn *websocket.Conn
+	id   string
+
+	// Set once by login, read-only afterwards.
+	app      int64
+	user     string
+	device   string
+	loggedIn atomic.Bool
+
+	events chan *im.Event
+	resync chan struct{} // a token: the delivery loop must catch up from the store
+	ended  chan struct{} // closed when the session must end (kick, replace, logout)
+	endMu  sync.Mutex    // protects endOnce-like state below
+	endErr *protocol.Kicked
+	endSet bool
+	quiet  bool // replaced by the same device: do not mark the device offline
+
+	// delivered is the highest inbox sequence written to the client; acked the highest
+	// it acknowledged. Only the delivery loop writes delivered.
+	delivered atomic.Int64
+	acked     atomic.Int64
+}
+
+func newSession(g *Server, conn *websocket.Conn) *session {
+	return &session{
+		g: g, conn: conn, id: uuid.NewString(),
+		events: make(chan *im.Event, eventQueue),
+		resync: make(chan struct{}, 1),
+		ended:  make(chan struct{}),
+	}
+}
+
+// run serves the connection until it closes, the client goes silent, or ctx ends.
+func (s *session) run(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var delivery sync.WaitGroup
+	defer func() {
+		cancel()
+		delivery.Wait()
+		s.finish()
+	}()
+	go func() {
+		select {
+		case <-ctx.Done():
+			if s.g.ctx.Err() != nil {
+				s.conn.Close(websocket.StatusGoingAway, "server shutting down")
+			}
+		case <-s.ended:
+			s.closeEnded()
+		}
+	}()
+	for {
+		rctx, rcancel := context.WithTimeout(ctx, 2*s.g.Heartbeat)
+		typ, data, err := s.conn.Read(rctx)
+		rcancel()
+		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				s.conn.Close(websocket.StatusPolicyViolation, "heartbeat timeout")
+			}
+			return
+		}
+		if typ != websocket.MessageText {
+			s.replyErr(ctx, &protocol.Frame{Op: "error"}, errcode.Errorf(errcode.InvalidRequest, "frames are JSON text messages"))
+			continue
+		}
+		var f protocol.Frame
+		if err := json.Unmarshal(data, &f); err != nil || f.Op == "" {
+			s.replyErr(ctx, &protocol.Frame{Seq: f.Seq, Op: "error"}, errcode.Errorf(errcode.InvalidRequest, "a frame is a JSON object with seq, op and data"))
+			continue
+		}
+		wasLoggedIn := s.loggedIn.Load()
+		s.handle(ctx, &f)
+		if !wasLoggedIn && s.loggedIn.Load() {
+			delivery.Add(1)
+			go func() {
+				defer delivery.Done()
+				s.deliverLoop(ctx)
+			}()
+		}
+		if f.Op == protocol.OpLogout && wasLoggedIn && !s.loggedIn.Load() {
+			s.end(nil, false) // the reply is written; now close
+			return
+		}
+	}
+}
+
+// end asks the session to end with an optional kicked event; quiet means the device
+// itself reconnected elsewhere.
+func (s *session) end(k *protocol.Kicked, quiet bool) {
+	s.endMu.Lock()
+	defer s.endMu.Unlock()
+	if s.endSet {
+		return
+	}
+	s.endSet, s.endErr, s.quiet = true, k, quiet
+	close(s.ended)
+}
+
+func (s *session) closeEnded() {
+	s.endMu.Lock()
+	k, quiet := s.endErr, s.quiet
+	s.endMu.Unlock()
+	if k != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		s.writeEvent(ctx, protocol.EvKicked, k)
+		cancel()
+		s.conn.Close(websocket.StatusPolicyViolation, "kicked offline")
+		return
+	}
+	if quiet {
+		s.conn.Close(websocket.StatusPolicyViolation, "replaced by a newer connection of this device")
+		return
+	}
+	s.conn.Close(websocket.StatusNormalClosure, "logged out")
+}
+
+// finish runs when the connection is gone: the device stays logged in but offline,
+// unless it logged out, was kicked or reconnected elsewhere.
+func (s *session) finish() {
+	if s.user == "" {
+		return
+	}
+	s.g.Hub.remove(s)
+	s.endMu.Lock()
+	skip := s.endSet
+	s.endMu.Unlock()
+	if skip {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.g.IM.Disconnected(ctx, s.app, s.user, s.device, s.nodeSession(), s.delivered.Load()); err != nil {
+		s.g.Logger.Warn("record disconnect", "app", s.app, "user", s.user, "device", s.device, "err", err)
+	}
+}
+
+func (s *session) nodeSession() string { return s.g.NodeID + "/" + s.id }
+
+// enqueue hands a routed event to the delivery loop without blocking.
+func (s *session) enqueue(ev *im.Event) {
+	if ev.Kind == im.EventKick {
+		s.kick(ev)
+		return
+	}
+	select {
+	case s.events <- ev:
+	default:
+		if ev.Message != nil && ev.Message.InboxSeq == 0 {
+			return // online-only messages are best effort by definition
+		}
+		select {
+		case s.resync <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *session) kick(ev *im.Event) {
+	if ev.DeviceID != s.device || ev.KeepSession == s.id {
+		return
+	}
+	if ev.Kicked != nil {
+		s.end(ev.Kicked, false)
+		return
+	}
+	s.end(nil, true)
+}
+
+func (s *session) write(ctx context.Context, f *protocol.Frame) error {
+	data, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("marshal frame: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	return s.conn.Write(ctx, websocket.MessageText, data)
+}
+
+func (s *session) writeEvent(ctx context.Context, op string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("marshal event: %w", err)
+	}
+	return s.write(ctx, &protocol.Frame{Op: op, Data: data})
+}
+
+func (s *session) reply(ctx context.Context, req *protocol.Frame, v any) {
+	f := &protocol.Frame{Seq: req.Seq, Op: req.Op}
+	if v != nil {
+		data, err := json.Marshal(v)
+		if err != nil {
+			s.replyErr(ctx, req, fmt.Errorf("marshal reply: %w", err))
+			return
+		}
+		f.Data = data
+	}
+	s.write(ctx, f)
+}
+
+func (s *session) replyErr(ctx context.Context, req *protocol.Frame, err error) {
+	code, msg := errcode.Of(err)
+	if code == errcode.Internal {
+		s.g.Logger.Error("request failed", "op", req.Op, "app", s.app, "user", s.user, "err", err)
+	}
+	s.write(ctx, &protocol.Frame{Seq: req.Seq, Op: req.Op, Code: int(code), Error: code.Name(), Message: msg})
+}
+
+// deliverLoop writes the user's inbox to the client in order: first what it missed,
+// then live events, refilling any gap from the store.
+func (s *session) deliverLoop(ctx context.Context) {
+	if err := s.catchUp(ctx, 0); err != nil {
+		s.deliveryFailed(err)
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.ended:
+			return
+		case <-s.resync:
+			if err := s.catchUp(ctx, 0); err != nil {
+				s.deliveryFailed(err)
+				return
+			}
+		case ev := <-s.events:
+			if err := s.handleEvent(ctx, ev); err != nil {
+				s.deliveryFailed(err)
+				return
+			}
+		}
+	}
+}
+
+func (s *session) deliveryFailed(err error) {
+	if isClosed(err) {
+		return
+	}
+	s.g.Logger.Warn("deliver", "app", s.app, "user", s.user, "device", s.device, "err", err)
+	s.conn.Close(websocket.StatusInternalError, "delivery failed; reconnect")
+}
+
+func (s *session) handleEvent(ctx context.Context, ev *im.Event) error {
+	switch ev.Kind {
+	case im.EventConversation:
+		if ev.SourceDevice == s.device {
+			return nil
+		}
+		return s.writeEvent(ctx, protocol.EvConversation, ev.Conversation)
+	case im.EventMessage:
+		m := ev.Message
+		if m.InboxSeq == 0 { // online-only
+			if ev.SourceDevice == s.device {
+				return nil
+			}
+			return s.writeEvent(ctx, protocol.EvMessage, m)
+		}
+		last := s.delivered.Load()
+		switch {
+		case m.InboxSeq <= last:
+			return nil // already delivered by a catch-up
+		case m.InboxSeq == last+1:
+			if ev.SourceDevice != s.device {
+				if err := s.writeEvent(ctx, protocol.EvMessage, m); err != nil {
+					return err
+				}
+			}
+			s.delivered.Store(m.InboxSeq)
+			return nil
+		default:
+			return s.catchUp(ctx, m.InboxSeq)
+		}
+	}
+	return nil
+}
+
+// catchUp writes stored inbox entries after the last delivered one, page by page,
+// until none are left (and at least up to upTo).
+func (s *session) catchUp(ctx context.Context, upTo int64) error {
+	for {
+		res, err := s.g.IM.Sync(ctx, s.app, s.user, s.delivered.Load(), im.MaxSyncPage)
+		if err != nil {
+			return err
+		}
+		for _, m := range res.Messages {
+			if err := s.writeEvent(ctx, protocol.EvMessage, m); err != nil {
+				return err
+			}
+			s.delivered.Store(m.InboxSeq)
+		}
+		if !res.More && s.delivered.Load() >= upTo {
+			return nil
+		}
+		if !res.More && len(res.Messages) == 0 {
+			return nil // upTo was deleted by retention meanwhile
+		}
+	}
+}
+
+// verifyLogin checks the UserSig against the app's key.
+func (s *session) verifyLogin(ctx context.Context, req *protocol.LoginRequest) error {
+	if err := auth.ValidUserID(req.UserID); err != nil {
+		return errcode.Wrap(errcode.InvalidUserID, err, "user_id must be 1-32 bytes of A-Z a-z 0-9 _ -")
+	}
+	app, err := s.g.Apps.FindAppByID(ctx, req.SDKAppID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errcode.Errorf(errcode.UnknownApp, "no app with SDKAppID %d", req.SDKAppID)
+	}
+	if err != nil {
+		return fmt.Errorf("find app: %w", err)
+	}
+	return UserSigError(auth.VerifyUserSig(app.SDKAppID, app.SecretKey, req.UserID, req.UserSig, s.g.Now()))
+}
+
+// UserSigError turns an auth error into the user-facing error for it (nil stays nil).
+func UserSigError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, auth.ErrSigExpired):
+		return errcode.Wrap(errcode.UserSigExpired, err, "the UserSig has expired; get a new one from your app server")
+	case errors.Is(err, auth.ErrSigIdentifier):
+		return errcode.Wrap(errcode.UserSigInvalid, err, "the UserSig was issued for another user")
+	case errors.Is(err, auth.ErrSigAppID):
+		return errcode.Wrap(errcode.UserSigInvalid, err, "the UserSig was issued for another SDKAppID")
+	case errors.Is(err, auth.ErrSigMalformed):
+		return errcode.Wrap(errcode.UserSigInvalid, err, "the UserSig is malformed")
+	default:
+		return errcode.Wrap(errcode.UserSigInvalid, err, "the UserSig does not verify with this app's secret key")
+	}
+}
