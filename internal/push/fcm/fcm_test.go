@@ -370,9 +370,13 @@ func TestSender_ValidateCertificate(t *testing.T) {
 			c.ServiceAccount = mutate(func(sa map[string]any) { delete(sa, "project_id") })
 		}, "project_id"},
 		{"ErrBadKey", func(c *push.Certificate) {
-			c.ServiceAccount = mutate(func(sa map[string]any) { sa["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" })
+			c.ServiceAccount = mutate(func(sa map[string]any) {
+				sa["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+			})
 		}, "private_key"},
-		{"ErrClickURL", func(c *push.Certificate) { c.Click = push.ClickAction{Type: push.ClickOpenURL, Target: "https://example.com"} }, "Click"},
+		{"ErrClickURL", func(c *push.Certificate) {
+			c.Click = push.ClickAction{Type: push.ClickOpenURL, Target: "https://example.com"}
+		}, "Click"},
 		{"ErrSendURL", func(c *push.Certificate) { c.Endpoint.SendURL = "ftp://x" }, "Endpoint.SendURL"},
 	}
 	for _, tt := range tests {

@@ -68,7 +68,7 @@ type Server struct {
 	// TokenLifetime is how long issued access tokens live. Default: DefaultTokenLifetime.
 	TokenLifetime time.Duration
 
-	mu       sync.Mutex // protects the maps below
+	mu       sync.Mutex      // protects the maps below
 	apps     map[string]*App // by project ID
 	accounts map[string]*App // by client_email
 	tokens   map[string]issued
