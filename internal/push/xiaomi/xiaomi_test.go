@@ -467,7 +467,9 @@ func TestSender_ValidateCertificate(t *testing.T) {
 		func(c *push.Certificate) { c.PackageName = "" },
 		func(c *push.Certificate) { c.AppSecret = "" },
 		func(c *push.Certificate) { c.AppSecret = "a b" },
-		func(c *push.Certificate) { c.Click = push.ClickAction{Type: push.ClickOpenPage, Target: "com.example.Main"} },
+		func(c *push.Certificate) {
+			c.Click = push.ClickAction{Type: push.ClickOpenPage, Target: "com.example.Main"}
+		},
 	}
 	for i, mutate := range bad {
 		c := ok
