@@ -1,0 +1,235 @@
+package vivo
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/herald-im/herald/internal/push"
+)
+
+// Sign returns vivo's auth signature: the lowercase hex MD5 of the trimmed
+// appId + appKey + timestamp (ms) + appSecret (vendors.md §7.1).
+func Sign(appID, appKey string, timestampMS int64, appSecret string) string {
+	sum := md5.Sum([]byte(strings.TrimSpace(appID) + strings.TrimSpace(appKey) + strconv.FormatInt(timestampMS, 10) + strings.TrimSpace(appSecret)))
+	return hex.EncodeToString(sum[:])
+}
+
+// authRequest is the body of /message/auth (vendors.md §7.1).
+type authRequest struct {
+	AppID     json.Number `json:"appId"`
+	AppKey    string      `json:"appKey"`
+	Timestamp int64       `json:"timestamp"`
+	Sign      string      `json:"sign"`
+}
+
+// response is every vivo answer (vendors.md §7.1, §7.3, §7.4).
+type response struct {
+	Result       int           `json:"result"`
+	Desc         string        `json:"desc"`
+	AuthToken    string        `json:"authToken"`
+	TaskID       string        `json:"taskId"`
+	InvalidUser  *invalidUser  `json:"invalidUser"`
+	InvalidUsers []invalidUser `json:"invalidUsers"`
+
+	retryAfter time.Duration // the Retry-After header, if any
+}
+
+// authError is a refusal of /message/auth: the credentials are wrong.
+type authError struct{ resp *response }
+
+func (e *authError) Error() string {
+	return fmt.Sprintf("vivo auth refused: result %d %s", e.resp.Result, e.resp.Desc)
+}
+
+// statusError is an HTTP answer other than 200.
+type statusError struct {
+	Status     int
+	RetryAfter time.Duration
+	Body       string
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("vivo: HTTP %d: %s", e.Status, e.Body) }
+
+// call is one Send's conversation with vivo: it holds the authToken in use and whether
+// it was refreshed already, so that a Send refreshes at most once.
+type call struct {
+	s         *Sender
+	c         *push.Certificate
+	token     string
+	refreshed bool
+}
+
+// post sends body to path with the authToken, refreshing the token once if vivo answers
+// codeAuthFailed. It returns an error for transport failures, non-200 answers and a
+// refused auth; vivo's result codes are left to the caller.
+func (cl *call) post(ctx context.Context, path string, body any) (*response, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", path, err)
+	}
+	for {
+		if cl.token == "" {
+			if cl.token, err = cl.s.authToken(ctx, cl.c); err != nil {
+				return nil, err
+			}
+		}
+		resp, err := cl.s.do(ctx, sendBase(cl.c)+path, cl.token, b)
+		if err != nil || resp.Result != codeAuthFailed || cl.refreshed {
+			return resp, err
+		}
+		cl.s.tokens.drop(cl.c.CacheKey(), cl.token)
+		cl.token, cl.refreshed = "", true
+	}
+}
+
+// do posts a JSON body and decodes vivo's answer.
+func (s *Sender) do(ctx context.Context, url, authToken string, body []byte) (*response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("new request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if authToken != "" {
+		req.Header.Set("authToken", authToken)
+	}
+	res, err := s.HTTPClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read answer: %w", err)
+	}
+	after := push.ParseRetryAfter(res.Header.Get("Retry-After"), s.Now())
+	if res.StatusCode != http.StatusOK {
+		return nil, &statusError{Status: res.StatusCode, RetryAfter: after, Body: string(bytes.TrimSpace(data))}
+	}
+	resp := &response{retryAfter: after}
+	if err := json.Unmarshal(data, resp); err != nil {
+		return nil, fmt.Errorf("decode answer %.200q: %w", data, err)
+	}
+	return resp, nil
+}
+
+// authToken returns the cached authToken of c, fetching one when there is none or it
+// is about to expire. Concurrent callers share one fetch.
+func (s *Sender) authToken(ctx context.Context, c *push.Certificate) (string, error) {
+	return s.tokens.get(ctx, c.CacheKey(), s.Now, func() (string, time.Time, error) {
+		now := s.Now()
+		req := authRequest{AppID: json.Number(c.AppID), AppKey: c.AppKey, Timestamp: now.UnixMilli()}
+		req.Sign = Sign(c.AppID, c.AppKey, req.Timestamp, c.AppSecret)
+		b, err := json.Marshal(req)
+		if err != nil {
+			return "", time.Time{}, fmt.Errorf("encode auth: %w", err)
+		}
+		resp, err := s.do(ctx, authBase(c)+PathAuth, "", b)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		if resp.Result != 0 || resp.AuthToken == "" {
+			return "", time.Time{}, &authError{resp: resp}
+		}
+		s.Logger.Debug("vivo auth token fetched", "certificate", c.ID)
+		return resp.AuthToken, now.Add(TokenLifetime - s.TokenRefreshBefore), nil
+	})
+}
+
+func sendBase(c *push.Certificate) string {
+	if c.Endpoint.SendURL != "" {
+		return strings.TrimSuffix(c.Endpoint.SendURL, "/")
+	}
+	return DefaultBaseURL
+}
+
+// authBase is AuthURL, else SendURL (vivo serves auth and send on one host), else the
+// real host.
+func authBase(c *push.Certificate) string {
+	if c.Endpoint.AuthURL != "" {
+		return strings.TrimSuffix(c.Endpoint.AuthURL, "/")
+	}
+	return sendBase(c)
+}
+
+// tokenCache holds authTokens per certificate cache key, with one fetch in flight per
+// key at a time.
+type tokenCache struct {
+	mu      sync.Mutex // protects entries
+	entries map[string]*tokenEntry
+}
+
+type tokenEntry struct {
+	ready chan struct{} // closed when the fetch ended; then the fields below are set
+	token string
+	until time.Time // reuse the token until then
+	err   error
+}
+
+// get returns the token for key, calling fetch when there is no usable one. Callers
+// that arrive while a fetch is running wait for it.
+func (tc *tokenCache) get(ctx context.Context, key string, now func() time.Time, fetch func() (string, time.Time, error)) (string, error) {
+	tc.mu.Lock()
+	if tc.entries == nil {
+		tc.entries = map[string]*tokenEntry{}
+	}
+	e, ok := tc.entries[key]
+	if ok {
+		select {
+		case <-e.ready:
+			if e.err == nil && now().Before(e.until) {
+				tc.mu.Unlock()
+				return e.token, nil
+			}
+			ok = false // failed or stale: fetch anew
+		default:
+		}
+	}
+	if !ok {
+		e = &tokenEntry{ready: make(chan struct{})}
+		tc.entries[key] = e
+		tc.mu.Unlock()
+		e.token, e.until, e.err = fetch()
+		close(e.ready)
+		if e.err != nil {
+			tc.mu.Lock()
+			if tc.entries[key] == e {
+				delete(tc.entries, key)
+			}
+			tc.mu.Unlock()
+		}
+		return e.token, e.err
+	}
+	tc.mu.Unlock()
+	select {
+	case <-e.ready:
+		return e.token, e.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// drop forgets key's token if it is still token, so that the next get fetches a new
+// one; a token another caller has already replaced is kept.
+func (tc *tokenCache) drop(key, token string) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if e, ok := tc.entries[key]; ok {
+		select {
+		case <-e.ready:
+			if e.token == token {
+				delete(tc.entries, key)
+			}
+		default:
+		}
+	}
+}
