@@ -1,0 +1,48 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go"
+)
+
+// SubjectPrefix starts every subject Herald uses.
+const SubjectPrefix = "herald"
+
+// UserSubject returns the subject on which the node holding userID's connections in app
+// sdkAppID receives that user's deliveries: "herald.user.<sdkAppID>.<userID>".
+// userID must be a valid user ID (auth.ValidUserID): [A-Za-z0-9_-] never breaks a subject.
+func UserSubject(sdkAppID int64, userID string) string {
+	return SubjectPrefix + ".user." + strconv.FormatInt(sdkAppID, 10) + "." + userID
+}
+
+// Subscribe calls handler with the payload of each message published on subject (which may
+// hold the wildcards * and >) until unsubscribe is called or b is closed. Calls are serial,
+// one at a time per subscription, on a goroutine owned by the connection, so handler must
+// not block for long: a subscriber that falls behind loses messages (and the loss is logged).
+// handler owns the slice it is given.
+func (b *Bus) Subscribe(subject string, handler func(data []byte)) (unsubscribe func(), err error) {
+	sub, err := b.conn.Subscribe(subject, func(m *nats.Msg) { handler(m.Data) })
+	if err != nil {
+		return nil, fmt.Errorf("bus: subscribe %s: %w", subject, err)
+	}
+	return func() {
+		// The only error is a subscription already gone with its closed connection.
+		_ = sub.Unsubscribe()
+	}, nil
+}
+
+// Publish sends data on subject over core NATS: at most once, to whoever is subscribed now.
+// It returns when the message is buffered for sending, not when it is delivered; use
+// JetStream (EnsureWorkQueue) for anything that must not be lost.
+func (b *Bus) Publish(ctx context.Context, subject string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("bus: publish %s: %w", subject, err)
+	}
+	if err := b.conn.Publish(subject, data); err != nil {
+		return fmt.Errorf("bus: publish %s: %w", subject, err)
+	}
+	return nil
+}
