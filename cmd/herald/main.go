@@ -1,12 +1,71 @@
 // Command herald is the Herald chat and offline-push server.
+//
+//	herald serve     run a node (SQLite and embedded NATS by default)
+//	herald usersig   print a UserSig
+//	herald sim       run the vendor push simulators on local ports
 package main
 
 import (
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "herald: work in progress")
-	os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := NewMain().Run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "herald:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// command is one subcommand.
+type command interface {
+	Run(ctx context.Context, args []string) error
+	Usage() string
+}
+
+// Main dispatches to the subcommands.
+type Main struct {
+	commands map[string]command
+}
+
+// NewMain returns the CLI with every subcommand.
+func NewMain() *Main {
+	return &Main{commands: map[string]command{
+		"serve":   &ServeCommand{},
+		"usersig": &UserSigCommand{},
+		"sim":     &SimCommand{},
+	}}
+}
+
+// Run runs the subcommand named by args[0].
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(os.Stderr, m.usage())
+		if len(args) == 0 {
+			return flag.ErrHelp
+		}
+		return nil
+	}
+	cmd, ok := m.commands[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown command %q\n%s", args[0], m.usage())
+	}
+	return cmd.Run(ctx, args[1:])
+}
+
+func (m *Main) usage() string {
+	s := "Herald: a self-hosted chat server with offline push.\n\nUsage:\n"
+	for _, name := range []string{"serve", "usersig", "sim"} {
+		s += m.commands[name].Usage()
+	}
+	return s
 }

@@ -1,0 +1,146 @@
+// Package api serves Herald's native admin REST API under /v1/admin/ (docs/api.md):
+// account import, groups and members, and sending messages on behalf of users. Every
+// call is authenticated with a UserSig of the app's admin identifier.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/herald-im/herald/internal/auth"
+	"github.com/herald-im/herald/internal/errcode"
+	"github.com/herald-im/herald/internal/gateway"
+	"github.com/herald-im/herald/internal/im"
+	"github.com/herald-im/herald/internal/store"
+)
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 1 << 20
+
+// appStore is what the API needs of the store beside the im service.
+type appStore interface {
+	FindAppByID(ctx context.Context, sdkAppID int64) (*store.App, error)
+	UpdateApp(ctx context.Context, sdkAppID int64, upd store.AppUpdate) error
+}
+
+// Server is the admin REST API.
+type Server struct {
+	IM     *im.Service
+	Apps   appStore
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// NewServer returns an API server with defaults.
+func NewServer(svc *im.Service, apps appStore) *Server {
+	return &Server{IM: svc, Apps: apps, Now: time.Now, Logger: slog.Default()}
+}
+
+// Handler returns the routes under /v1/admin/.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/admin/accounts/import", s.admin(s.importAccounts))
+	mux.Handle("POST /v1/admin/app/settings", s.admin(s.appSettings))
+	mux.Handle("GET /v1/admin/app/settings", s.admin(s.getAppSettings))
+	mux.Handle("POST /v1/admin/groups", s.admin(s.createGroup))
+	mux.Handle("GET /v1/admin/groups/{id}", s.admin(s.getGroup))
+	mux.Handle("POST /v1/admin/groups/{id}/members", s.admin(s.addMembers))
+	mux.Handle("POST /v1/admin/groups/{id}/members/remove", s.admin(s.removeMembers))
+	mux.Handle("POST /v1/admin/groups/{id}/messages", s.admin(s.sendGroup))
+	mux.Handle("POST /v1/admin/messages", s.admin(s.sendC2C))
+	mux.Handle("POST /v1/admin/messages/batch", s.admin(s.sendBatch))
+	mux.Handle("/v1/admin/", s.admin(func(*http.Request, *store.App) (any, error) {
+		return nil, errcode.Errorf(errcode.UnknownOp, "no such admin call; see docs/api.md")
+	}))
+	return mux
+}
+
+type handlerFunc func(r *http.Request, app *store.App) (any, error)
+
+// admin authenticates the call (query sdkappid, identifier, usersig) as the app's admin
+// and writes the handler's result or error.
+func (s *Server) admin(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		app, err := s.authenticate(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		res, err := h(r, app)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+}
+
+func (s *Server) authenticate(r *http.Request) (*store.App, error) {
+	q := r.URL.Query()
+	id, err := strconv.ParseInt(q.Get("sdkappid"), 10, 64)
+	if err != nil {
+		return nil, errcode.Errorf(errcode.UnknownApp, "set the query parameters sdkappid, identifier and usersig")
+	}
+	app, err := s.Apps.FindAppByID(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errcode.Errorf(errcode.UnknownApp, "no app with SDKAppID %d", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find app: %w", err)
+	}
+	identifier := q.Get("identifier")
+	if identifier != app.AdminUserID {
+		return nil, errcode.Errorf(errcode.PermissionDenied, "identifier %q is not this app's admin; use %q with its UserSig", identifier, app.AdminUserID)
+	}
+	if err := gateway.UserSigError(auth.VerifyUserSig(app.SDKAppID, app.SecretKey, identifier, q.Get("usersig"), s.Now())); err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
+// decodeBody reads a JSON body into v with a clear error.
+func decodeBody(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return errcode.Errorf(errcode.MessageTooLarge, "the request body is over %d bytes", MaxBodyBytes)
+		}
+		return errcode.Wrap(errcode.InvalidRequest, err, "the body is not the JSON this call takes: "+err.Error())
+	}
+	return nil
+}
+
+// errorBody is every error answer.
+type errorBody struct {
+	Code    int    `json:"code"`
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// writeError answers with err's code and message; internal errors are logged once here
+// and shown only as "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg := errcode.Of(err)
+	if code == errcode.Internal {
+		s.Logger.Error("admin api", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, code.HTTPStatus(), errorBody{Code: int(code), Error: code.Name(), Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v == nil {
+		v = struct{}{}
+	}
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,207 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/herald-im/herald/internal/errcode"
+	"github.com/herald-im/herald/internal/im"
+	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/protocol"
+)
+
+func (s *Server) importAccounts(r *http.Request, app *store.App) (any, error) {
+	var req struct {
+		Accounts []im.AccountInput `json:"accounts"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := s.IM.ImportAccounts(r.Context(), app.SDKAppID, req.Accounts); err != nil {
+		return nil, err
+	}
+	return map[string]int{"imported": len(req.Accounts)}, nil
+}
+
+// AppSettings are the app settings the admin API reads and changes.
+type AppSettings struct {
+	DevicePolicy  string `json:"device_policy,omitempty"`  // per_platform, single or unlimited
+	RetentionDays int    `json:"retention_days,omitempty"` // 1-30
+}
+
+func (s *Server) getAppSettings(r *http.Request, app *store.App) (any, error) {
+	return AppSettings{DevicePolicy: string(app.DevicePolicy), RetentionDays: int(app.Retention / (24 * time.Hour))}, nil
+}
+
+func (s *Server) appSettings(r *http.Request, app *store.App) (any, error) {
+	var req AppSettings
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	var upd store.AppUpdate
+	if req.DevicePolicy != "" {
+		p := store.DevicePolicy(req.DevicePolicy)
+		switch p {
+		case store.OnePerPlatform, store.OneDevice, store.Unlimited:
+		default:
+			return nil, errcode.Errorf(errcode.InvalidRequest, "device_policy %q: use per_platform, single or unlimited", req.DevicePolicy)
+		}
+		upd.DevicePolicy = &p
+	}
+	if req.RetentionDays != 0 {
+		if req.RetentionDays < 1 || req.RetentionDays > 30 {
+			return nil, errcode.Errorf(errcode.InvalidRequest, "retention_days must be 1-30")
+		}
+		d := time.Duration(req.RetentionDays) * 24 * time.Hour
+		upd.Retention = &d
+	}
+	if err := s.Apps.UpdateApp(r.Context(), app.SDKAppID, upd); err != nil {
+		return nil, err
+	}
+	app, err := s.Apps.FindAppByID(r.Context(), app.SDKAppID)
+	if err != nil {
+		return nil, err
+	}
+	return s.getAppSettings(r, app)
+}
+
+// CreateGroupRequest is the admin form of group creation: the owner is named.
+type CreateGroupRequest struct {
+	protocol.CreateGroupRequest
+	OwnerID string `json:"owner_id"`
+}
+
+func (s *Server) createGroup(r *http.Request, app *store.App) (any, error) {
+	var req CreateGroupRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if req.OwnerID == "" {
+		return nil, errcode.Errorf(errcode.InvalidRequest, "owner_id is required")
+	}
+	return s.IM.CreateGroup(r.Context(), app.SDKAppID, req.OwnerID, req.CreateGroupRequest)
+}
+
+func (s *Server) getGroup(r *http.Request, app *store.App) (any, error) {
+	return s.IM.GetGroup(r.Context(), app.SDKAppID, app.AdminUserID, true, r.PathValue("id"))
+}
+
+func (s *Server) membersRequest(r *http.Request) (protocol.MembersRequest, error) {
+	var req struct {
+		UserIDs []string `json:"user_ids"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		return protocol.MembersRequest{}, err
+	}
+	return protocol.MembersRequest{GroupID: r.PathValue("id"), UserIDs: req.UserIDs}, nil
+}
+
+func (s *Server) addMembers(r *http.Request, app *store.App) (any, error) {
+	req, err := s.membersRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.IM.AddMembers(r.Context(), app.SDKAppID, app.AdminUserID, true, req)
+}
+
+func (s *Server) removeMembers(r *http.Request, app *store.App) (any, error) {
+	req, err := s.membersRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.IM.RemoveMembers(r.Context(), app.SDKAppID, app.AdminUserID, true, req)
+}
+
+// SendRequest is the admin form of a send: the sender is named, and its other devices
+// get a copy unless NoSenderSync.
+type SendRequest struct {
+	protocol.SendRequest
+	From         string `json:"from"`
+	NoSenderSync bool   `json:"no_sender_sync,omitempty"`
+}
+
+func (s *Server) send(r *http.Request, app *store.App, req SendRequest) (*protocol.Message, error) {
+	return s.IM.Send(r.Context(), im.SendParams{
+		SDKAppID: app.SDKAppID, From: req.From, Request: req.SendRequest, ByAdmin: true, NoSenderSync: req.NoSenderSync,
+	})
+}
+
+func (s *Server) sendC2C(r *http.Request, app *store.App) (any, error) {
+	var req SendRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if req.GroupID != "" {
+		return nil, errcode.Errorf(errcode.InvalidRequest, "group messages go to POST /v1/admin/groups/{id}/messages")
+	}
+	m, err := s.send(r, app, req)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.SendResponse{Message: m}, nil
+}
+
+func (s *Server) sendGroup(r *http.Request, app *store.App) (any, error) {
+	var req SendRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if req.To != "" {
+		return nil, errcode.Errorf(errcode.InvalidRequest, "one-to-one messages go to POST /v1/admin/messages")
+	}
+	req.GroupID = r.PathValue("id")
+	m, err := s.send(r, app, req)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.SendResponse{Message: m}, nil
+}
+
+// BatchRequest sends one message to many users.
+type BatchRequest struct {
+	SendRequest
+	ToUsers []string `json:"to_users"`
+}
+
+// BatchResult is the answer for one recipient of a batch.
+type BatchResult struct {
+	To      string            `json:"to"`
+	Code    int               `json:"code"`
+	Error   string            `json:"error,omitempty"`
+	Message string            `json:"message,omitempty"`
+	Sent    *protocol.Message `json:"sent,omitempty"`
+}
+
+func (s *Server) sendBatch(r *http.Request, app *store.App) (any, error) {
+	var req BatchRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if req.To != "" || req.GroupID != "" {
+		return nil, errcode.Errorf(errcode.InvalidRequest, "a batch names its recipients in to_users")
+	}
+	if len(req.ToUsers) == 0 || len(req.ToUsers) > im.MaxBatchRecipients {
+		return nil, errcode.Errorf(errcode.InvalidRequest, "to_users must name 1-%d users", im.MaxBatchRecipients)
+	}
+	results := make([]BatchResult, 0, len(req.ToUsers))
+	clientID := req.ClientMsgID
+	for _, to := range req.ToUsers {
+		one := req.SendRequest
+		one.To = to
+		if clientID != "" {
+			// One client ID per recipient, so that a retried batch is still deduplicated.
+			one.ClientMsgID = clientID + ":" + to
+		}
+		m, err := s.send(r, app, one)
+		res := BatchResult{To: to, Sent: m}
+		if err != nil {
+			code, msg := errcode.Of(err)
+			if code == errcode.Internal {
+				s.Logger.Error("batch send", "to", to, "err", err)
+			}
+			res.Code, res.Error, res.Message = int(code), code.Name(), msg
+		}
+		results = append(results, res)
+	}
+	return map[string]any{"results": results}, nil
+}

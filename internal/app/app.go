@@ -1,0 +1,293 @@
+// Package app reads Herald's config and wires every part together: the store, the bus,
+// the chat core, the WebSocket gateway and the HTTP API. It is the only package that
+// knows them all.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/herald-im/herald/internal/api"
+	"github.com/herald-im/herald/internal/auth"
+	"github.com/herald-im/herald/internal/bus"
+	"github.com/herald-im/herald/internal/gateway"
+	"github.com/herald-im/herald/internal/im"
+	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/store/postgres"
+	"github.com/herald-im/herald/internal/store/sqlite"
+)
+
+// DefaultRetention is how long messages are kept unless the app says otherwise.
+const DefaultRetention = 7 * 24 * time.Hour
+
+// Main is a running Herald node.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	// Out receives the first-start banner (the created app's ID and key). Default os.Stdout.
+	Out io.Writer
+
+	Store   store.Store
+	Bus     *bus.Bus
+	IM      *im.Service
+	Hub     *gateway.Hub
+	Gateway *gateway.Server
+	API     *api.Server
+
+	ln     net.Listener
+	server *http.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // background loops
+}
+
+// NewMain returns a Main for c.
+func NewMain(c Config) *Main {
+	return &Main{Config: c, Logger: slog.Default(), Out: os.Stdout}
+}
+
+// Open builds and starts every part, in order; on error it closes what it opened.
+func (m *Main) Open(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	c := m.Config
+	if c.DataDir != "" {
+		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			return fmt.Errorf("create data dir: %w", err)
+		}
+	}
+	if c.Postgres != "" {
+		db, err := postgres.Open(ctx, c.Postgres)
+		if err != nil {
+			return fmt.Errorf("open postgres: %w", err)
+		}
+		m.Store = db
+	} else {
+		db, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "herald.db"))
+		if err != nil {
+			return fmt.Errorf("open sqlite: %w", err)
+		}
+		m.Store = db
+	}
+	if m.Bus, err = bus.Open(ctx, bus.Config{URL: c.NATS, DataDir: filepath.Join(c.DataDir, "nats"), Logger: m.Logger}); err != nil {
+		return fmt.Errorf("open nats: %w", err)
+	}
+	if err := m.ensureApp(ctx); err != nil {
+		return err
+	}
+
+	m.Hub = gateway.NewHub(m.Bus, m.Logger)
+	m.IM = im.NewService(m.Store, m.Hub)
+	m.IM.Logger = m.Logger
+	m.Gateway = gateway.NewServer(m.IM, m.Hub, m.Store)
+	m.Gateway.NodeID = c.NodeID
+	m.Gateway.Heartbeat = c.Heartbeat
+	m.Gateway.Logger = m.Logger
+	m.API = api.NewServer(m.IM, m.Store)
+	m.API.Logger = m.Logger
+
+	if m.ln, err = net.Listen("tcp", c.Listen); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.server = &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go m.server.Serve(m.ln)
+
+	loopCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.retentionLoop(loopCtx)
+	}()
+	m.Logger.Info("herald serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "nats", m.natsKind())
+	return nil
+}
+
+// Addr returns the address the HTTP server listens on.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+func (m *Main) storeKind() string {
+	if m.Config.Postgres != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+func (m *Main) natsKind() string {
+	if m.Config.NATS != "" {
+		return "external"
+	}
+	return "embedded"
+}
+
+// Handler returns every HTTP route of the node.
+func (m *Main) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", m.readyz)
+	mux.Handle("/v1/ws", m.Gateway)
+	mux.Handle("/v1/admin/", m.API.Handler())
+	return mux
+}
+
+func (m *Main) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"store": "ok", "nats": "ok"}
+	status := http.StatusOK
+	if err := m.Store.Ping(ctx); err != nil {
+		checks["store"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := m.Bus.Ping(ctx); err != nil {
+		checks["nats"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	word := "ready"
+	if status != http.StatusOK {
+		word = "not ready"
+	}
+	writeJSON(w, status, map[string]any{"status": word, "checks": checks})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// ensureApp makes sure the configured app exists, or, on a first start with no app at
+// all, creates one and prints how to use it.
+func (m *Main) ensureApp(ctx context.Context) error {
+	c := m.Config
+	if c.SDKAppID != 0 {
+		a, err := m.Store.FindAppByID(ctx, c.SDKAppID)
+		if errors.Is(err, store.ErrNotFound) {
+			return m.createApp(ctx, c.SDKAppID, c.SecretKey, false)
+		}
+		if err != nil {
+			return fmt.Errorf("find app: %w", err)
+		}
+		if a.SecretKey != c.SecretKey {
+			key := c.SecretKey
+			if err := m.Store.UpdateApp(ctx, a.SDKAppID, store.AppUpdate{SecretKey: &key}); err != nil {
+				return fmt.Errorf("update app key: %w", err)
+			}
+			m.Logger.Info("app secret key replaced from config", "sdkappid", a.SDKAppID)
+		}
+		return nil
+	}
+	apps, err := m.Store.FindApps(ctx)
+	if err != nil {
+		return fmt.Errorf("find apps: %w", err)
+	}
+	if len(apps) > 0 {
+		return nil
+	}
+	return m.createApp(ctx, 1400000000+rand.Int64N(99999999), auth.NewSecretKey(), true)
+}
+
+func (m *Main) createApp(ctx context.Context, id int64, key string, banner bool) error {
+	a := &store.App{
+		SDKAppID: id, SecretKey: key, AdminUserID: m.Config.AdminUserID, Name: "default",
+		DevicePolicy: store.OnePerPlatform, Retention: DefaultRetention, CreatedAt: time.Now(),
+	}
+	if err := m.Store.CreateApp(ctx, a); err != nil {
+		return fmt.Errorf("create app: %w", err)
+	}
+	if banner {
+		fmt.Fprintf(m.Out, `
+Herald created your first app. Keep the secret key safe: it signs every UserSig.
+
+  SDKAppID:   %d
+  Secret key: %s
+  Admin:      %s
+
+A UserSig for the admin (valid 180 days):
+
+  herald usersig --sdkappid %d --key %s --user %s --expire 15552000
+
+`, id, key, a.AdminUserID, id, key, a.AdminUserID)
+	}
+	return nil
+}
+
+// retentionLoop deletes messages older than each app's retention, hourly.
+func (m *Main) retentionLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		m.sweep(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (m *Main) sweep(ctx context.Context) {
+	apps, err := m.Store.FindApps(ctx)
+	if err != nil {
+		m.Logger.Warn("retention: find apps", "err", err)
+		return
+	}
+	for _, a := range apps {
+		keep := a.Retention
+		if keep <= 0 {
+			keep = DefaultRetention
+		}
+		n, err := m.Store.DeleteMessagesBefore(ctx, a.SDKAppID, time.Now().Add(-keep))
+		if err != nil {
+			m.Logger.Warn("retention: delete", "sdkappid", a.SDKAppID, "err", err)
+			continue
+		}
+		if n > 0 {
+			m.Logger.Info("retention: deleted messages", "sdkappid", a.SDKAppID, "count", n)
+		}
+	}
+}
+
+// Close stops every part in reverse order of Open.
+func (m *Main) Close() error {
+	if m.cancel != nil {
+		m.cancel()
+		m.wg.Wait()
+	}
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		// Sessions are hijacked connections: Shutdown does not wait for them, the gateway does.
+		if err := m.server.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		cancel()
+	}
+	if m.Gateway != nil {
+		m.Gateway.Close()
+	}
+	if m.Bus != nil {
+		if err := m.Bus.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close nats: %w", err))
+		}
+	}
+	if m.Store != nil {
+		if err := m.Store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

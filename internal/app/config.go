@@ -1,0 +1,190 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything `herald serve` can be told. It is read from defaults, then the
+// config file, then HERALD_* environment variables, then flags: each overrides the one
+// before.
+type Config struct {
+	// Listen is the HTTP address. Default "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+	// DataDir holds the SQLite database and the embedded NATS store. Default "./herald-data".
+	DataDir string `yaml:"data"`
+	// Postgres, when set, is a PostgreSQL URL used instead of SQLite.
+	Postgres string `yaml:"postgres"`
+	// NATS, when set, is the URL of an external NATS (with JetStream) used instead of
+	// the embedded server.
+	NATS string `yaml:"nats"`
+	// SDKAppID and SecretKey, when set, make sure that app exists with that key. With
+	// neither, the first start creates an app and prints its ID and key.
+	SDKAppID  int64  `yaml:"sdkappid"`
+	SecretKey string `yaml:"secret_key"`
+	// AdminUserID is the admin identifier of an app created at start. Default "administrator".
+	AdminUserID string `yaml:"admin"`
+	// Heartbeat is the client heartbeat period; silent connections are dropped after
+	// two. Default 30s.
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// NodeID names this node in a cluster. Default: the host name.
+	NodeID string `yaml:"node_id"`
+	// LogLevel is debug, info, warn or error. Default info.
+	LogLevel string `yaml:"log_level"`
+}
+
+// DefaultConfig returns the embedded defaults.
+func DefaultConfig() Config {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "local"
+	}
+	return Config{
+		Listen:      "127.0.0.1:8080",
+		DataDir:     "./herald-data",
+		AdminUserID: "administrator",
+		Heartbeat:   30 * time.Second,
+		NodeID:      host,
+		LogLevel:    "info",
+	}
+}
+
+// ConfigError names the config field that is wrong and why.
+type ConfigError struct {
+	Field string
+	Value string
+	Err   error
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("config %s=%q: %v", e.Field, e.Value, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Validate checks the config.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return &ConfigError{"listen", c.Listen, err}
+	}
+	if c.Postgres == "" && c.DataDir == "" {
+		return &ConfigError{"data", c.DataDir, errors.New("a data directory is needed without --postgres")}
+	}
+	if c.Postgres != "" && !strings.HasPrefix(c.Postgres, "postgres://") && !strings.HasPrefix(c.Postgres, "postgresql://") {
+		return &ConfigError{"postgres", "…", errors.New("use a postgres:// URL")}
+	}
+	if c.NATS == "" && c.DataDir == "" {
+		return &ConfigError{"data", c.DataDir, errors.New("a data directory is needed for the embedded NATS")}
+	}
+	if (c.SDKAppID == 0) != (c.SecretKey == "") {
+		return &ConfigError{"sdkappid", strconv.FormatInt(c.SDKAppID, 10), errors.New("set both the SDKAppID and the secret key, or neither")}
+	}
+	if c.SDKAppID < 0 {
+		return &ConfigError{"sdkappid", strconv.FormatInt(c.SDKAppID, 10), errors.New("must be positive")}
+	}
+	if c.Heartbeat < time.Second {
+		return &ConfigError{"heartbeat", c.Heartbeat.String(), errors.New("at least 1s")}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return &ConfigError{"log_level", c.LogLevel, errors.New("use debug, info, warn or error")}
+	}
+	return nil
+}
+
+// LoadConfig builds the config from defaults, the file named by --config (or
+// HERALD_CONFIG), the environment and args.
+func LoadConfig(args []string, getenv func(string) string) (Config, error) {
+	c := DefaultConfig()
+	fs := flag.NewFlagSet("herald serve", flag.ContinueOnError)
+	configPath := fs.String("config", getenv("HERALD_CONFIG"), "a YAML config file")
+	listen := fs.String("listen", "", "HTTP address (default 127.0.0.1:8080)")
+	data := fs.String("data", "", "data directory (default ./herald-data)")
+	pg := fs.String("postgres", "", "PostgreSQL URL instead of SQLite")
+	nats := fs.String("nats", "", "external NATS URL instead of the embedded one")
+	appID := fs.Int64("sdkappid", 0, "make sure this app exists (with --secret-key)")
+	key := fs.String("secret-key", "", "the app's secret key")
+	admin := fs.String("admin", "", "admin identifier of a created app (default administrator)")
+	heartbeat := fs.Duration("heartbeat", 0, "client heartbeat period (default 30s)")
+	node := fs.String("node-id", "", "this node's name (default the host name)")
+	level := fs.String("log-level", "", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if *configPath != "" {
+		data, err := os.ReadFile(*configPath)
+		if err != nil {
+			return c, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("parse config %s: %w", *configPath, err)
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return c, err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "listen":
+			c.Listen = *listen
+		case "data":
+			c.DataDir = *data
+		case "postgres":
+			c.Postgres = *pg
+		case "nats":
+			c.NATS = *nats
+		case "sdkappid":
+			c.SDKAppID = *appID
+		case "secret-key":
+			c.SecretKey = *key
+		case "admin":
+			c.AdminUserID = *admin
+		case "heartbeat":
+			c.Heartbeat = *heartbeat
+		case "node-id":
+			c.NodeID = *node
+		case "log-level":
+			c.LogLevel = *level
+		}
+	})
+	return c, c.Validate()
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	str := map[string]*string{
+		"HERALD_LISTEN": &c.Listen, "HERALD_DATA": &c.DataDir, "HERALD_POSTGRES": &c.Postgres,
+		"HERALD_NATS": &c.NATS, "HERALD_SECRET_KEY": &c.SecretKey, "HERALD_ADMIN": &c.AdminUserID,
+		"HERALD_NODE_ID": &c.NodeID, "HERALD_LOG_LEVEL": &c.LogLevel,
+	}
+	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	if v := getenv("HERALD_SDKAPPID"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return &ConfigError{"HERALD_SDKAPPID", v, err}
+		}
+		c.SDKAppID = n
+	}
+	if v := getenv("HERALD_HEARTBEAT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return &ConfigError{"HERALD_HEARTBEAT", v, err}
+		}
+		c.Heartbeat = d
+	}
+	return nil
+}
