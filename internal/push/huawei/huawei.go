@@ -181,7 +181,7 @@ func (s *Sender) sendBatch(ctx context.Context, c *push.Certificate, req *reques
 			return s.fetchToken(ctx, c)
 		})
 		if err != nil {
-			return tokenErrorResults(tokens, err, s.Now())
+			return tokenErrorResults(tokens, err)
 		}
 		var authFailed bool
 		rs, authFailed = s.post(ctx, sendURL, tok, body, tokens)
@@ -236,7 +236,7 @@ func (e *TokenError) Temporary() bool {
 
 // tokenErrorResults turns a failed token fetch into results: temporary failures and
 // network errors are RetryLater, refused credentials AuthExpired.
-func tokenErrorResults(tokens []string, err error, now time.Time) []push.Result {
+func tokenErrorResults(tokens []string, err error) []push.Result {
 	var te *TokenError
 	if errors.As(err, &te) && !te.Temporary() {
 		return push.Results(tokens, push.AuthExpired, 0, err.Error())

@@ -1,0 +1,4 @@
+package honor
+
+// Classify exposes classify to the external tests.
+var Classify = classify
