@@ -25,6 +25,8 @@ var (
 // method that writes more than one row does so in one transaction.
 type Store interface {
 	// Apps.
+	// CreateApp stores a new app; zero CreatedAt, Retention, AdminUserID and DevicePolicy
+	// take their defaults (now, 7 days, "administrator", OnePerPlatform).
 	CreateApp(ctx context.Context, a *App) error                        // ErrConflict if the SDKAppID exists
 	FindAppByID(ctx context.Context, sdkAppID int64) (*App, error)      // ErrNotFound
 	FindApps(ctx context.Context) ([]*App, error)                       // all apps, by SDKAppID
@@ -39,7 +41,8 @@ type Store interface {
 	UpdateAccount(ctx context.Context, sdkAppID int64, userID string, upd AccountUpdate) error // ErrNotFound
 
 	// Devices. A device is one (app, user, device ID); UpsertDevice creates it or
-	// replaces its platform, state and login time, keeping its sequence marks.
+	// replaces its platform, state and login time (and LastSeen, NodeID, Background),
+	// keeping its sequence marks and push binding (CertificateID, PushToken, Badge).
 	UpsertDevice(ctx context.Context, d *Device) error
 	FindDevice(ctx context.Context, sdkAppID int64, userID, deviceID string) (*Device, error) // ErrNotFound
 	FindDevices(ctx context.Context, f DeviceFilter) ([]*Device, error)
@@ -51,7 +54,9 @@ type Store interface {
 	// the message, appends it to each inbox and updates each user's conversation (last
 	// message, and unread when Delivery.Unread) in one transaction. It returns
 	// ErrConflict, storing nothing, when m.ClientMsgID is set and the sender already has
-	// a message with that ID.
+	// a message with that ID (or when m.ID exists). An empty m.ID or zero m.Time is
+	// filled in; m.Time is kept at millisecond precision. A user's conversation is
+	// created by the first message stored for them, read up to the message before it.
 	CreateMessage(ctx context.Context, m *Message, ds []Delivery) error
 	FindMessageByID(ctx context.Context, sdkAppID int64, id string) (*Message, error)                      // ErrNotFound
 	FindMessageByClientID(ctx context.Context, sdkAppID int64, from, clientMsgID string) (*Message, error) // ErrNotFound
@@ -61,16 +66,17 @@ type Store interface {
 	// first, at most limit of them (limit <= 0 means 100).
 	FindInbox(ctx context.Context, sdkAppID int64, userID string, after int64, limit int) ([]*InboxEntry, error)
 	// DeleteMessagesBefore removes the app's messages (and their inbox entries) older
-	// than t and returns how many messages went.
+	// than t and returns how many messages went. Conversations stay, with their
+	// sequence numbers; one whose last message went has a nil LastMessage.
 	DeleteMessagesBefore(ctx context.Context, sdkAppID int64, t time.Time) (int, error)
 
 	// Conversations.
-	FindConversations(ctx context.Context, sdkAppID int64, userID string) ([]*Conversation, error) // newest first
-	FindConversation(ctx context.Context, sdkAppID int64, userID, convID string) (*Conversation, error)
+	FindConversations(ctx context.Context, sdkAppID int64, userID string) ([]*Conversation, error)      // newest first
+	FindConversation(ctx context.Context, sdkAppID int64, userID, convID string) (*Conversation, error) // ErrNotFound
 	// MarkConversationRead sets the user's read mark in convID to seq (never moving it
-	// back) and recounts unread: messages of the channel after the mark not sent by the
-	// user. It returns the conversation as it is afterwards. ErrNotFound if the user has
-	// no such conversation.
+	// back, nor past the conversation's LastSeq) and recounts unread: messages of the
+	// channel after the mark not sent by the user. It returns the conversation as it is
+	// afterwards. ErrNotFound if the user has no such conversation.
 	MarkConversationRead(ctx context.Context, sdkAppID int64, userID, convID string, seq int64) (*Conversation, error)
 
 	// Receive options for one-to-one peers (group options live on GroupMember).
@@ -82,13 +88,15 @@ type Store interface {
 	FindRecvOptsOfPeer(ctx context.Context, sdkAppID int64, users []string, peer string) (map[string]RecvOpt, error)
 
 	// Groups.
-	CreateGroup(ctx context.Context, g *Group, members []*GroupMember) error       // ErrConflict if the ID exists
-	FindGroup(ctx context.Context, sdkAppID int64, groupID string) (*Group, error) // ErrNotFound
-	UpdateGroup(ctx context.Context, sdkAppID int64, groupID string, upd GroupUpdate) error
-	DeleteGroup(ctx context.Context, sdkAppID int64, groupID string) error
+	CreateGroup(ctx context.Context, g *Group, members []*GroupMember) error                // ErrConflict if the ID exists
+	FindGroup(ctx context.Context, sdkAppID int64, groupID string) (*Group, error)          // ErrNotFound
+	UpdateGroup(ctx context.Context, sdkAppID int64, groupID string, upd GroupUpdate) error // ErrNotFound
+	DeleteGroup(ctx context.Context, sdkAppID int64, groupID string) error                  // ErrNotFound; members go too
 	// AddGroupMembers adds members; existing members are left as they are. It returns the
-	// user IDs that were added.
+	// user IDs that were added, or ErrNotFound if the group does not exist.
 	AddGroupMembers(ctx context.Context, sdkAppID int64, groupID string, members []*GroupMember) ([]string, error)
+	// RemoveGroupMembers returns the user IDs that were members and went, or ErrNotFound
+	// if the group does not exist.
 	RemoveGroupMembers(ctx context.Context, sdkAppID int64, groupID string, userIDs []string) ([]string, error)
 	FindGroupMember(ctx context.Context, sdkAppID int64, groupID, userID string) (*GroupMember, error) // ErrNotFound
 	// FindGroupMembers pages through a group's members ordered by user ID: those after

@@ -1,0 +1,290 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/herald-im/herald/internal/store"
+)
+
+// CreateMessage stores m, appends it to the inbox of each delivery's user and updates
+// their conversations, in one transaction. It sets m.Seq, each ds[i].InboxSeq, and
+// m.ID and m.Time when they are empty, only once the transaction has committed. It
+// returns store.ErrConflict, storing nothing, when m.ClientMsgID is set and the sender
+// already has a message with that ID, or when m.ID exists.
+func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.Delivery) error {
+	if err := validateMessage(m); err != nil {
+		return fmt.Errorf("create message: %w", err)
+	}
+	id, at := m.ID, m.Time
+	if id == "" {
+		id = newID()
+	}
+	if at.IsZero() {
+		at = db.Now()
+	}
+	at = at.UTC().Truncate(time.Millisecond)
+	channel := m.Channel()
+
+	var seq int64
+	inboxSeqs := make(map[string]int64, len(ds))
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO channels (sdk_app_id, channel, last_seq) VALUES (?, ?, 1)
+			ON CONFLICT (sdk_app_id, channel) DO UPDATE SET last_seq = last_seq + 1
+			RETURNING last_seq`, m.SDKAppID, channel).Scan(&seq)
+		if err != nil {
+			return fmt.Errorf("next seq: %w", err)
+		}
+
+		atUserIDs, err := json.Marshal(m.AtUserIDs)
+		if err != nil {
+			return err
+		} else if len(m.AtUserIDs) == 0 {
+			atUserIDs = nil
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO messages (sdk_app_id, id, client_msg_id, type, from_user_id, to_user_id, group_id, channel,
+				seq, time, elements, at_user_ids, at_all, priority, push_info, cloud_custom_data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.SDKAppID, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID, channel,
+			seq, ms(at), nullBytes(m.Elements), nullBytes(atUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
+			m.CloudCustomData)
+		if err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+
+		nextInboxSeq, err := tx.PrepareContext(ctx, `
+			INSERT INTO inboxes (sdk_app_id, user_id, last_seq) VALUES (?, ?, 1)
+			ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = last_seq + 1
+			RETURNING last_seq`)
+		if err != nil {
+			return err
+		}
+		defer nextInboxSeq.Close()
+		insertEntry, err := tx.PrepareContext(ctx, `
+			INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer insertEntry.Close()
+		// A new conversation starts read up to the message before its first one: the
+		// user never saw what came earlier.
+		upsertConv, err := tx.PrepareContext(ctx, `
+			INSERT INTO conversations (sdk_app_id, user_id, conv_id, type, peer_id, group_id, channel,
+				last_msg_id, last_seq, read_seq, unread, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (sdk_app_id, user_id, conv_id) DO UPDATE
+			SET last_msg_id = excluded.last_msg_id,
+				last_seq = excluded.last_seq,
+				unread = unread + excluded.unread,
+				updated_at = excluded.updated_at`)
+		if err != nil {
+			return err
+		}
+		defer upsertConv.Close()
+
+		for _, d := range ds {
+			if _, ok := inboxSeqs[d.UserID]; ok {
+				continue // the same user twice gets one copy
+			}
+			var inboxSeq int64
+			if err := nextInboxSeq.QueryRowContext(ctx, m.SDKAppID, d.UserID).Scan(&inboxSeq); err != nil {
+				return fmt.Errorf("next inbox seq: %w", err)
+			}
+			inboxSeqs[d.UserID] = inboxSeq
+			if _, err := insertEntry.ExecContext(ctx, m.SDKAppID, d.UserID, inboxSeq, id); err != nil {
+				return fmt.Errorf("insert inbox entry: %w", err)
+			}
+			var peerID string
+			if m.Type == store.TypeC2C {
+				peerID = m.To
+				if d.UserID == m.To {
+					peerID = m.From
+				}
+			}
+			unread := 0
+			if d.Unread {
+				unread = 1
+			}
+			_, err := upsertConv.ExecContext(ctx, m.SDKAppID, d.UserID, m.ConversationID(d.UserID), string(m.Type),
+				peerID, m.GroupID, channel, id, seq, seq-1, unread, ms(at))
+			if err != nil {
+				return fmt.Errorf("upsert conversation: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create message: %w", err)
+	}
+	m.ID, m.Time, m.Seq = id, at, seq
+	for i := range ds {
+		ds[i].InboxSeq = inboxSeqs[ds[i].UserID]
+	}
+	return nil
+}
+
+// validateMessage checks the fields CreateMessage keys on.
+func validateMessage(m *store.Message) error {
+	switch {
+	case m.Type == store.TypeC2C && (m.From == "" || m.To == ""):
+		return errors.New("c2c message needs From and To")
+	case m.Type == store.TypeGroup && m.GroupID == "":
+		return errors.New("group message needs GroupID")
+	case m.Type != store.TypeC2C && m.Type != store.TypeGroup:
+		return fmt.Errorf("unknown message type %q", m.Type)
+	}
+	return nil
+}
+
+// FindMessageByID returns a message by its server ID, or store.ErrNotFound.
+func (db *DB) FindMessageByID(ctx context.Context, sdkAppID int64, id string) (*store.Message, error) {
+	m, err := scanMessage(db.read.QueryRowContext(ctx, `
+		SELECT `+messageColumns+` FROM messages m WHERE sdk_app_id = ? AND id = ?`, sdkAppID, id))
+	if err != nil {
+		return nil, fmt.Errorf("find message: %w", notFound(err))
+	}
+	return m, nil
+}
+
+// FindMessageByClientID returns the message sender from sent with clientMsgID, or
+// store.ErrNotFound.
+func (db *DB) FindMessageByClientID(ctx context.Context, sdkAppID int64, from, clientMsgID string) (*store.Message, error) {
+	m, err := scanMessage(db.read.QueryRowContext(ctx, `
+		SELECT `+messageColumns+` FROM messages m
+		WHERE sdk_app_id = ? AND from_user_id = ? AND client_msg_id = ?`, sdkAppID, from, clientMsgID))
+	if err != nil {
+		return nil, fmt.Errorf("find message by client id: %w", notFound(err))
+	}
+	return m, nil
+}
+
+// FindMessages returns messages of one channel, newest first.
+func (db *DB) FindMessages(ctx context.Context, f store.MessageFilter) ([]*store.Message, error) {
+	before := f.BeforeSeq
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT `+messageColumns+` FROM messages m
+		WHERE sdk_app_id = ? AND channel = ? AND seq > ? AND seq < ?
+		ORDER BY seq DESC
+		LIMIT ?`, f.SDKAppID, f.Channel, f.AfterSeq, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find messages: %w", err)
+	}
+	defer rows.Close()
+	var msgs []*store.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find messages: %w", err)
+		}
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// FindInbox returns the entries of a user's inbox after the given inbox sequence,
+// oldest first, at most limit (<= 0 means 100).
+func (db *DB) FindInbox(ctx context.Context, sdkAppID int64, userID string, after int64, limit int) ([]*store.InboxEntry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT e.inbox_seq, `+messageColumns+`
+		FROM inbox_entries e
+		JOIN messages m ON m.sdk_app_id = e.sdk_app_id AND m.id = e.msg_id
+		WHERE e.sdk_app_id = ? AND e.user_id = ? AND e.inbox_seq > ?
+		ORDER BY e.inbox_seq
+		LIMIT ?`, sdkAppID, userID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find inbox: %w", err)
+	}
+	defer rows.Close()
+	var es []*store.InboxEntry
+	for rows.Next() {
+		var e store.InboxEntry
+		var err error
+		e.Message, err = scanMessage(rows, &e.InboxSeq)
+		if err != nil {
+			return nil, fmt.Errorf("find inbox: %w", err)
+		}
+		es = append(es, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find inbox: %w", err)
+	}
+	return es, nil
+}
+
+// DeleteMessagesBefore removes the app's messages older than t, with their inbox
+// entries, and returns how many messages went. Conversations keep their sequence
+// numbers; one whose last message went has a nil LastMessage.
+func (db *DB) DeleteMessagesBefore(ctx context.Context, sdkAppID int64, t time.Time) (int, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			DELETE FROM inbox_entries
+			WHERE sdk_app_id = ? AND msg_id IN (SELECT id FROM messages WHERE sdk_app_id = ? AND time < ?)`,
+			sdkAppID, sdkAppID, t.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("delete inbox entries: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM messages WHERE sdk_app_id = ? AND time < ?`, sdkAppID, t.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("delete messages: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete messages before: %w", err)
+	}
+	return int(n), nil
+}
+
+// messageColumns are the columns scanMessage reads, from a table aliased m.
+const messageColumns = `m.sdk_app_id, m.id, m.client_msg_id, m.type, m.from_user_id, m.to_user_id, m.group_id,
+	m.seq, m.time, m.elements, m.at_user_ids, m.at_all, m.priority, m.push_info, m.cloud_custom_data`
+
+// scanMessage scans messageColumns, after the destinations in pre.
+func scanMessage(row scanner, pre ...any) (*store.Message, error) {
+	var m store.Message
+	var typ string
+	var clientMsgID, elements, atUserIDs, pushInfo sql.NullString
+	var at int64
+	dest := append(pre, &m.SDKAppID, &m.ID, &clientMsgID, &typ, &m.From, &m.To, &m.GroupID,
+		&m.Seq, &at, &elements, &atUserIDs, &m.AtAll, &m.Priority, &pushInfo, &m.CloudCustomData)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	m.ClientMsgID = clientMsgID.String
+	m.Type = store.ConvType(typ)
+	m.Time = fromMS(at)
+	if elements.Valid {
+		m.Elements = json.RawMessage(elements.String)
+	}
+	if pushInfo.Valid {
+		m.PushInfo = json.RawMessage(pushInfo.String)
+	}
+	if atUserIDs.Valid {
+		if err := json.Unmarshal([]byte(atUserIDs.String), &m.AtUserIDs); err != nil {
+			return nil, fmt.Errorf("at_user_ids: %w", err)
+		}
+	}
+	return &m, nil
+}

@@ -1,0 +1,288 @@
+// Package sqlite implements store.Store on SQLite, through the pure-Go driver
+// modernc.org/sqlite. It is Herald's embedded default: one file under the data directory.
+//
+// Writes go through a single connection, since SQLite allows one writer at a time and
+// queueing in Go is cheaper than retrying on SQLITE_BUSY; reads use a pool of query-only
+// connections that, in WAL mode, never wait for the writer.
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/herald-im/herald/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DefaultBusyTimeout is how long a connection waits for a lock held by another process
+// before giving up with SQLITE_BUSY.
+const DefaultBusyTimeout = 5 * time.Second
+
+var _ store.Store = (*DB)(nil)
+
+// DB is a store.Store backed by one SQLite database. It is safe for concurrent use.
+type DB struct {
+	// Now returns the current time. It stamps CreatedAt fields and messages without a
+	// time. Default: time.Now.
+	Now func() time.Time
+
+	path  string
+	write *sql.DB // exactly one connection
+	read  *sql.DB // query-only pool; the same as write for ":memory:"
+}
+
+// Open opens the SQLite database at path (":memory:" for a private in-memory
+// database), creating it if needed, and applies pending migrations. The caller closes
+// the DB.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: path required")
+	}
+	db := &DB{Now: time.Now, path: path}
+
+	// Every connection gets the same settings. Foreign keys are off by default in
+	// SQLite for historical reasons; IMMEDIATE transactions take the write lock at
+	// BEGIN so that a transaction never fails half-way on upgrading its lock.
+	q := url.Values{}
+	q.Set("_busy_timeout", fmt.Sprint(DefaultBusyTimeout.Milliseconds()))
+	q.Set("_foreign_keys", "1")
+	q.Set("_txlock", "immediate")
+
+	if path == ":memory:" {
+		// Each connection to ":memory:" is a database of its own: use exactly one.
+		w, err := sql.Open("sqlite", "file::memory:?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("open: %w", err)
+		}
+		w.SetMaxOpenConns(1)
+		w.SetConnMaxLifetime(0)
+		w.SetConnMaxIdleTime(0)
+		db.write, db.read = w, w
+	} else {
+		q.Set("_journal_mode", "WAL")
+		// NORMAL is durable in WAL mode except for the last transactions before a
+		// power loss, and avoids an fsync per commit.
+		q.Set("_synchronous", "NORMAL")
+		w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			return nil, fmt.Errorf("open: %w", err)
+		}
+		w.SetMaxOpenConns(1)
+		w.SetConnMaxIdleTime(0)
+		db.write = w
+
+		q.Del("_journal_mode")
+		q.Del("_txlock")
+		q.Set("_query_only", "1")
+		r, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open reader: %w", err)
+		}
+		n := max(4, runtime.NumCPU())
+		r.SetMaxOpenConns(n)
+		r.SetMaxIdleConns(n)
+		db.read = r
+	}
+
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return db, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil && db.read != db.write {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	return nil
+}
+
+// migrate applies, in name order, every embedded migration not yet recorded in the
+// migrations table, each in its own transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateFile(ctx, name); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(ctx context.Context, name string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+			return err
+		} else if n != 0 {
+			return nil // already applied
+		}
+		buf, err := fs.ReadFile(migrationFS, name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO migrations (name) VALUES (?)`, name)
+		return err
+	})
+}
+
+// inTx runs fn in a write transaction, committing if fn returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return formatError(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", formatError(err))
+	}
+	return nil
+}
+
+// queryer is what *sql.DB and *sql.Tx have in common.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// formatError adds store.ErrConflict to the chain of a unique-constraint violation.
+func formatError(err error) error {
+	var e *msqlite.Error
+	if errors.As(err, &e) && !errors.Is(err, store.ErrConflict) {
+		switch e.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", store.ErrConflict, err)
+		}
+	}
+	return err
+}
+
+// notFound turns sql.ErrNoRows into store.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// ms returns t as Unix milliseconds, and the zero time as 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS is the inverse of ms; times come back in UTC.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+// nullBytes stores empty raw JSON as NULL.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// nullString stores "" as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// newID returns a random message ID for messages created without one.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// setter builds the SET list of an UPDATE from the fields that are set.
+type setter struct {
+	cols []string
+	args []any
+}
+
+func (s *setter) set(expr string, arg any) {
+	s.cols = append(s.cols, expr)
+	s.args = append(s.args, arg)
+}
+
+func (s *setter) String() string { return strings.Join(s.cols, ", ") }
+
+// execUpdate runs an UPDATE built by s and returns store.ErrNotFound when no row
+// matched. With nothing to set it only checks that the row exists.
+func execUpdate(ctx context.Context, db *sql.DB, table string, s *setter, where string, whereArgs ...any) error {
+	if len(s.cols) == 0 {
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE `+where, whereArgs...).Scan(&n)
+		if err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrNotFound
+		}
+		return nil
+	}
+	res, err := db.ExecContext(ctx, `UPDATE `+table+` SET `+s.String()+` WHERE `+where, append(s.args, whereArgs...)...)
+	if err != nil {
+		return formatError(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
