@@ -1,6 +1,7 @@
 package vendorsim
 
 import (
+	"io"
 	"net/http"
 	"time"
 )
@@ -97,6 +98,9 @@ const TimeoutLimit = 30 * time.Second
 func TransportFault(w http.ResponseWriter, r *http.Request, f Fault) bool {
 	switch f.Kind {
 	case Timeout:
+		// Read the body first: net/http only notices a client that gave up (and ends the
+		// request context) once the handler has consumed the request.
+		io.Copy(io.Discard, r.Body)
 		select {
 		case <-r.Context().Done():
 		case <-time.After(TimeoutLimit):
