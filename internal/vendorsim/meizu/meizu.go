@@ -118,8 +118,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.CountRequest()
-	// Parse the form first: net/http notices a client that gave up (and cancels the
-	// request context, which ends a Timeout fault) only once the body is consumed.
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		s.reply(w, CodeParam, "Content-Type must be application/x-www-form-urlencoded")

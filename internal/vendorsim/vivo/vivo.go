@@ -186,8 +186,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	// Read the body first: net/http notices a client that gave up (and cancels the
-	// request context, which ends a Timeout fault) only once the body is consumed.
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
