@@ -100,15 +100,20 @@ type Config struct {
 type Client struct {
 	cfg Config
 
-	mu        sync.Mutex // protects the fields below
-	conn      *websocket.Conn
-	connected chan struct{} // closed while connected; replaced on disconnect
-	userID    string
-	userSig   string
-	state     sessionState
-	pending   map[uint64]chan *protocol.Frame
-	nextSeq   uint64
-	lastInbox int64 // the highest inbox sequence handed to the listener
+	mu         sync.Mutex // protects the fields below
+	conn       *websocket.Conn
+	connected  chan struct{} // closed while connected; replaced on disconnect
+	userID     string
+	userSig    string
+	state      sessionState
+	pending    map[uint64]chan *protocol.Frame
+	nextSeq    uint64
+	lastInbox  int64 // the highest inbox sequence handed to the listener
+	ackedInbox int64 // the highest the server confirmed as acknowledged
+	// sentIDs are the client message IDs this client sent recently: their copies in the
+	// inbox are this device's own and never reported as new.
+	sentIDs   map[string]struct{}
+	sentOrder []string
 	cancel    context.CancelFunc
 	done      chan struct{} // closed when the run loop ends
 
@@ -145,7 +150,7 @@ func New(cfg Config) *Client {
 		cfg.Logger = slog.Default()
 	}
 	// Seq 1 is every connection's login; requests count on from 2.
-	return &Client{cfg: cfg, pending: map[uint64]chan *protocol.Frame{}, connected: make(chan struct{}), nextSeq: 1}
+	return &Client{cfg: cfg, pending: map[uint64]chan *protocol.Frame{}, connected: make(chan struct{}), nextSeq: 1, sentIDs: map[string]struct{}{}}
 }
 
 // DeviceID returns the device ID the client logs in with.
@@ -201,10 +206,34 @@ func (c *Client) Logout(ctx context.Context) error {
 }
 
 // Close ends the session without logging out (the device stays logged in and gets
-// offline pushes, as when an app is killed).
+// offline pushes, as when an app is killed). It first acknowledges what the listener
+// has seen, so that the next login does not deliver it again.
 func (c *Client) Close() error {
+	c.flushAck()
 	c.stop(stateClosed)
 	return nil
+}
+
+// flushAck acknowledges the last message seen, if that is still owed, and waits for
+// the server to record it.
+func (c *Client) flushAck() {
+	c.mu.Lock()
+	seq, owed := c.lastInbox, c.lastInbox > c.ackedInbox && c.conn != nil
+	c.mu.Unlock()
+	if !owed {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if c.call(ctx, protocol.OpAck, protocol.AckRequest{InboxSeq: seq}, nil) == nil {
+		c.markAcked(seq)
+	}
+}
+
+func (c *Client) markAcked(seq int64) {
+	c.mu.Lock()
+	c.ackedInbox = max(c.ackedInbox, seq)
+	c.mu.Unlock()
 }
 
 func (c *Client) stop(to sessionState) {
@@ -377,8 +406,13 @@ func (c *Client) event(ctx context.Context, f *protocol.Frame) error {
 			if !dup {
 				c.lastInbox = m.InboxSeq
 			}
+			_, own := c.sentIDs[m.ClientMsgID]
 			c.mu.Unlock()
 			if dup {
+				return nil
+			}
+			if own && m.From == c.userID {
+				c.scheduleAck()
 				return nil
 			}
 		}
@@ -431,7 +465,9 @@ func (c *Client) scheduleAck() {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		c.send(ctx, conn, protocol.OpAck, protocol.AckRequest{InboxSeq: seq})
+		if c.call(ctx, protocol.OpAck, protocol.AckRequest{InboxSeq: seq}, nil) == nil {
+			c.markAcked(seq)
+		}
 	})
 }
 
@@ -538,4 +574,25 @@ func readFrame(ctx context.Context, conn *websocket.Conn) (*protocol.Frame, erro
 		return nil, fmt.Errorf("decode frame: %w", err)
 	}
 	return f, nil
+}
+
+// maxSentIDs bounds the memory of sent message IDs.
+const maxSentIDs = 1024
+
+// sent records a message this client sent: its inbox copy is not new to this device,
+// and when it is the next in the inbox the client moves past it at once.
+func (c *Client) sent(m *Message) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m.ClientMsgID != "" {
+		c.sentIDs[m.ClientMsgID] = struct{}{}
+		c.sentOrder = append(c.sentOrder, m.ClientMsgID)
+		if len(c.sentOrder) > maxSentIDs {
+			delete(c.sentIDs, c.sentOrder[0])
+			c.sentOrder = c.sentOrder[1:]
+		}
+	}
+	if m.InboxSeq == c.lastInbox+1 {
+		c.lastInbox = m.InboxSeq
+	}
 }

@@ -93,6 +93,9 @@ func (c *Client) SendMessage(ctx context.Context, msg *Message, receiver, groupI
 	if err := c.call(ctx, protocol.OpSend, req, &res); err != nil {
 		return nil, err
 	}
+	if !onlineUserOnly {
+		c.sent(res.Message)
+	}
 	return res.Message, nil
 }
 

@@ -67,6 +67,7 @@ func (s *session) run(ctx context.Context) {
 	defer func() {
 		cancel()
 		delivery.Wait()
+		s.conn.CloseNow()
 		s.finish()
 	}()
 	go func() {
@@ -79,16 +80,17 @@ func (s *session) run(ctx context.Context) {
 			s.closeEnded()
 		}
 	}()
+	// A client silent for two heartbeat periods is gone: close with a reason it can read.
+	idle := time.AfterFunc(2*s.g.Heartbeat, func() {
+		s.conn.Close(websocket.StatusPolicyViolation, "heartbeat timeout")
+	})
+	defer idle.Stop()
 	for {
-		rctx, rcancel := context.WithTimeout(ctx, 2*s.g.Heartbeat)
-		typ, data, err := s.conn.Read(rctx)
-		rcancel()
+		typ, data, err := s.conn.Read(ctx)
 		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) {
-				s.conn.Close(websocket.StatusPolicyViolation, "heartbeat timeout")
-			}
 			return
 		}
+		idle.Reset(2 * s.g.Heartbeat)
 		if typ != websocket.MessageText {
 			s.replyErr(ctx, &protocol.Frame{Op: "error"}, errcode.Errorf(errcode.InvalidRequest, "frames are JSON text messages"))
 			continue
@@ -109,6 +111,7 @@ func (s *session) run(ctx context.Context) {
 		}
 		if f.Op == protocol.OpLogout && wasLoggedIn && !s.loggedIn.Load() {
 			s.end(nil, false) // the reply is written; now close
+			s.closeEnded()
 			return
 		}
 	}
@@ -186,7 +189,7 @@ func (s *session) enqueue(ev *im.Event) {
 }
 
 func (s *session) kick(ev *im.Event) {
-	if ev.DeviceID != s.device || ev.KeepSession == s.id {
+	if ev.DeviceID != s.device || ev.KeepSession == s.nodeSession() {
 		return
 	}
 	if ev.Kicked != nil {
