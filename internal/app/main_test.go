@@ -266,3 +266,24 @@ var _ = store.ErrNotFound
 func authGen(tb testing.TB, user string, expire time.Duration, now time.Time) (string, error) {
 	return auth.GenUserSig(testAppID, testKey, user, expire, now)
 }
+
+type testWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func (w *testWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
