@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"testing"
 
 	"github.com/herald-im/herald/internal/store"
@@ -87,6 +88,7 @@ func testGroup(t *testing.T, open Opener) {
 		added, err := s.AddGroupMembers(ctx, appA, "g1", []*store.GroupMember{
 			member(appA, "g1", "bob", store.Admin), member(appA, "g1", "carol", store.Admin), member(appA, "g1", "dave", store.Member)})
 		must(t, "AddGroupMembers", err)
+		sort.Strings(added) // in no particular order
 		assertEqual(t, "added", added, []string{"carol", "dave"})
 		m, err := s.FindGroupMember(ctx, appA, "g1", "bob")
 		must(t, "FindGroupMember", err)

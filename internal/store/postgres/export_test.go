@@ -1,0 +1,12 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// QueryRowForTest runs a query on the DB's pool, for tests that look at the schema.
+func (db *DB) QueryRowForTest(ctx context.Context, sql string, args ...any) pgx.Row {
+	return db.pool.QueryRow(ctx, sql, args...)
+}

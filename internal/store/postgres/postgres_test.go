@@ -1,0 +1,88 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/store/postgres"
+	"github.com/herald-im/herald/internal/store/storetest"
+)
+
+// testURL names the database the tests use, from HERALD_TEST_POSTGRES; without it
+// they are skipped.
+func testURL(tb testing.TB) string {
+	tb.Helper()
+	url := os.Getenv("HERALD_TEST_POSTGRES")
+	if url == "" {
+		tb.Skip("HERALD_TEST_POSTGRES not set")
+	}
+	return url
+}
+
+func TestDB(t *testing.T) {
+	storetest.Run(t, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
+}
+
+// MustOpenDB opens a DB in a fresh schema, closed and dropped at cleanup.
+func MustOpenDB(tb testing.TB) *postgres.DB {
+	tb.Helper()
+	url := testURL(tb)
+	ctx := context.Background()
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "herald_test_" + hex.EncodeToString(b[:])
+	db, err := postgres.OpenSchema(ctx, url, schema)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		db.Close()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			tb.Fatalf("connect to drop schema: %v", err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			tb.Fatalf("drop schema: %v", err)
+		}
+	})
+	return db
+}
+
+func TestOpenSchema_Reopen(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	if err := db.CreateApp(ctx, &store.App{SDKAppID: 1, Name: "kept"}); err != nil {
+		t.Fatal(err)
+	}
+	// Opening the same schema again applies no migration twice and sees the data.
+	var schema string
+	if err := db.QueryRowForTest(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	db2, err := postgres.OpenSchema(ctx, testURL(t), schema)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db2.Close()
+	a, err := db2.FindAppByID(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Name != "kept" {
+		t.Fatalf("Name = %q, want %q", a.Name, "kept")
+	}
+	var n int
+	if err := db2.QueryRowForTest(ctx, `SELECT count(*) FROM migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("migrations recorded = %d, want 1", n)
+	}
+}
