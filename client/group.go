@@ -52,3 +52,9 @@ func (c *Client) QuitGroup(ctx context.Context, groupID string) error {
 	_, err := c.KickGroupMember(ctx, groupID, []string{me})
 	return err
 }
+
+// SetGroupMemberRole makes a member an admin ("admin") or a plain member ("member");
+// only the group's owner may.
+func (c *Client) SetGroupMemberRole(ctx context.Context, groupID, userID, role string) error {
+	return c.call(ctx, protocol.OpSetMemberRole, protocol.SetMemberRoleRequest{GroupID: groupID, UserID: userID, Role: role}, nil)
+}

@@ -48,3 +48,10 @@ type MembersRequest struct {
 type MembersResponse struct {
 	UserIDs []string `json:"user_ids"`
 }
+
+// SetMemberRoleRequest makes a member an admin or a plain member (owner only).
+type SetMemberRoleRequest struct {
+	GroupID string `json:"group_id"`
+	UserID  string `json:"user_id"`
+	Role    string `json:"role"` // admin or member
+}

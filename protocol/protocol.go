@@ -37,8 +37,9 @@ const (
 	OpCreateGroup   = "create_group" // CreateGroupRequest → Group
 	OpAddMembers    = "add_members"  // MembersRequest → MembersResponse
 	OpRemoveMembers = "remove_members"
-	OpGetGroup      = "get_group"   // GetGroupRequest → Group
-	OpSetProfile    = "set_profile" // SetProfileRequest → no data
+	OpGetGroup      = "get_group"       // GetGroupRequest → Group
+	OpSetMemberRole = "set_member_role" // SetMemberRoleRequest → no data
+	OpSetProfile    = "set_profile"     // SetProfileRequest → no data
 )
 
 // Event ops (server → client, Seq 0).

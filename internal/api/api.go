@@ -52,6 +52,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/admin/groups/{id}", s.admin(s.getGroup))
 	mux.Handle("POST /v1/admin/groups/{id}/members", s.admin(s.addMembers))
 	mux.Handle("POST /v1/admin/groups/{id}/members/remove", s.admin(s.removeMembers))
+	mux.Handle("POST /v1/admin/groups/{id}/members/role", s.admin(s.setRole))
 	mux.Handle("POST /v1/admin/groups/{id}/messages", s.admin(s.sendGroup))
 	mux.Handle("POST /v1/admin/messages", s.admin(s.sendC2C))
 	mux.Handle("POST /v1/admin/messages/batch", s.admin(s.sendBatch))

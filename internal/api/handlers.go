@@ -112,6 +112,15 @@ func (s *Server) removeMembers(r *http.Request, app *store.App) (any, error) {
 	return s.IM.RemoveMembers(r.Context(), app.SDKAppID, app.AdminUserID, true, req)
 }
 
+func (s *Server) setRole(r *http.Request, app *store.App) (any, error) {
+	var req protocol.SetMemberRoleRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	req.GroupID = r.PathValue("id")
+	return nil, s.IM.SetMemberRole(r.Context(), app.SDKAppID, app.AdminUserID, true, req)
+}
+
 // SendRequest is the admin form of a send: the sender is named, and its other devices
 // get a copy unless NoSenderSync.
 type SendRequest struct {

@@ -219,8 +219,14 @@ func TestGroup_SendAndPermissions(t *testing.T) {
 		if _, err := bob.InviteUserToGroup(ctx, "team", []string{"dave"}); errCode(err) != 40301 {
 			t.Errorf("member invite: %v, want 40301", err)
 		}
-		if _, err := alice.InviteUserToGroup(ctx, "team", []string{"dave"}); err != nil {
-			t.Errorf("owner invite: %v", err)
+		if err := bob.SetGroupMemberRole(ctx, "team", "carol", "admin"); errCode(err) != 40301 {
+			t.Errorf("member sets role: %v, want 40301", err)
+		}
+		if err := alice.SetGroupMemberRole(ctx, "team", "bob", "admin"); err != nil {
+			t.Fatalf("owner sets role: %v", err)
+		}
+		if _, err := bob.InviteUserToGroup(ctx, "team", []string{"dave"}); err != nil {
+			t.Errorf("admin invite: %v", err)
 		}
 		if err := carol.QuitGroup(ctx, "team"); err != nil {
 			t.Errorf("quit: %v", err)

@@ -115,6 +115,9 @@ var ops = map[string]opFunc{
 	protocol.OpGetGroup: typed(func(ctx context.Context, s *session, req protocol.GetGroupRequest) (any, error) {
 		return s.g.IM.GetGroup(ctx, s.app, s.user, false, req.GroupID)
 	}),
+	protocol.OpSetMemberRole: typed(func(ctx context.Context, s *session, req protocol.SetMemberRoleRequest) (any, error) {
+		return nil, s.g.IM.SetMemberRole(ctx, s.app, s.user, false, req)
+	}),
 	protocol.OpAddMembers: typed(func(ctx context.Context, s *session, req protocol.MembersRequest) (any, error) {
 		return s.g.IM.AddMembers(ctx, s.app, s.user, false, req)
 	}),

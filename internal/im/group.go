@@ -203,3 +203,36 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// SetMemberRole makes a member an admin or a plain member. Only the owner (or the app
+// admin, byAdmin) may; the owner's own role does not change here.
+func (s *Service) SetMemberRole(ctx context.Context, sdkAppID int64, caller string, byAdmin bool, req protocol.SetMemberRoleRequest) error {
+	if err := checkGroupID(req.GroupID); err != nil {
+		return err
+	}
+	if err := checkUserID(req.UserID, "user_id"); err != nil {
+		return err
+	}
+	role := store.GroupRole(req.Role)
+	if role != store.Admin && role != store.Member {
+		return invalid("role %q: use admin or member", req.Role)
+	}
+	g, err := s.Store.FindGroup(ctx, sdkAppID, req.GroupID)
+	if err != nil {
+		return notFound(err, errcode.GroupNotFound, "group %q does not exist", req.GroupID)
+	}
+	if !byAdmin && caller != g.OwnerID {
+		return errcode.Errorf(errcode.PermissionDenied, "only the owner of group %q can change roles", req.GroupID)
+	}
+	if req.UserID == g.OwnerID {
+		return errcode.Errorf(errcode.PermissionDenied, "the owner's role cannot change")
+	}
+	err = s.Store.UpdateGroupMember(ctx, sdkAppID, req.GroupID, req.UserID, store.GroupMemberUpdate{Role: &role})
+	if errors.Is(err, store.ErrNotFound) {
+		return errcode.Errorf(errcode.UserNotFound, "%q is not a member of group %q", req.UserID, req.GroupID)
+	}
+	if err != nil {
+		return fmt.Errorf("set role: %w", err)
+	}
+	return nil
+}
