@@ -31,9 +31,41 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 	at = at.UTC().Truncate(time.Millisecond)
 	channel := m.Channel()
 
+	// A user listed twice gets one copy, as the first listing says.
+	type convRow struct {
+		User   string `json:"user"`
+		Conv   string `json:"conv"`
+		Peer   string `json:"peer"`
+		Unread int    `json:"unread"`
+	}
+	var users []string
+	var convRows []convRow
+	seen := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		if seen[d.UserID] {
+			continue
+		}
+		seen[d.UserID] = true
+		r := convRow{User: d.UserID, Conv: m.ConversationID(d.UserID)}
+		if m.Type == store.TypeC2C {
+			r.Peer = m.To
+			if d.UserID == m.To {
+				r.Peer = m.From
+			}
+		}
+		if d.Unread {
+			r.Unread = 1
+		}
+		users, convRows = append(users, d.UserID), append(convRows, r)
+	}
+	convs, err := json.Marshal(convRows)
+	if err != nil {
+		return fmt.Errorf("create message: %w", err)
+	}
+
 	var seq int64
-	inboxSeqs := make(map[string]int64, len(ds))
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	inboxSeqs := make(map[string]int64, len(users))
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `
 			INSERT INTO channels (sdk_app_id, channel, last_seq) VALUES (?, ?, 1)
 			ON CONFLICT (sdk_app_id, channel) DO UPDATE SET last_seq = last_seq + 1
@@ -59,64 +91,54 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 			return fmt.Errorf("insert message: %w", err)
 		}
 
-		nextInboxSeq, err := tx.PrepareContext(ctx, `
-			INSERT INTO inboxes (sdk_app_id, user_id, last_seq) VALUES (?, ?, 1)
+		if len(users) == 0 {
+			return nil
+		}
+		// Set-based statements over the JSON list of deliveries: one statement per
+		// table whatever the number of recipients.
+		rows, err := tx.QueryContext(ctx, `
+			INSERT INTO inboxes (sdk_app_id, user_id, last_seq)
+			SELECT ?, value, 1 FROM json_each(?) WHERE true
 			ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = last_seq + 1
-			RETURNING last_seq`)
+			RETURNING user_id, last_seq`, m.SDKAppID, jsonList(users))
 		if err != nil {
-			return err
+			return fmt.Errorf("next inbox seqs: %w", err)
 		}
-		defer nextInboxSeq.Close()
-		insertEntry, err := tx.PrepareContext(ctx, `
-			INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id) VALUES (?, ?, ?, ?)`)
+		for rows.Next() {
+			var u string
+			var inboxSeq int64
+			if err := rows.Scan(&u, &inboxSeq); err != nil {
+				rows.Close()
+				return fmt.Errorf("next inbox seqs: %w", err)
+			}
+			inboxSeqs[u] = inboxSeq
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("next inbox seqs: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id)
+			SELECT sdk_app_id, user_id, last_seq, ? FROM inboxes
+			WHERE sdk_app_id = ? AND user_id IN (SELECT value FROM json_each(?))`, id, m.SDKAppID, jsonList(users))
 		if err != nil {
-			return err
+			return fmt.Errorf("insert inbox entries: %w", err)
 		}
-		defer insertEntry.Close()
 		// A new conversation starts read up to the message before its first one: the
 		// user never saw what came earlier.
-		upsertConv, err := tx.PrepareContext(ctx, `
+		_, err = tx.ExecContext(ctx, `
 			INSERT INTO conversations (sdk_app_id, user_id, conv_id, type, peer_id, group_id, channel,
 				last_msg_id, last_seq, read_seq, unread, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			SELECT ?, d.value ->> 'user', d.value ->> 'conv', ?, d.value ->> 'peer', ?, ?, ?, ?, ? - 1,
+				d.value ->> 'unread', ?
+			FROM json_each(?) AS d WHERE true
 			ON CONFLICT (sdk_app_id, user_id, conv_id) DO UPDATE
 			SET last_msg_id = excluded.last_msg_id,
 				last_seq = excluded.last_seq,
 				unread = unread + excluded.unread,
-				updated_at = excluded.updated_at`)
+				updated_at = excluded.updated_at`,
+			m.SDKAppID, string(m.Type), m.GroupID, channel, id, seq, seq, ms(at), convs)
 		if err != nil {
-			return err
-		}
-		defer upsertConv.Close()
-
-		for _, d := range ds {
-			if _, ok := inboxSeqs[d.UserID]; ok {
-				continue // the same user twice gets one copy
-			}
-			var inboxSeq int64
-			if err := nextInboxSeq.QueryRowContext(ctx, m.SDKAppID, d.UserID).Scan(&inboxSeq); err != nil {
-				return fmt.Errorf("next inbox seq: %w", err)
-			}
-			inboxSeqs[d.UserID] = inboxSeq
-			if _, err := insertEntry.ExecContext(ctx, m.SDKAppID, d.UserID, inboxSeq, id); err != nil {
-				return fmt.Errorf("insert inbox entry: %w", err)
-			}
-			var peerID string
-			if m.Type == store.TypeC2C {
-				peerID = m.To
-				if d.UserID == m.To {
-					peerID = m.From
-				}
-			}
-			unread := 0
-			if d.Unread {
-				unread = 1
-			}
-			_, err := upsertConv.ExecContext(ctx, m.SDKAppID, d.UserID, m.ConversationID(d.UserID), string(m.Type),
-				peerID, m.GroupID, channel, id, seq, seq-1, unread, ms(at))
-			if err != nil {
-				return fmt.Errorf("upsert conversation: %w", err)
-			}
+			return fmt.Errorf("upsert conversations: %w", err)
 		}
 		return nil
 	})
