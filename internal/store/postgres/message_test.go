@@ -10,3 +10,7 @@ import (
 func BenchmarkDB_CreateMessage(b *testing.B) {
 	storetest.BenchmarkCreateMessage(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
 }
+
+func BenchmarkDB_FindInbox(b *testing.B) {
+	storetest.BenchmarkFindInbox(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
+}

@@ -10,3 +10,13 @@ import (
 func BenchmarkDB_CreateMessage(b *testing.B) {
 	storetest.BenchmarkCreateMessage(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
 }
+
+func BenchmarkDB_FindInbox(b *testing.B) {
+	b.Run("File", func(b *testing.B) {
+		storetest.BenchmarkFindInbox(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
+	})
+	// ":memory:" has a single connection: the baseline the reader pool improves on.
+	b.Run("Memory", func(b *testing.B) {
+		storetest.BenchmarkFindInbox(b, func(tb testing.TB) store.Store { return MustOpenMemoryDB(tb) })
+	})
+}

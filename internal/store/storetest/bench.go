@@ -46,3 +46,30 @@ func BenchmarkCreateMessage(b *testing.B, open Opener) {
 		}
 	})
 }
+
+// BenchmarkFindInbox measures parallel reads of a page of 50 inbox entries while
+// nothing writes.
+func BenchmarkFindInbox(b *testing.B, open Opener) {
+	ctx := context.Background()
+	s := open(b)
+	for i := 1; i <= 200; i++ {
+		m := &store.Message{SDKAppID: appA, ID: fmt.Sprint("m", i), Type: store.TypeC2C, From: "alice", To: "bob",
+			Time: at(i), Elements: []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello"}}]`)}
+		if err := s.CreateMessage(ctx, m, []store.Delivery{{UserID: "bob", Unread: true}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			es, err := s.FindInbox(ctx, appA, "bob", 100, 50)
+			if err != nil {
+				b.Error(err)
+				return
+			} else if len(es) != 50 {
+				b.Errorf("FindInbox returned %d entries, want 50", len(es))
+				return
+			}
+		}
+	})
+}
