@@ -509,6 +509,7 @@ func TestBadInput(t *testing.T) {
 		}{
 			{"NotJSON", `{{{`, 40001},
 			{"NoOp", `{"seq":2}`, 40001},
+			{"NoSeq", `{"op":"conversations"}`, 40001},
 			{"UnknownOp", `{"seq":3,"op":"fly"}`, 40002},
 			{"BadData", `{"seq":4,"op":"send","data":{"to":5}}`, 40001},
 			{"NoElements", `{"seq":5,"op":"send","data":{"to":"bob","elements":[]}}`, 40001},

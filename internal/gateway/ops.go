@@ -11,6 +11,10 @@ import (
 
 // handle answers one request frame; every request gets exactly one reply.
 func (s *session) handle(ctx context.Context, f *protocol.Frame) {
+	if f.Seq == 0 {
+		s.replyErr(ctx, f, errcode.Errorf(errcode.InvalidRequest, "every request needs a positive seq; its answer carries the same seq"))
+		return
+	}
 	if f.Op == protocol.OpHeartbeat {
 		s.reply(ctx, f, protocol.HeartbeatResponse{ServerTime: s.g.Now().UnixMilli()})
 		return
