@@ -163,6 +163,12 @@ func (s *Server) RootCAs() *x509.CertPool {
 	return pool
 }
 
+// CACertPEM returns the simulator's CA certificate in PEM, for clients that load trusted
+// roots from a file (curl --cacert, SSL_CERT_FILE).
+func (s *Server) CACertPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.caCert.Raw})
+}
+
 // CreateApp registers an app (bundle ID) of a team. Register phones with
 // s.Register(bundleID).
 func (s *Server) CreateApp(bundleID, teamID string) *App {
