@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -12,7 +13,10 @@ import (
 )
 
 // UserSigCommand prints a UserSig.
-type UserSigCommand struct{}
+type UserSigCommand struct {
+	Stdout io.Writer // default os.Stdout
+	Now    func() time.Time
+}
 
 // Run parses the flags and prints the UserSig on stdout.
 func (c *UserSigCommand) Run(ctx context.Context, args []string) error {
@@ -27,11 +31,18 @@ func (c *UserSigCommand) Run(ctx context.Context, args []string) error {
 	if *appID <= 0 || *key == "" || *user == "" {
 		return errors.New("usersig needs --sdkappid, --key and --user")
 	}
-	sig, err := auth.GenUserSig(*appID, *key, *user, time.Duration(*expire)*time.Second, time.Now())
+	now, out := time.Now, io.Writer(os.Stdout)
+	if c.Now != nil {
+		now = c.Now
+	}
+	if c.Stdout != nil {
+		out = c.Stdout
+	}
+	sig, err := auth.GenUserSig(*appID, *key, *user, time.Duration(*expire)*time.Second, now())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stdout, sig)
+	fmt.Fprintln(out, sig)
 	return nil
 }
 
