@@ -1,0 +1,97 @@
+package loadtest_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/herald-im/herald/internal/app"
+	"github.com/herald-im/herald/internal/loadtest"
+)
+
+const (
+	testAppID = 1400000001
+	testKey   = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
+)
+
+// MustOpenNode starts a node with SQLite in a temp dir and returns its target.
+func MustOpenNode(tb testing.TB) (*app.Main, loadtest.Target) {
+	tb.Helper()
+	c := app.DefaultConfig()
+	c.Listen = "127.0.0.1:0"
+	c.DataDir = tb.TempDir()
+	c.SDKAppID, c.SecretKey = testAppID, testKey
+	c.NodeID = "test"
+	c.Heartbeat = time.Second
+	m := app.NewMain(c)
+	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	m.Out = io.Discard
+	if err := m.Open(context.Background()); err != nil {
+		tb.Fatalf("open node: %v", err)
+	}
+	tb.Cleanup(func() { m.Close() })
+	return m, loadtest.Target{URL: "ws://" + m.Addr() + "/v1/ws", SDKAppID: testAppID, Key: testKey}
+}
+
+func TestRunIdle(t *testing.T) {
+	m, target := MustOpenNode(t)
+	const n = 20
+	// Two source addresses for 20 connections exercise the loopback-source dialling.
+	res, err := loadtest.RunIdle(context.Background(), target, loadtest.IdleConfig{
+		Conns: n, Hold: 1500 * time.Millisecond, ConnsPerIP: 10,
+		ServerSessions: m.Hub.Sessions,
+		ServerMemory:   func() (loadtest.Memory, error) { return loadtest.ReadMemory(), nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Held != n || res.Failed != 0 || res.ServerSessions != n {
+		t.Fatalf("held %d, failed %d (%s), server sessions %d; want %d, 0, %d", res.Held, res.Failed, res.FirstError, res.ServerSessions, n, n)
+	}
+	// A 1s heartbeat held for 1.5s: each connection beat at least once, and the server,
+	// which drops a connection silent for 2s, kept them all.
+	if res.Heartbeats < n || res.HeartbeatErrors != 0 {
+		t.Fatalf("heartbeats %d, errors %d; want ≥ %d, 0", res.Heartbeats, res.HeartbeatErrors, n)
+	}
+	if res.HeartbeatInterval != time.Second {
+		t.Fatalf("heartbeat interval %v, want 1s", res.HeartbeatInterval)
+	}
+	if res.LoginRate <= 0 || res.ServerAfter.Goroutines <= res.ServerBefore.Goroutines {
+		t.Fatalf("login rate %v, goroutines %d → %d: nothing measured", res.LoginRate, res.ServerBefore.Goroutines, res.ServerAfter.Goroutines)
+	}
+}
+
+func TestRunIdle_ErrBadSig(t *testing.T) {
+	_, target := MustOpenNode(t)
+	target.Key = "not the key"
+	res, err := loadtest.RunIdle(context.Background(), target, loadtest.IdleConfig{Conns: 3, Hold: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Held != 0 || res.Failed != 3 || res.FirstError == "" {
+		t.Fatalf("held %d, failed %d, first error %q; want 0, 3 and the error", res.Held, res.Failed, res.FirstError)
+	}
+}
+
+func TestRunC2C(t *testing.T) {
+	_, target := MustOpenNode(t)
+	res, err := loadtest.RunC2C(context.Background(), target, loadtest.C2CConfig{Pairs: 2, Duration: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent == 0 || res.Received != res.Sent || res.SendErrors != 0 {
+		t.Fatalf("sent %d, received %d, send errors %d (%s); want received == sent > 0", res.Sent, res.Received, res.SendErrors, res.FirstError)
+	}
+	if res.Rate <= 0 || res.LatencyP50 <= 0 || res.LatencyP99 < res.LatencyP50 {
+		t.Fatalf("rate %v, p50 %v, p99 %v: nothing measured", res.Rate, res.LatencyP50, res.LatencyP99)
+	}
+}
+
+func TestReadRSS(t *testing.T) {
+	m := loadtest.ReadMemory()
+	if m.RSS == 0 || m.HeapAlloc == 0 {
+		t.Fatalf("rss %d, heap %d; want both > 0", m.RSS, m.HeapAlloc)
+	}
+}
