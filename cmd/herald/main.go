@@ -1,6 +1,7 @@
 // Command herald is the Herald chat and offline-push server.
 //
 //	herald serve     run a node (SQLite and embedded NATS by default)
+//	herald app       create or list apps (tenants)
 //	herald usersig   print a UserSig
 //	herald sim       run the vendor push simulators on local ports
 package main
@@ -41,6 +42,7 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{commands: map[string]command{
 		"serve":   &ServeCommand{},
+		"app":     &AppCommand{},
 		"usersig": &UserSigCommand{},
 		"sim":     &SimCommand{},
 	}}
@@ -64,8 +66,19 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 
 func (m *Main) usage() string {
 	s := "Herald: a self-hosted chat server with offline push.\n\nUsage:\n"
-	for _, name := range []string{"serve", "usersig", "sim"} {
+	for _, name := range m.order() {
 		s += m.commands[name].Usage()
 	}
 	return s
+}
+
+// order lists the commands for the usage text: the known ones first, in a fixed order.
+func (m *Main) order() []string {
+	names := []string{}
+	for _, n := range []string{"serve", "app", "usersig", "sim", "bench"} {
+		if _, ok := m.commands[n]; ok {
+			names = append(names, n)
+		}
+	}
+	return names
 }

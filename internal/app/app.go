@@ -69,18 +69,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			return fmt.Errorf("create data dir: %w", err)
 		}
 	}
-	if c.Postgres != "" {
-		db, err := postgres.Open(ctx, c.Postgres)
-		if err != nil {
-			return fmt.Errorf("open postgres: %w", err)
-		}
-		m.Store = db
-	} else {
-		db, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "herald.db"))
-		if err != nil {
-			return fmt.Errorf("open sqlite: %w", err)
-		}
-		m.Store = db
+	if m.Store, err = OpenStore(ctx, c); err != nil {
+		return err
 	}
 	if m.Bus, err = bus.Open(ctx, bus.Config{URL: c.NATS, DataDir: filepath.Join(c.DataDir, "nats"), Logger: m.Logger}); err != nil {
 		return fmt.Errorf("open nats: %w", err)
@@ -114,6 +104,26 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}()
 	m.Logger.Info("herald serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "nats", m.natsKind())
 	return nil
+}
+
+// OpenStore opens the store c names: PostgreSQL when c.Postgres is set, else the SQLite
+// file in c.DataDir (created if needed). The caller closes it.
+func OpenStore(ctx context.Context, c Config) (store.Store, error) {
+	if c.Postgres != "" {
+		db, err := postgres.Open(ctx, c.Postgres)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		return db, nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "herald.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	return db, nil
 }
 
 // Addr returns the address the HTTP server listens on.
