@@ -236,10 +236,21 @@ func TestGroup_SendAndPermissions(t *testing.T) {
 		}
 		dave.waitMessages(t, 1)
 		bob.waitMessages(t, 2)
+		// A user creates a group of their own and is its owner.
+		own, err := bob.CreateGroup(ctx, "", "Bob's", []string{"dave"})
+		if err != nil || own.OwnerID != "bob" || len(own.Members) != 2 {
+			t.Fatalf("user-created group: %+v, %v", own, err)
+		}
+		info, err := dave.GetGroupInfo(ctx, own.ID)
+		if err != nil || info.Name != "Bob's" {
+			t.Errorf("group info: %+v, %v", info, err)
+		}
+		if _, err := bob.CreateGroup(ctx, own.ID, "again", nil); errCode(err) != 40901 {
+			t.Errorf("duplicate group ID: %v, want 40901", err)
+		}
 		if _, err := alice.SendMessage(ctx, client.NewTextMessage("x"), "", "nope", "", false, nil); errCode(err) != 40402 {
 			t.Errorf("unknown group: %v, want 40402", err)
 		}
-		time.Sleep(0) // carol's count is checked below against the store, not by waiting
 		h, err := bob.GetGroupHistoryMessageList(ctx, "team", 10, nil)
 		if err != nil || len(h) != 2 {
 			t.Errorf("history: %d, %v", len(h), err)
@@ -296,6 +307,18 @@ func TestReconnect_CatchUpInOrder(t *testing.T) {
 	})
 }
 
+// waitFor polls cond until it holds, or fails after 10s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func waitDeviceState(t *testing.T, n *node, user, deviceID string, want store.DeviceState) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -340,6 +363,11 @@ func TestUnread_MarkReadAcrossDevices(t *testing.T) {
 		if len(bobPhone.convs) != 0 {
 			t.Errorf("the reading device got its own change")
 		}
+		// The server knows what each device was sent and what it acknowledged.
+		waitFor(t, "bob's phone acked 3", func() bool {
+			d, err := n.Store.FindDevice(ctx, testAppID, "bob", "b1")
+			return err == nil && d.AckedSeq == 3 && d.DeliveredSeq >= 3
+		})
 		list, _ = bobPC.GetConversationList(ctx)
 		if list.TotalUnread != 0 {
 			t.Errorf("total unread after read: %d", list.TotalUnread)
