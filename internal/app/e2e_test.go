@@ -298,11 +298,16 @@ func TestReconnect_CatchUpInOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got = bob2.waitMessages(t, 8)
-		time.Sleep(200 * time.Millisecond) // let any duplicate arrive before checking
-		got = bob2.waitMessages(t, 8)
-		if texts(got) != "2,3,4,5,6,7,8,9" {
-			t.Errorf("after server restart got %s, want 2,…,9", texts(got))
+		// A last message marks the end: the inbox is delivered in order, so a duplicate
+		// would arrive before it.
+		if _, err := alice2.SendMessage(ctx, client.NewTextMessage("end"), "bob", "", "", false, nil); err != nil {
+			t.Fatal(err)
+		}
+		bob2.waitFor(t, "the end marker", func(d *device) bool {
+			return len(d.messages) > 0 && d.messages[len(d.messages)-1].Elements[0].Text == "end"
+		})
+		if got := texts(bob2.waitMessages(t, 9)); got != "2,3,4,5,6,7,8,9,end" {
+			t.Errorf("after server restart got %s, want 2,…,9,end", got)
 		}
 	})
 }
@@ -470,9 +475,12 @@ func TestOnlineOnly_NotStored(t *testing.T) {
 		alice.SendMessage(ctx, client.NewTextMessage("stored"), "bob", "", "", false, nil)
 		bob2 := MustLogin(t, n, "bob", "b1", "Android")
 		got = bob2.waitMessages(t, 1)
-		time.Sleep(100 * time.Millisecond)
-		if bob2.messageCount() != 1 || got[0].Elements[0].Text != "stored" {
-			t.Errorf("after reconnect: %d messages, first %+v", bob2.messageCount(), got[0])
+		// Online-only messages go nowhere when nobody is connected; a live one sent now
+		// arrives after the stored one, so anything queued would show before it.
+		alice.SendMessage(ctx, client.NewTextMessage("live"), "bob", "", "", true, nil)
+		got = bob2.waitMessages(t, 2)
+		if texts(got) != "stored,live" {
+			t.Errorf("after reconnect got %s, want stored,live", texts(got))
 		}
 	})
 }
