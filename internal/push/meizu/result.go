@@ -138,7 +138,7 @@ func topLevel(code string, retryAfter time.Duration, now time.Time) (push.Outcom
 	case codeRateLimit, codeOther, codeSystemError, codeServerBusy:
 		return push.RetryLater, retryAfter
 	case codeDailyLimit, codeAppCountLimit:
-		return push.QuotaExceeded, untilMidnight(now)
+		return push.QuotaExceeded, push.UntilChinaMidnight(now)
 	default:
 		return push.Failed, 0
 	}
@@ -152,7 +152,7 @@ func perTarget(code string, now time.Time) (push.Outcome, time.Duration) {
 	case targetDBError, targetFailed, targetOverloaded:
 		return push.RetryLater, 0
 	case targetPublicLimit:
-		return push.QuotaExceeded, untilMidnight(now)
+		return push.QuotaExceeded, push.UntilChinaMidnight(now)
 	default: // 201, 520, 110010 (notifications off; the pushId stays valid) and unknown codes
 		return push.Failed, 0
 	}
@@ -169,13 +169,4 @@ var targetReasons = map[string]string{
 	"110005":           "alias invalid",
 	targetSwitchedOff:  "notifications switched off on the device",
 	targetPublicLimit:  "daily public-message limit exceeded",
-}
-
-// shanghai is Meizu's local time, in which daily quotas reset.
-var shanghai = time.FixedZone("CST", 8*60*60)
-
-// untilMidnight returns the time from now to the next midnight in China Standard Time.
-func untilMidnight(now time.Time) time.Duration {
-	t := now.In(shanghai)
-	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, shanghai).Sub(now)
 }

@@ -152,7 +152,7 @@ func (s *Sender) fetchToken(ctx context.Context, c *push.Certificate, authBase s
 	case CodeServiceUnavailable, CodeFlowControl, CodeCallLimited, CodeFrequencyLimit:
 		return authToken{}, &AuthError{Outcome: push.RetryLater, RetryAfter: wait, Reason: reason}
 	case CodeDailyLimit:
-		return authToken{}, &AuthError{Outcome: push.QuotaExceeded, RetryAfter: untilBeijingMidnight(s.now()), Reason: reason}
+		return authToken{}, &AuthError{Outcome: push.QuotaExceeded, RetryAfter: push.UntilChinaMidnight(s.now()), Reason: reason}
 	case CodeInvalidAuthToken, CodeInvalidAppKey, CodeMissingAppKey, CodeInvalidSign, CodeMissingSign,
 		CodeMissingTimestamp, CodeInvalidTimestamp, CodeIPBlacklisted, CodeAccessDenied, CodeAppDisabled:
 		return authToken{}, &AuthError{Outcome: push.AuthExpired, Reason: reason}

@@ -1,7 +1,10 @@
 package oppo
 
-// Classify and UntilBeijingMidnight expose the pure classification to the external tests.
+import "github.com/herald-im/herald/internal/push"
+
+// Classify exposes the pure classification to the external tests; UntilBeijingMidnight is
+// push.UntilChinaMidnight, which sets the quota reset oppo reports.
 var (
 	Classify             = classify
-	UntilBeijingMidnight = untilBeijingMidnight
+	UntilBeijingMidnight = push.UntilChinaMidnight
 )

@@ -103,9 +103,6 @@ const (
 // Categories OPPO accepts (vendors.md §6.3).
 var Categories = []string{"IM", "ACCOUNT", "TODO", "DEVICE_REMINDER", "ORDER", "SUBSCRIPTION", "NEWS", "CONTENT", "MARKETING", "SOCIAL"}
 
-// beijing is the time zone of OPPO's daily limits.
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // Sender sends notifications through OPPO Push. Its exported fields may be changed
 // before the first Send; it is safe for concurrent use after that.
 type Sender struct {
@@ -367,11 +364,4 @@ func (s *Sender) logger() *slog.Logger {
 		return s.Logger
 	}
 	return slog.Default()
-}
-
-// untilBeijingMidnight is how long until OPPO's daily limits reset.
-func untilBeijingMidnight(now time.Time) time.Duration {
-	t := now.In(beijing)
-	next := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, beijing)
-	return next.Sub(now)
 }

@@ -87,7 +87,7 @@ func classify(batch []string, isBatch bool, status int, retryAfter string, raw [
 	case CodeFlowControl, CodeServiceUnavailable, CodeCallLimited, CodeFrequencyLimit:
 		return push.Results(batch, push.RetryLater, push.ParseRetryAfter(retryAfter, now), reason), false
 	case CodeDailyLimit:
-		return push.Results(batch, push.QuotaExceeded, untilBeijingMidnight(now), reason), false
+		return push.Results(batch, push.QuotaExceeded, push.UntilChinaMidnight(now), reason), false
 	case CodeInvalidRegID:
 		if len(batch) == 1 {
 			return push.Results(batch, push.InvalidToken, 0, reason), false

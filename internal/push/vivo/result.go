@@ -58,16 +58,6 @@ func (r *response) invalid() map[string]*invalidUser {
 	return m
 }
 
-// shanghai is vivo's local time, in which daily quotas reset.
-var shanghai = time.FixedZone("CST", 8*60*60)
-
-// untilMidnight returns the time from now to the next midnight in China Standard Time.
-func untilMidnight(now time.Time) time.Duration {
-	t := now.In(shanghai)
-	next := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, shanghai)
-	return next.Sub(now)
-}
-
 // classify sorts a failed request: a transport error or HTTP status (err), or vivo's
 // result code (resp). now is used for quota resets.
 func classify(resp *response, err error, now time.Time) (push.Outcome, time.Duration, string) {
@@ -94,7 +84,7 @@ func classify(resp *response, err error, now time.Time) (push.Outcome, time.Dura
 	case codeTooFast:
 		return push.RetryLater, resp.retryAfter, reason
 	case codeTotalExceeded, codeListExceeded, codeBroadcastLimit:
-		return push.QuotaExceeded, untilMidnight(now), reason
+		return push.QuotaExceeded, push.UntilChinaMidnight(now), reason
 	case codeInvalidRegID:
 		return push.InvalidToken, 0, reason
 	default:

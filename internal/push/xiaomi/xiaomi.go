@@ -90,9 +90,6 @@ const (
 	CallbackInvalid   = 16
 )
 
-// beijing is the time zone of Xiaomi's daily quotas.
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // Sender sends notifications through Mi Push. Its exported fields may be changed before
 // the first Send; it is safe for concurrent use after that.
 type Sender struct {
@@ -265,7 +262,7 @@ func classify(batch []string, status int, retryAfter string, raw []byte, now tim
 		CodeTooFrequent, CodeRequestExpired, CodeBroadcastTooFast:
 		return push.Results(batch, push.RetryLater, wait, reason)
 	case CodeDailyQuota, CodeDailyOverrun:
-		return push.Results(batch, push.QuotaExceeded, untilBeijingMidnight(now), reason)
+		return push.Results(batch, push.QuotaExceeded, push.UntilChinaMidnight(now), reason)
 	case CodeAuthFailed, CodeTokenAuthFailed:
 		return push.Results(batch, push.AuthExpired, 0, reason)
 	case CodeSendFailed:
@@ -311,13 +308,6 @@ func accepted(batch []string, d ResponseData) []push.Result {
 		rs[i] = push.Result{Token: t, Outcome: push.Accepted, MessageID: d.ID}
 	}
 	return rs
-}
-
-// untilBeijingMidnight is how long until Xiaomi's daily quota resets.
-func untilBeijingMidnight(now time.Time) time.Duration {
-	t := now.In(beijing)
-	next := time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, beijing)
-	return next.Sub(now)
 }
 
 func (s *Sender) client() *http.Client {

@@ -46,8 +46,6 @@ const (
 	DefaultTokenLifetime = time.Hour
 )
 
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // Server is a simulated Honor Push. Create it with New. It is safe for concurrent use.
 type Server struct {
 	*vendorsim.Sim
@@ -203,11 +201,6 @@ func setRetryAfter(w http.ResponseWriter, d time.Duration) {
 	}
 }
 
-func nextMidnight(now time.Time) time.Time {
-	t := now.In(beijing)
-	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, beijing)
-}
-
 func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 	s.CountRequest()
 	// Read the body first: net/http notices a client that gives up (a Timeout fault)
@@ -230,7 +223,7 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 		case vendorsim.Quota:
 			ra := f.RetryAfter
 			if ra == 0 {
-				ra = nextMidnight(s.Now()).Sub(s.Now())
+				ra = push.UntilChinaMidnight(s.Now())
 			}
 			setRetryAfter(w, ra)
 			s.sendError(w, http.StatusServiceUnavailable, 503, "flow control")

@@ -43,9 +43,6 @@ const (
 	DefaultTokenLifetime = time.Hour
 )
 
-// beijing is the zone of Huawei's (China) daily quotas.
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // Server is a simulated Huawei Push Kit. Create it with New. It is safe for concurrent use.
 type Server struct {
 	*vendorsim.Sim
@@ -204,12 +201,6 @@ func setRetryAfter(w http.ResponseWriter, d time.Duration) {
 	}
 }
 
-// nextMidnight returns the next midnight in Beijing after now.
-func nextMidnight(now time.Time) time.Time {
-	t := now.In(beijing)
-	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, beijing)
-}
-
 func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 	s.CountRequest()
 	// Read the body first: net/http notices a client that gives up (a Timeout fault)
@@ -234,7 +225,7 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 			s.CountRejected()
 			ra := f.RetryAfter
 			if ra == 0 {
-				ra = nextMidnight(s.Now()).Sub(s.Now())
+				ra = push.UntilChinaMidnight(s.Now())
 			}
 			setRetryAfter(w, ra)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"msg": "flow control", "requestId": newRequestID()})

@@ -56,9 +56,6 @@ const (
 	CodeContentTooLong = 65009
 )
 
-// beijing is the time zone of daily quotas.
-var beijing = time.FixedZone("CST", 8*60*60)
-
 // An App is one Mi Push application's credentials.
 type App struct {
 	AppID       string
@@ -416,7 +413,7 @@ func blank(s string) bool { return strings.TrimFunc(s, unicode.IsSpace) == "" }
 
 // takeQuota counts n regIds against the app's daily quota.
 func (s *Server) takeQuota(pkg string, n int) (int, string) {
-	day := s.Now().In(beijing).Format(time.DateOnly)
+	day := s.Now().In(push.ChinaTime).Format(time.DateOnly)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.quotaDay != day {
