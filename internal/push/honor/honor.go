@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/push/tokencache"
 )
 
 // Hosts and paths (vendors.md §4.1, §4.2).
@@ -87,7 +88,7 @@ type Sender struct {
 	// replaced. Default: DefaultTokenMargin; capped at half the token's lifetime.
 	TokenMargin time.Duration
 
-	tokens tokenCache
+	tokens tokencache.Cache
 }
 
 var (
@@ -179,7 +180,7 @@ func (s *Sender) sendBatch(ctx context.Context, c *push.Certificate, req *reques
 	key := c.CacheKey()
 	var rs []push.Result
 	for attempt := 0; attempt < 2; attempt++ {
-		tok, err := s.tokens.get(ctx, key, s.Now(), func(ctx context.Context) (string, time.Time, error) {
+		tok, err := s.tokens.Get(ctx, key, s.Now(), func(ctx context.Context) (string, time.Time, error) {
 			return s.fetchToken(ctx, c)
 		})
 		if err != nil {
@@ -191,7 +192,7 @@ func (s *Sender) sendBatch(ctx context.Context, c *push.Certificate, req *reques
 			return rs
 		}
 		s.Logger.Debug("access token refused", "certificate", c.ID, "attempt", attempt)
-		s.tokens.invalidate(key, tok)
+		s.tokens.Invalidate(key, tok)
 	}
 	return rs
 }
