@@ -45,6 +45,7 @@ func NewMain() *Main {
 		"app":     &AppCommand{},
 		"usersig": &UserSigCommand{},
 		"sim":     &SimCommand{},
+		"bench":   &BenchCommand{},
 	}}
 }
 

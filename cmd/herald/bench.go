@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/herald-im/herald/internal/app"
+	"github.com/herald-im/herald/internal/auth"
+	"github.com/herald-im/herald/internal/loadtest"
+)
+
+// BenchCommand measures a node: idle connections held and c2c messages per second.
+type BenchCommand struct {
+	// Out receives the report. Default os.Stdout.
+	Out io.Writer
+}
+
+// benchAppID is the app an embedded node is started with.
+const benchAppID = 1400000099
+
+// Run parses args, starts an embedded node if asked, and runs the scenarios.
+func (c *BenchCommand) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("herald bench", flag.ContinueOnError)
+	wsURL := fs.String("url", "ws://127.0.0.1:8080/v1/ws", "the node's WebSocket endpoint")
+	appID := fs.Int64("sdkappid", 0, "SDKAppID of the node's app")
+	key := fs.String("key", "", "the app's secret key, to sign UserSigs")
+	embedded := fs.Bool("embedded", false, "start a node in this process (SQLite in a temp dir) instead of using --url")
+	pg := fs.String("postgres", "", "with --embedded: use this PostgreSQL database (a fresh schema, dropped after)")
+	heartbeat := fs.Duration("heartbeat", app.DefaultConfig().Heartbeat, "with --embedded: the node's heartbeat period")
+	serverPID := fs.Int("server-pid", 0, "without --embedded: the node's process ID, to read its RSS")
+	scenario := fs.String("scenario", "all", "idle, c2c or all")
+	conns := fs.Int("conns", loadtest.DefaultConns, "idle: connections to hold")
+	hold := fs.Duration("hold", loadtest.DefaultHold, "idle: how long to hold them after the last login")
+	concurrency := fs.Int("concurrency", loadtest.DefaultConcurrency, "idle: logins in flight")
+	perIP := fs.Int("conns-per-ip", loadtest.DefaultConnsPerIP, "idle: connections per loopback source address")
+	pairs := fs.Int("pairs", loadtest.DefaultPairs, "c2c: sender-receiver pairs")
+	duration := fs.Duration("duration", loadtest.DefaultDuration, "c2c: how long to send")
+	verbose := fs.Bool("v", false, "log progress")
+	fs.Usage = func() { fmt.Fprint(os.Stderr, c.Usage()) }
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	runIdle, runC2C := *scenario == "all" || *scenario == "idle", *scenario == "all" || *scenario == "c2c"
+	if !runIdle && !runC2C {
+		return fmt.Errorf("--scenario %q: use idle, c2c or all", *scenario)
+	}
+	if *pg != "" && !*embedded {
+		return errors.New("--postgres needs --embedded; give a remote node's store to that node")
+	}
+	out := c.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	// Each connection is a descriptor here, and with an embedded node a second one.
+	want := uint64(*conns + 1024)
+	if *embedded {
+		want = uint64(2**conns + 1024)
+	}
+	if !runIdle {
+		want = uint64(4**pairs + 1024)
+	}
+	nofile, err := loadtest.RaiseFileLimit(want)
+	if err != nil {
+		return err
+	}
+	if nofile < want {
+		fmt.Fprintf(out, "warning: open-file limit %d is below the %d this run needs\n", nofile, want)
+	}
+
+	target := loadtest.Target{URL: *wsURL, SDKAppID: *appID, Key: *key}
+	storeName := "the node's own (remote)"
+	var node *app.Main
+	if *embedded {
+		var closeNode func() error
+		node, closeNode, storeName, err = openBenchNode(ctx, *pg, *heartbeat, logger)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			start := time.Now()
+			if err := closeNode(); err != nil {
+				logger.Error("close node", "err", err)
+			}
+			logger.Info("node closed", "took", time.Since(start).Round(time.Millisecond))
+		}()
+		target = loadtest.Target{URL: "ws://" + node.Addr() + "/v1/ws", SDKAppID: benchAppID, Key: node.Config.SecretKey}
+	} else if target.SDKAppID == 0 || target.Key == "" {
+		return errors.New("give --sdkappid and --key of the node's app, or --embedded")
+	}
+
+	fmt.Fprintf(out, "herald bench, %s\n", time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(out, "machine: %s\n", loadtest.ReadMachine())
+	fmt.Fprintf(out, "node:    %s, store %s, open-file limit %d\n", describeNode(*embedded, target.URL), storeName, nofile)
+
+	if runIdle {
+		ic := loadtest.IdleConfig{Conns: *conns, Hold: *hold, Concurrency: *concurrency, ConnsPerIP: *perIP, Logger: logger}
+		switch {
+		case node != nil:
+			ic.ServerSessions = node.Hub.Sessions
+			ic.ServerMemory = func() (loadtest.Memory, error) { return loadtest.ReadMemory(), nil }
+		case *serverPID != 0:
+			pid := *serverPID
+			ic.ServerMemory = func() (loadtest.Memory, error) {
+				rss, err := loadtest.ReadRSS(pid)
+				return loadtest.Memory{RSS: rss}, err
+			}
+		}
+		res, err := loadtest.RunIdle(ctx, target, ic)
+		if err != nil {
+			return fmt.Errorf("idle: %w", err)
+		}
+		printIdle(out, res, node != nil, *serverPID != 0)
+		if node != nil && runC2C {
+			// Let the node finish recording the idle disconnects before measuring sends.
+			deadline := time.Now().Add(2 * time.Minute)
+			for node.Hub.Sessions() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+	}
+	if runC2C {
+		res, err := loadtest.RunC2C(ctx, target, loadtest.C2CConfig{Pairs: *pairs, Duration: *duration, Logger: logger})
+		if err != nil {
+			return fmt.Errorf("c2c: %w", err)
+		}
+		printC2C(out, res)
+	}
+	return nil
+}
+
+func describeNode(embedded bool, u string) string {
+	if embedded {
+		return "embedded in this process at " + u
+	}
+	return u
+}
+
+// openBenchNode starts a node on a free loopback port with a temp data dir and, when pg
+// is set, a fresh PostgreSQL schema. close stops it and removes both.
+func openBenchNode(ctx context.Context, pg string, heartbeat time.Duration, logger *slog.Logger) (m *app.Main, close func() error, storeName string, err error) {
+	dir, err := os.MkdirTemp("", "herald-bench-")
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("temp dir: %w", err)
+	}
+	cleanups := []func() error{func() error { return os.RemoveAll(dir) }}
+	close = func() error {
+		var errs []error
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			errs = append(errs, cleanups[i]())
+		}
+		return errors.Join(errs...)
+	}
+	defer func() {
+		if err != nil {
+			close()
+		}
+	}()
+	cfg := app.DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = dir
+	cfg.SDKAppID, cfg.SecretKey = benchAppID, auth.NewSecretKey()
+	cfg.NodeID = "bench"
+	cfg.Heartbeat = heartbeat
+	storeName = "SQLite (temp dir)"
+	if pg != "" {
+		schemaURL, drop, err := benchSchema(ctx, pg)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		cleanups = append(cleanups, drop)
+		cfg.Postgres = schemaURL
+		storeName = "PostgreSQL (fresh schema)"
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, "", err
+	}
+	m = app.NewMain(cfg)
+	m.Logger = logger
+	m.Out = io.Discard
+	if err := m.Open(ctx); err != nil {
+		return nil, nil, "", err
+	}
+	cleanups = append(cleanups, m.Close)
+	return m, close, storeName, nil
+}
+
+// benchSchema creates a fresh schema in the database at base and returns a URL whose
+// connections use it, and a function that drops it.
+func benchSchema(ctx context.Context, base string) (string, func() error, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("parse --postgres: %w", err)
+	}
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	drop := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return fmt.Errorf("connect postgres: %w", err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			return fmt.Errorf("drop schema: %w", err)
+		}
+		return nil
+	}
+	return u.String(), drop, nil
+}
+
+func printIdle(w io.Writer, r *loadtest.IdleResult, embedded, serverRSS bool) {
+	fmt.Fprintf(w, "\nidle connections\n")
+	fmt.Fprintf(w, "  held:        %d of %d (login failures %d)", r.Held, r.Conns, r.Failed)
+	if r.ServerSessions >= 0 {
+		fmt.Fprintf(w, ", server sessions %d", r.ServerSessions)
+	}
+	fmt.Fprintln(w)
+	if r.FirstError != "" {
+		fmt.Fprintf(w, "  first error: %s\n", r.FirstError)
+	}
+	fmt.Fprintf(w, "  logins:      %.0f/s (%s for all)\n", r.LoginRate, r.LoginTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "  heartbeats:  %d answered, %d failed, every %s, during a %s hold\n", r.Heartbeats, r.HeartbeatErrors, r.HeartbeatInterval, r.Hold)
+	sb, sa, cb, ca := r.ServerBefore, r.ServerAfter, r.ClientBefore, r.ClientAfter
+	switch {
+	case embedded:
+		fmt.Fprintf(w, "  node + load generator (one process):\n")
+		fmt.Fprintf(w, "    Go heap+stacks: %s → %s, %s per connection\n", loadtest.MiB(sb.HeapAlloc+sb.StackInuse), loadtest.MiB(sa.HeapAlloc+sa.StackInuse), loadtest.KiB(r.ServerHeapPerConn()))
+		fmt.Fprintf(w, "      of which stacks: %s → %s; goroutines %d → %d (%.1f per connection)\n", loadtest.MiB(sb.StackInuse), loadtest.MiB(sa.StackInuse), sb.Goroutines, sa.Goroutines, float64(sa.Goroutines-sb.Goroutines)/float64(max(r.Held, 1)))
+		fmt.Fprintf(w, "    VmRSS:          %s → %s, %s per connection\n", loadtest.MiB(sb.RSS), loadtest.MiB(sa.RSS), loadtest.KiB(r.ServerRSSPerConn()))
+	default:
+		if serverRSS {
+			fmt.Fprintf(w, "  node process VmRSS: %s → %s, %s per connection\n", loadtest.MiB(sb.RSS), loadtest.MiB(sa.RSS), loadtest.KiB(r.ServerRSSPerConn()))
+		}
+		fmt.Fprintf(w, "  load generator: Go heap+stacks %s → %s (%s per connection), VmRSS %s → %s (%s per connection)\n",
+			loadtest.MiB(cb.HeapAlloc+cb.StackInuse), loadtest.MiB(ca.HeapAlloc+ca.StackInuse), loadtest.KiB(r.ClientHeapPerConn()),
+			loadtest.MiB(cb.RSS), loadtest.MiB(ca.RSS), loadtest.KiB(r.ClientRSSPerConn()))
+	}
+}
+
+func printC2C(w io.Writer, r *loadtest.C2CResult) {
+	fmt.Fprintf(w, "\nc2c throughput (%d pairs, each sender one message at a time)\n", r.Pairs)
+	fmt.Fprintf(w, "  sent %d, received %d, send errors %d\n", r.Sent, r.Received, r.SendErrors)
+	if r.FirstError != "" {
+		fmt.Fprintf(w, "  first error: %s\n", r.FirstError)
+	}
+	fmt.Fprintf(w, "  end to end:  %.0f msgs/s over %s\n", r.Rate, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  latency (send → peer's OnNewMessage): p50 %s, p90 %s, p99 %s, max %s\n",
+		ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax))
+	fmt.Fprintf(w, "  send round trip (stored and answered): p50 %s, p99 %s\n", ms(r.SendP50), ms(r.SendP99))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// Usage describes the command.
+func (c *BenchCommand) Usage() string {
+	return strings.TrimLeft(`
+  herald bench [--embedded [--postgres URL] [--heartbeat 30s]]
+               [--url ws://127.0.0.1:8080/v1/ws --sdkappid N --key K [--server-pid PID]]
+               [--scenario all|idle|c2c] [--conns 1000] [--hold 30s] [--concurrency 64]
+               [--pairs 100] [--duration 10s] [-v]
+      Measure a node: idle WebSocket connections held (each its own user, heartbeating)
+      with the memory each costs, and one-to-one messages per second end to end with
+      their latency. --embedded starts a node in this process with SQLite in a temp dir
+      (or a fresh schema of --postgres) so one command measures everything.
+`, "\n")
+}
