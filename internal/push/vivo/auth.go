@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/herald-im/herald/internal/push"
@@ -87,7 +86,7 @@ func (cl *call) post(ctx context.Context, path string, body any) (*response, err
 		if err != nil || resp.Result != codeAuthFailed || cl.refreshed {
 			return resp, err
 		}
-		cl.s.tokens.drop(cl.c.CacheKey(), cl.token)
+		cl.s.tokens.Invalidate(cl.c.CacheKey(), cl.token)
 		cl.token, cl.refreshed = "", true
 	}
 }
@@ -125,7 +124,7 @@ func (s *Sender) do(ctx context.Context, url, authToken string, body []byte) (*r
 // authToken returns the cached authToken of c, fetching one when there is none or it
 // is about to expire. Concurrent callers share one fetch.
 func (s *Sender) authToken(ctx context.Context, c *push.Certificate) (string, error) {
-	return s.tokens.get(ctx, c.CacheKey(), s.Now, func() (string, time.Time, error) {
+	return s.tokens.Get(ctx, c.CacheKey(), s.Now(), func(ctx context.Context) (string, time.Time, error) {
 		now := s.Now()
 		req := authRequest{AppID: json.Number(c.AppID), AppKey: c.AppKey, Timestamp: now.UnixMilli()}
 		req.Sign = Sign(c.AppID, c.AppKey, req.Timestamp, c.AppSecret)
@@ -159,77 +158,4 @@ func authBase(c *push.Certificate) string {
 		return strings.TrimSuffix(c.Endpoint.AuthURL, "/")
 	}
 	return sendBase(c)
-}
-
-// tokenCache holds authTokens per certificate cache key, with one fetch in flight per
-// key at a time.
-type tokenCache struct {
-	mu      sync.Mutex // protects entries
-	entries map[string]*tokenEntry
-}
-
-type tokenEntry struct {
-	ready chan struct{} // closed when the fetch ended; then the fields below are set
-	token string
-	until time.Time // reuse the token until then
-	err   error
-}
-
-// get returns the token for key, calling fetch when there is no usable one. Callers
-// that arrive while a fetch is running wait for it.
-func (tc *tokenCache) get(ctx context.Context, key string, now func() time.Time, fetch func() (string, time.Time, error)) (string, error) {
-	tc.mu.Lock()
-	if tc.entries == nil {
-		tc.entries = map[string]*tokenEntry{}
-	}
-	e, ok := tc.entries[key]
-	if ok {
-		select {
-		case <-e.ready:
-			if e.err == nil && now().Before(e.until) {
-				tc.mu.Unlock()
-				return e.token, nil
-			}
-			ok = false // failed or stale: fetch anew
-		default:
-		}
-	}
-	if !ok {
-		e = &tokenEntry{ready: make(chan struct{})}
-		tc.entries[key] = e
-		tc.mu.Unlock()
-		e.token, e.until, e.err = fetch()
-		close(e.ready)
-		if e.err != nil {
-			tc.mu.Lock()
-			if tc.entries[key] == e {
-				delete(tc.entries, key)
-			}
-			tc.mu.Unlock()
-		}
-		return e.token, e.err
-	}
-	tc.mu.Unlock()
-	select {
-	case <-e.ready:
-		return e.token, e.err
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-}
-
-// drop forgets key's token if it is still token, so that the next get fetches a new
-// one; a token another caller has already replaced is kept.
-func (tc *tokenCache) drop(key, token string) {
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	if e, ok := tc.entries[key]; ok {
-		select {
-		case <-e.ready:
-			if e.token == token {
-				delete(tc.entries, key)
-			}
-		default:
-		}
-	}
 }

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/push/tokencache"
 )
 
 // DefaultBaseURL is vivo's push host (vendors.md §7.1, §7.2).
@@ -103,7 +104,7 @@ type Sender struct {
 	// Default: DefaultTokenRefreshBefore.
 	TokenRefreshBefore time.Duration
 
-	tokens tokenCache
+	tokens tokencache.Cache
 }
 
 var (
