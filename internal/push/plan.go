@@ -11,17 +11,17 @@ type Decision int
 
 // Decisions, in the order the rules are tried; the first that matches decides.
 const (
-	Push           Decision = iota // the device gets a push
-	SkipDisabled                   // the message's push info disables push
-	SkipSender                     // the device belongs to the sender
-	SkipNotReceive                 // the recipient does not receive this conversation
-	SkipNoNotify                   // the recipient receives it without notification
-	SkipNotMentioned               // notifications only for @-mentions, and this is none
-	SkipDND                        // the recipient's do-not-disturb window covers now
-	SkipLoggedOut                  // the device logged out or was kicked
-	SkipNoToken                    // the device has no push token bound
-	SkipForeground                 // connected and in the foreground: delivered online
-	SkipContent                    // a custom message without a description
+	Push             Decision = iota // the device gets a push
+	SkipDisabled                     // the message's push info disables push
+	SkipSender                       // the device belongs to the sender
+	SkipNotReceive                   // the recipient does not receive this conversation
+	SkipNoNotify                     // the recipient receives it without notification
+	SkipNotMentioned                 // notifications only for @-mentions, and this is none
+	SkipDND                          // the recipient's do-not-disturb window covers now
+	SkipLoggedOut                    // the device logged out or was kicked
+	SkipNoToken                      // the device has no push token bound
+	SkipForeground                   // connected and in the foreground: delivered online
+	SkipContent                      // a custom message without a description
 )
 
 var decisionNames = [...]string{"push", "disabled", "sender", "not_receive", "no_notify", "not_mentioned", "dnd", "logged_out", "no_token", "foreground", "custom_no_desc"}
