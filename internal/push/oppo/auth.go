@@ -26,17 +26,10 @@ type AuthError struct {
 
 func (e *AuthError) Error() string { return e.Reason }
 
-// authToken is a cached auth_token.
+// authToken is an auth_token as fetched, and when the cache stops handing it out.
 type authToken struct {
 	value   string
 	expires time.Time // when to stop using it: TokenLifetime minus TokenRefreshMargin
-}
-
-// tokenCall is one auth request that every caller wanting the same token waits for.
-type tokenCall struct {
-	done  chan struct{}
-	value string
-	err   error
 }
 
 // Sign returns the auth sign: lower-case hex SHA-256 of appKey + timestamp +
@@ -49,60 +42,13 @@ func Sign(appKey, timestamp, masterSecret string) string {
 // token returns a valid auth_token for c at authBase, from the cache or from one auth
 // request shared by all concurrent callers.
 func (s *Sender) token(ctx context.Context, c *push.Certificate, authBase, key string) (string, error) {
-	s.mu.Lock()
-	if t, ok := s.tokens[key]; ok && s.now().Before(t.expires) {
-		s.mu.Unlock()
-		return t.value, nil
-	}
-	if call, ok := s.calls[key]; ok {
-		s.mu.Unlock()
-		select {
-		case <-call.done:
-			return call.value, call.err
-		case <-ctx.Done():
-			return "", ctx.Err()
-		}
-	}
-	call := &tokenCall{done: make(chan struct{})}
-	if s.calls == nil {
-		s.calls = map[string]*tokenCall{}
-	}
-	s.calls[key] = call
-	s.mu.Unlock()
-
-	// The request must not fail for the other callers when this caller's context ends.
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultTimeout)
-	t, err := s.fetchToken(actx, c, authBase)
-	cancel()
-
-	s.mu.Lock()
-	delete(s.calls, key)
-	if err == nil {
-		if s.tokens == nil {
-			s.tokens = map[string]authToken{}
-		}
-		now := s.now()
-		for k, old := range s.tokens {
-			if !now.Before(old.expires) {
-				delete(s.tokens, k)
-			}
-		}
-		s.tokens[key] = t
-	}
-	s.mu.Unlock()
-	call.value, call.err = t.value, err
-	close(call.done)
-	return t.value, err
-}
-
-// invalidate drops the cached token for key if it is still value, so that of several
-// sends refused with the same token only one causes a new auth request.
-func (s *Sender) invalidate(key, value string) {
-	s.mu.Lock()
-	if t, ok := s.tokens[key]; ok && t.value == value {
-		delete(s.tokens, key)
-	}
-	s.mu.Unlock()
+	return s.tokens.Get(ctx, key, s.now(), func(ctx context.Context) (string, time.Time, error) {
+		// The request must not fail for the other callers when this caller's context ends.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultTimeout)
+		defer cancel()
+		t, err := s.fetchToken(actx, c, authBase)
+		return t.value, t.expires, err
+	})
 }
 
 // authResponse is the answer of /server/v1/auth (vendors.md §6.2).

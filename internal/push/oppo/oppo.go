@@ -49,10 +49,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/push/tokencache"
 )
 
 // Hosts and paths of OPPO Push (vendors.md §6.1–§6.4).
@@ -118,9 +118,7 @@ type Sender struct {
 	// Default: empty, no receipts.
 	CallbackURL string
 
-	mu     sync.Mutex // protects tokens and calls
-	tokens map[string]authToken
-	calls  map[string]*tokenCall
+	tokens tokencache.Cache // auth_tokens by certificate CacheKey and auth host
 }
 
 var (
@@ -285,7 +283,7 @@ func (s *Sender) sendBatch(ctx context.Context, c *push.Certificate, h host, bas
 		if !expired {
 			return rs
 		}
-		s.invalidate(key, tok)
+		s.tokens.Invalidate(key, tok)
 		if attempt == 1 {
 			return push.Results(batch, push.AuthExpired, 0, "oppo 11: Invalid AuthToken after a token refresh")
 		}
