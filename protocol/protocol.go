@@ -40,6 +40,9 @@ const (
 	OpGetGroup      = "get_group"       // GetGroupRequest → Group
 	OpSetMemberRole = "set_member_role" // SetMemberRoleRequest → no data
 	OpSetProfile    = "set_profile"     // SetProfileRequest → no data
+	OpSetPushConfig = "set_push_config" // SetPushConfigRequest → no data
+	OpBackground    = "background"      // BackgroundRequest → no data
+	OpForeground    = "foreground"      // no data → no data
 )
 
 // Event ops (server → client, Seq 0).
@@ -95,4 +98,16 @@ type SyncRequest struct {
 type SyncResponse struct {
 	Messages []*Message `json:"messages"`
 	More     bool       `json:"more"`
+}
+
+// SetPushConfigRequest binds this device's vendor push token to a push certificate of the
+// app (the console's certificate ID, Tencent's businessID). An empty token unbinds.
+type SetPushConfigRequest struct {
+	CertificateID int64  `json:"certificate_id"`
+	Token         string `json:"token"`
+}
+
+// BackgroundRequest says the app went to the background; Unread seeds the badge.
+type BackgroundRequest struct {
+	Unread int `json:"unread"`
 }
