@@ -11,53 +11,53 @@ import (
 // Sender validates them (CertificateValidator). Secret fields are never logged or returned
 // whole; see Masked.
 type Certificate struct {
-	ID       int64 // Herald's certificate ID (businessID), unique per server
-	SDKAppID int64 // the chat app this certificate belongs to
-	Vendor   Vendor
-	Name     string // a label for the console
+	ID       int64  `json:"-"` // Herald's certificate ID (businessID), unique per server
+	SDKAppID int64  `json:"-"` // the chat app this certificate belongs to
+	Vendor   Vendor `json:"-"`
+	Name     string `json:"-"` // a label for the console
 
 	// PackageName is the Android application ID (Huawei, Honor, Xiaomi, OPPO, vivo, Meizu,
 	// FCM's restricted_package_name). BundleID is the iOS topic (APNs).
-	PackageName string
-	BundleID    string
+	PackageName string `json:"package_name,omitempty"`
+	BundleID    string `json:"bundle_id,omitempty"`
 
 	// Vendor credentials.
-	AppID          string // Huawei/Honor app ID, Xiaomi app ID, OPPO app ID, vivo appId, Meizu appId
-	AppKey         string // OPPO app_key, vivo appKey, Xiaomi app key
-	AppSecret      string // secret: Huawei client secret, Xiaomi AppSecret, vivo appSecret, Meizu appSecret
-	MasterSecret   string // secret: OPPO master_secret
-	ClientID       string // Honor client ID (Huawei uses AppID as its OAuth client ID)
-	ClientSecret   string // secret: Honor client secret
-	ServiceAccount []byte // secret: FCM service-account JSON (project_id, client_email, private_key, token_uri)
+	AppID          string `json:"app_id,omitempty"`          // Huawei/Honor app ID, Xiaomi app ID, OPPO app ID, vivo appId, Meizu appId
+	AppKey         string `json:"app_key,omitempty"`         // OPPO app_key, vivo appKey, Xiaomi app key
+	AppSecret      string `json:"app_secret,omitempty"`      // secret: Huawei client secret, Xiaomi AppSecret, vivo appSecret, Meizu appSecret
+	MasterSecret   string `json:"master_secret,omitempty"`   // secret: OPPO master_secret
+	ClientID       string `json:"client_id,omitempty"`       // Honor client ID (Huawei uses AppID as its OAuth client ID)
+	ClientSecret   string `json:"client_secret,omitempty"`   // secret: Honor client secret
+	ServiceAccount []byte `json:"service_account,omitempty"` // secret: FCM service-account JSON (project_id, client_email, private_key, token_uri)
 
 	// APNs: token auth (KeyP8, KeyID, TeamID) or certificate auth (CertP12, CertPassword).
-	KeyP8        []byte // secret: the .p8 PEM
-	KeyID        string
-	TeamID       string
-	CertP12      []byte // secret: the .p12 bundle
-	CertPassword string // secret
-	Production   bool   // APNs: the production host rather than sandbox
-	VoIP         bool   // APNs: pushes go to the VoIP topic (BundleID + ".voip") with push type voip
+	KeyP8        []byte `json:"key_p8,omitempty"` // secret: the .p8 PEM
+	KeyID        string `json:"key_id,omitempty"`
+	TeamID       string `json:"team_id,omitempty"`
+	CertP12      []byte `json:"cert_p12,omitempty"`      // secret: the .p12 bundle
+	CertPassword string `json:"cert_password,omitempty"` // secret
+	Production   bool   `json:"production,omitempty"`    // APNs: the production host rather than sandbox
+	VoIP         bool   `json:"voip,omitempty"`          // APNs: pushes go to the VoIP topic (BundleID + ".voip") with push type voip
 
 	// Endpoint overrides the vendor's hosts, for private gateways and the simulators. Empty
 	// fields mean the real vendor hosts.
-	Endpoint Endpoint
+	Endpoint Endpoint `json:"endpoint,omitzero"`
 
 	// Click is what tapping the notification does.
-	Click ClickAction
+	Click ClickAction `json:"click,omitzero"`
 
 	// Defaults used when a message's push info does not say otherwise.
-	ChannelID      string // FCM, Huawei, Xiaomi, OPPO channel ID
-	Category       string // Huawei/OPPO/vivo category (e.g. IM), Honor importance goes in Importance
-	Importance     string // Huawei/Honor importance: LOW or NORMAL
-	Classification int    // vivo: 0 operational, 1 system
-	NotifyLevel    int    // OPPO: 1, 2 or 16
-	NoticeMsgType  int    // Meizu: 0 public, 1 private
-	TemplateID     string // OPPO private-message template ID
-	BadgeClass     string // Huawei launcher activity class for badges
+	ChannelID      string `json:"channel_id,omitempty"`      // FCM, Huawei, Xiaomi, OPPO channel ID
+	Category       string `json:"category,omitempty"`        // Huawei/OPPO/vivo category (e.g. IM), Honor importance goes in Importance
+	Importance     string `json:"importance,omitempty"`      // Huawei/Honor importance: LOW or NORMAL
+	Classification int    `json:"classification,omitempty"`  // vivo: 0 operational, 1 system
+	NotifyLevel    int    `json:"notify_level,omitempty"`    // OPPO: 1, 2 or 16
+	NoticeMsgType  int    `json:"notice_msg_type,omitempty"` // Meizu: 0 public, 1 private
+	TemplateID     string `json:"template_id,omitempty"`     // OPPO private-message template ID
+	BadgeClass     string `json:"badge_class,omitempty"`     // Huawei launcher activity class for badges
 
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	CreatedAt time.Time `json:"-"`
+	UpdatedAt time.Time `json:"-"`
 }
 
 // Endpoint holds base URLs that replace a vendor's real hosts. SendURL replaces the send
@@ -65,8 +65,8 @@ type Certificate struct {
 // replaces the OAuth/auth host where the vendor has one. For FCM the token URI comes from
 // the service-account JSON unless AuthURL is set.
 type Endpoint struct {
-	SendURL string
-	AuthURL string
+	SendURL string `json:"send_url,omitempty"`
+	AuthURL string `json:"auth_url,omitempty"`
 }
 
 // CacheKey identifies the credentials of c for caches of vendor auth tokens: a new key
@@ -87,6 +87,6 @@ const (
 
 // ClickAction is a certificate's click behaviour.
 type ClickAction struct {
-	Type   ClickType
-	Target string // the intent URI, activity class name or URL; empty for ClickOpenApp
+	Type   ClickType `json:"type,omitempty"`
+	Target string    `json:"target,omitempty"` // the intent URI, activity class name or URL; empty for ClickOpenApp
 }
