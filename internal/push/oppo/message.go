@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -126,16 +125,8 @@ func AppMessageID(messageID, regID string) string {
 }
 
 // NotifyIDFor derives a notify_id in 1–MaxNotifyID from a collapse ID, so that
-// notifications with the same collapse ID replace each other.
-func NotifyIDFor(collapseID string) int {
-	h := fnv.New32a()
-	h.Write([]byte(collapseID))
-	id := int(h.Sum32() & MaxNotifyID)
-	if id == 0 {
-		id = 1
-	}
-	return id
-}
+// notifications with the same collapse ID replace each other (push.NotifyIDFor).
+func NotifyIDFor(collapseID string) int { return push.NotifyIDFor(collapseID) }
 
 func isBlank(s string) bool {
 	for _, r := range s {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash/fnv"
 	"net/url"
 	"strconv"
 	"strings"
@@ -157,16 +156,8 @@ func SoundURI(pkg, sound string) string {
 }
 
 // NotifyIDFor derives a notify_id in 1–MaxNotifyID from a collapse ID, so that
-// notifications with the same collapse ID replace each other.
-func NotifyIDFor(collapseID string) int {
-	h := fnv.New32a()
-	h.Write([]byte(collapseID))
-	id := int(h.Sum32() & MaxNotifyID)
-	if id == 0 {
-		id = 1
-	}
-	return id
-}
+// notifications with the same collapse ID replace each other (push.NotifyIDFor).
+func NotifyIDFor(collapseID string) int { return push.NotifyIDFor(collapseID) }
 
 // JobKey returns messageID when it fits extra.jobkey (at most MaxJobKey ASCII
 // characters), else the first MaxJobKey hex digits of its SHA-256, so that retries of one
