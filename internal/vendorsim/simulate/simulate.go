@@ -56,6 +56,9 @@ const (
 // A Vendor is one running simulator and its demo app.
 type Vendor struct {
 	Vendor push.Vendor `json:"vendor"`
+	// ID and Name are the certificate's, which its JSON form leaves out.
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
 	// URL is the simulator's base URL: https for APNs, http for the others.
 	URL string `json:"url"`
 	// App is the app identity a phone registers with ({"app": App} to /_sim/phones):
@@ -63,7 +66,9 @@ type Vendor struct {
 	// Huawei, Honor, vivo and Meizu app ID.
 	App string `json:"app"`
 	// Certificate holds the fields an operator enters in Herald for the demo app, with
-	// Endpoint pointing at the simulator and the recommended chat defaults set.
+	// Endpoint pointing at the simulator and the recommended chat defaults set. In the
+	// file it has the JSON form of Herald's config and API; ReadCertificates restores its
+	// ID, Vendor and Name from the fields above.
 	Certificate *push.Certificate `json:"certificate"`
 	// Sim is the running simulator's phones, faults and counters; nil when read from a
 	// file.
@@ -95,6 +100,12 @@ func ReadCertificates(path string) (*Certificates, error) {
 	var c Certificates
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	for _, v := range c.Vendors {
+		if v.Certificate == nil {
+			return nil, fmt.Errorf("decode %s: %s has no certificate", path, v.Vendor)
+		}
+		v.Certificate.ID, v.Certificate.Vendor, v.Certificate.Name = v.ID, v.Vendor, v.Name
 	}
 	return &c, nil
 }
@@ -164,6 +175,7 @@ func (s *Servers) Open() (err error) {
 		c := sv.Certificate
 		c.ID, c.Vendor, c.Name = int64(i+1), v, "herald sim "+v.String()
 		c.CreatedAt, c.UpdatedAt = now, now
+		sv.ID, sv.Name = c.ID, c.Name
 		s.vendors = append(s.vendors, sv)
 		s.serve(v, ln, h, tlsConf)
 	}

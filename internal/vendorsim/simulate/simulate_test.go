@@ -121,6 +121,9 @@ func TestServers_EndToEnd(t *testing.T) {
 				t.Errorf("summary does not show %s and %s:\n%s", v.URL, v.PhonesURL(), summary.String())
 			}
 			c := v.Certificate
+			if c.Vendor != v.Vendor || c.ID != int64(i+1) {
+				t.Errorf("certificate has vendor %q and ID %d, want %q and %d", c.Vendor, c.ID, v.Vendor, i+1)
+			}
 			if c.Endpoint.SendURL != v.URL {
 				t.Errorf("Endpoint.SendURL = %q, want the simulator %q", c.Endpoint.SendURL, v.URL)
 			}
