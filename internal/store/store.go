@@ -1,6 +1,6 @@
 // Package store holds Herald's persistent vocabulary — apps, accounts, devices, messages,
-// conversations, groups — and the Store interface that the sqlite and postgres
-// sub-packages implement. The conformance suite in storetest runs against both.
+// conversations, groups, push certificates and push records — and the Store interface
+// that the sqlite and postgres sub-packages implement. The conformance suite in storetest runs against both.
 //
 // Every record is keyed by its app (SDKAppID): one server hosts many apps and no query
 // crosses from one to another.
@@ -106,6 +106,40 @@ type Store interface {
 	UpdateGroupMember(ctx context.Context, sdkAppID int64, groupID, userID string, upd GroupMemberUpdate) error // ErrNotFound
 	// FindUserGroups returns the groups userID is a member of.
 	FindUserGroups(ctx context.Context, sdkAppID int64, userID string) ([]*Group, error)
+
+	// Push certificates. Config is opaque here: the push package owns its fields.
+	CreateCertificate(ctx context.Context, c *Certificate) error                            // assigns ID, CreatedAt, UpdatedAt
+	FindCertificateByID(ctx context.Context, sdkAppID, id int64) (*Certificate, error)      // ErrNotFound
+	FindCertificates(ctx context.Context, sdkAppID int64) ([]*Certificate, error)           // by ID
+	UpdateCertificate(ctx context.Context, sdkAppID, id int64, upd CertificateUpdate) error // ErrNotFound; sets UpdatedAt
+	// DeleteCertificate removes a certificate and unbinds every device bound to it.
+	DeleteCertificate(ctx context.Context, sdkAppID, id int64) error // ErrNotFound
+
+	// BindPushToken binds a vendor token of certificate certID to one device, and
+	// unbinds it from every other device of the app that held the same certificate and
+	// token: a token belongs to one phone, and the phone's new user must be the only one
+	// pushed to. It returns the devices it unbound, as they are afterwards. An empty token
+	// unbinds the device. ErrNotFound, changing nothing, if the device does not exist or,
+	// for a non-empty token, the app has no certificate certID (a binding to it would
+	// outlive DeleteCertificate).
+	BindPushToken(ctx context.Context, sdkAppID int64, userID, deviceID string, certID int64, token string) ([]*Device, error)
+	// UnbindPushToken clears the binding of every device of the app bound to certID and
+	// token (the vendor reported it invalid) and returns how many were bound.
+	UnbindPushToken(ctx context.Context, sdkAppID, certID int64, token string) (int, error)
+	// IncrementBadge adds one to a device's badge and returns the new value.
+	IncrementBadge(ctx context.Context, sdkAppID int64, userID, deviceID string) (int, error) // ErrNotFound
+
+	// Push records: one per device considered for a message's push, with the rule that
+	// decided and, for pushes, the vendor's answer.
+	// CreatePushRecords assigns each record its ID, CreatedAt (now, unless set) and
+	// UpdatedAt (= CreatedAt).
+	CreatePushRecords(ctx context.Context, rs []*PushRecord) error
+	UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd PushRecordUpdate) error // ErrNotFound; sets UpdatedAt
+	// FindPushRecords returns a message's records (its push trace), by ID.
+	FindPushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*PushRecord, error)
+	// CountPushRecords counts records of the app created in [from, to), grouped by UTC
+	// day, vendor, decision and outcome.
+	CountPushRecords(ctx context.Context, sdkAppID int64, from, to time.Time) ([]*PushCount, error)
 
 	// Ping checks the database is reachable, for /readyz.
 	Ping(ctx context.Context) error

@@ -26,6 +26,10 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Conversation", func(t *testing.T) { testConversation(t, open) })
 	t.Run("RecvOpt", func(t *testing.T) { testRecvOpt(t, open) })
 	t.Run("Group", func(t *testing.T) { testGroup(t, open) })
+	t.Run("Certificate", func(t *testing.T) { testCertificate(t, open) })
+	t.Run("PushToken", func(t *testing.T) { testPushToken(t, open) })
+	t.Run("Badge", func(t *testing.T) { testBadge(t, open) })
+	t.Run("PushRecord", func(t *testing.T) { testPushRecord(t, open) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping() = %v, want nil", err)

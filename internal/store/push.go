@@ -1,0 +1,65 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Certificate is a stored vendor credential of an app (what a client names when it binds
+// a device token). The push package owns the meaning of Vendor and Config; Config
+// holds secrets and is never logged or returned whole.
+type Certificate struct {
+	ID        int64
+	SDKAppID  int64
+	Vendor    string
+	Name      string
+	Config    json.RawMessage
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// CertificateUpdate changes a certificate; nil fields are left as they are.
+type CertificateUpdate struct {
+	Name   *string
+	Config json.RawMessage // nil = unchanged
+}
+
+// PushRecord is one device's push decision and result for one message.
+type PushRecord struct {
+	ID        int64
+	SDKAppID  int64
+	MessageID string
+	UserID    string
+	DeviceID  string
+	// Decision names the rule that decided: "push", or why not ("sender", "not_receive",
+	// "no_notify", "not_mentioned", "dnd", "no_token", "foreground", "logged_out",
+	// "custom_no_desc", "disabled").
+	Decision      string
+	Vendor        string
+	CertificateID int64
+	// Outcome is the vendor's answer for pushes ("accepted", "invalid_token", "retry_later",
+	// "auth_expired", "quota_exceeded", "failed"), "queued" until it comes, "" for skips.
+	Outcome         string
+	Reason          string // the vendor's code and message, or why the push failed
+	VendorMessageID string
+	Attempts        int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// PushRecordUpdate records an attempt's result; nil fields are left as they are.
+type PushRecordUpdate struct {
+	Outcome         *string
+	Reason          *string
+	VendorMessageID *string
+	Attempts        *int
+}
+
+// PushCount is the number of push records with one day, vendor, decision and outcome.
+type PushCount struct {
+	Day      time.Time // midnight UTC
+	Vendor   string
+	Decision string
+	Outcome  string
+	Count    int
+}
