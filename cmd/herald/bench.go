@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/herald-im/herald/internal/app"
 	"github.com/herald-im/herald/internal/auth"
@@ -207,7 +208,13 @@ func benchSchema(ctx context.Context, base string) (string, func() error, error)
 	if err != nil {
 		return "", nil, fmt.Errorf("parse --postgres: %w", err)
 	}
-	conn, err := pgx.Connect(ctx, base)
+	// Parsed as the pool parses it, so that pool settings such as pool_max_conns in the
+	// URL reach the node's pool and are not sent to the server as parameters.
+	pc, err := pgxpool.ParseConfig(base)
+	if err != nil {
+		return "", nil, fmt.Errorf("parse --postgres: %w", err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, pc.ConnConfig.Copy())
 	if err != nil {
 		return "", nil, fmt.Errorf("connect postgres: %w", err)
 	}
@@ -222,7 +229,7 @@ func benchSchema(ctx context.Context, base string) (string, func() error, error)
 	drop := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
+		conn, err := pgx.ConnectConfig(ctx, pc.ConnConfig.Copy())
 		if err != nil {
 			return fmt.Errorf("connect postgres: %w", err)
 		}
