@@ -18,11 +18,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/herald-im/herald/internal/api"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/bus"
 	"github.com/herald-im/herald/internal/gateway"
 	"github.com/herald-im/herald/internal/im"
+	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/push/pipeline"
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/internal/store/postgres"
 	"github.com/herald-im/herald/internal/store/sqlite"
@@ -38,17 +44,21 @@ type Main struct {
 	// Out receives the first-start banner (the created app's ID and key). Default os.Stdout.
 	Out io.Writer
 
-	Store   store.Store
-	Bus     *bus.Bus
-	IM      *im.Service
-	Hub     *gateway.Hub
-	Gateway *gateway.Server
-	API     *api.Server
+	Store store.Store
+	Bus   *bus.Bus
+	IM    *im.Service
+	Hub   *gateway.Hub
+	// Senders are the vendor senders, by vendor; Pipeline carries stored messages to them.
+	Senders  map[push.Vendor]push.Sender
+	Pipeline *pipeline.Pipeline
+	Gateway  *gateway.Server
+	API      *api.Server
 
-	ln     net.Listener
-	server *http.Server
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // background loops
+	registry *prometheus.Registry
+	ln       net.Listener
+	server   *http.Server
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // background loops
 }
 
 // NewMain returns a Main for c.
@@ -79,15 +89,32 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 
+	roots, err := loadRoots(c.PushCAFile)
+	if err != nil {
+		return err
+	}
+	m.Senders = buildSenders(m.Logger, roots)
+	m.Pipeline = pipeline.New(m.Store, m.Bus, m.Senders)
+	m.Pipeline.Workers = c.PushWorkers
+	m.Pipeline.Logger = m.Logger
+	if err := m.Pipeline.Open(ctx); err != nil {
+		return fmt.Errorf("open push pipeline: %w", err)
+	}
+
 	m.Hub = gateway.NewHub(m.Bus, m.Logger)
 	m.IM = im.NewService(m.Store, m.Hub)
 	m.IM.Logger = m.Logger
+	m.IM.Stored = m.Pipeline.Stored
 	m.Gateway = gateway.NewServer(m.IM, m.Hub, m.Store)
 	m.Gateway.NodeID = c.NodeID
 	m.Gateway.Heartbeat = c.Heartbeat
 	m.Gateway.Logger = m.Logger
 	m.API = api.NewServer(m.IM, m.Store)
 	m.API.Logger = m.Logger
+
+	m.registry = prometheus.NewRegistry()
+	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(pipeline.Collectors()...)
 
 	if m.ln, err = net.Listen("tcp", c.Listen); err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -152,6 +179,7 @@ func (m *Main) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", m.readyz)
 	mux.Handle("/v1/ws", m.Gateway)
 	mux.Handle("/v1/admin/", m.API.Handler())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	return mux
 }
 
@@ -288,6 +316,9 @@ func (m *Main) Close() error {
 	}
 	if m.Gateway != nil {
 		m.Gateway.Close()
+	}
+	if m.Pipeline != nil {
+		m.Pipeline.Close()
 	}
 	if m.Bus != nil {
 		if err := m.Bus.Close(); err != nil {

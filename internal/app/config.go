@@ -39,6 +39,11 @@ type Config struct {
 	NodeID string `yaml:"node_id"`
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string `yaml:"log_level"`
+	// PushCAFile, when set, names a PEM file of CA certificates trusted for APNs hosts
+	// besides the system's: a private gateway, or `herald sim`'s CA.
+	PushCAFile string `yaml:"push_ca_file"`
+	// PushWorkers is how many vendor requests a node makes at once. Default 16.
+	PushWorkers int `yaml:"push_workers"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -54,6 +59,7 @@ func DefaultConfig() Config {
 		Heartbeat:   30 * time.Second,
 		NodeID:      host,
 		LogLevel:    "info",
+		PushWorkers: 16,
 	}
 }
 
@@ -90,6 +96,9 @@ func (c Config) Validate() error {
 	if c.SDKAppID < 0 {
 		return &ConfigError{"sdkappid", strconv.FormatInt(c.SDKAppID, 10), errors.New("must be positive")}
 	}
+	if c.PushWorkers < 1 || c.PushWorkers > 1024 {
+		return &ConfigError{"push_workers", strconv.Itoa(c.PushWorkers), errors.New("1-1024")}
+	}
 	if c.Heartbeat < time.Second {
 		return &ConfigError{"heartbeat", c.Heartbeat.String(), errors.New("at least 1s")}
 	}
@@ -117,6 +126,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	heartbeat := fs.Duration("heartbeat", 0, "client heartbeat period (default 30s)")
 	node := fs.String("node-id", "", "this node's name (default the host name)")
 	level := fs.String("log-level", "", "debug, info, warn or error")
+	pushCA := fs.String("push-ca-file", "", "PEM CAs trusted for APNs hosts besides the system's")
+	pushWorkers := fs.Int("push-workers", 0, "vendor requests a node makes at once (default 16)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -156,6 +167,10 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.NodeID = *node
 		case "log-level":
 			c.LogLevel = *level
+		case "push-ca-file":
+			c.PushCAFile = *pushCA
+		case "push-workers":
+			c.PushWorkers = *pushWorkers
 		}
 	})
 	return c, c.Validate()
@@ -165,7 +180,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str := map[string]*string{
 		"HERALD_LISTEN": &c.Listen, "HERALD_DATA": &c.DataDir, "HERALD_POSTGRES": &c.Postgres,
 		"HERALD_NATS": &c.NATS, "HERALD_SECRET_KEY": &c.SecretKey, "HERALD_ADMIN": &c.AdminUserID,
-		"HERALD_NODE_ID": &c.NodeID, "HERALD_LOG_LEVEL": &c.LogLevel,
+		"HERALD_NODE_ID": &c.NodeID, "HERALD_LOG_LEVEL": &c.LogLevel, "HERALD_PUSH_CA_FILE": &c.PushCAFile,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {

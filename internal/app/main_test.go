@@ -97,7 +97,11 @@ func MustPostgresSchema(tb testing.TB) string {
 func MustOpenNode(tb testing.TB, c app.Config) *node {
 	tb.Helper()
 	m := app.NewMain(c)
-	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	m.Logger = discardLogger()
+	if os.Getenv("HERALD_TEST_LOG") != "" {
+		// Logs of the node under test, for debugging a failure.
+		m.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	m.Out = io.Discard
 	if err := m.Open(context.Background()); err != nil {
 		tb.Fatalf("open node: %v", err)

@@ -113,6 +113,15 @@ var ops = map[string]opFunc{
 	protocol.OpSetProfile: typed(func(ctx context.Context, s *session, req protocol.SetProfileRequest) (any, error) {
 		return nil, s.g.IM.SetProfile(ctx, s.app, s.user, req)
 	}),
+	protocol.OpSetPushConfig: typed(func(ctx context.Context, s *session, req protocol.SetPushConfigRequest) (any, error) {
+		return nil, s.g.IM.SetPushConfig(ctx, s.app, s.user, s.device, req)
+	}),
+	protocol.OpBackground: typed(func(ctx context.Context, s *session, req protocol.BackgroundRequest) (any, error) {
+		return nil, s.g.IM.SetBackground(ctx, s.app, s.user, s.device, true, req.Unread)
+	}),
+	protocol.OpForeground: func(ctx context.Context, s *session, _ json.RawMessage) (any, error) {
+		return nil, s.g.IM.SetBackground(ctx, s.app, s.user, s.device, false, 0)
+	},
 	protocol.OpCreateGroup: typed(func(ctx context.Context, s *session, req protocol.CreateGroupRequest) (any, error) {
 		return s.g.IM.CreateGroup(ctx, s.app, s.user, req)
 	}),

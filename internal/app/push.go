@@ -1,0 +1,58 @@
+package app
+
+import (
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/push/apns"
+	"github.com/herald-im/herald/internal/push/fcm"
+	"github.com/herald-im/herald/internal/push/honor"
+	"github.com/herald-im/herald/internal/push/huawei"
+	"github.com/herald-im/herald/internal/push/meizu"
+	"github.com/herald-im/herald/internal/push/oppo"
+	"github.com/herald-im/herald/internal/push/vivo"
+	"github.com/herald-im/herald/internal/push/xiaomi"
+)
+
+// buildSenders returns one sender per vendor. apnsRoots, when set, are the roots
+// trusted for APNs hosts instead of the system's (a private gateway or the simulator).
+func buildSenders(logger *slog.Logger, apnsRoots *x509.CertPool) map[push.Vendor]push.Sender {
+	a := apns.New()
+	a.RootCAs = apnsRoots
+	f, hw, ho, xm, op, vv, mz := fcm.New(), huawei.New(), honor.New(), xiaomi.New(), oppo.New(), vivo.New(), meizu.New()
+	a.Logger = logger.With("vendor", "apns")
+	f.Logger = logger.With("vendor", "fcm")
+	hw.Logger = logger.With("vendor", "huawei")
+	ho.Logger = logger.With("vendor", "honor")
+	xm.Logger = logger.With("vendor", "xiaomi")
+	op.Logger = logger.With("vendor", "oppo")
+	vv.Logger = logger.With("vendor", "vivo")
+	mz.Logger = logger.With("vendor", "meizu")
+	senders := map[push.Vendor]push.Sender{}
+	for _, s := range []push.Sender{f, a, hw, ho, xm, op, vv, mz} {
+		senders[s.Vendor()] = s
+	}
+	return senders
+}
+
+// loadRoots reads PEM certificates to trust, or returns nil for the system roots.
+func loadRoots(path string) (*x509.CertPool, error) {
+	if path == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read push CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("push CA file %s holds no PEM certificate", path)
+	}
+	return pool, nil
+}

@@ -1,0 +1,179 @@
+// Package pipeline carries a stored message to the vendors: it plans who gets a push
+// (push.Decide), composes each notification (push.Compose), queues the work on a
+// JetStream work queue, sends through each vendor's push.Sender with a rate limit per
+// certificate, retries with backoff, unbinds invalid tokens, and records every decision
+// and answer as the message's push trace.
+//
+// Work moves in two durable steps, so that a crash loses nothing: im's Stored hook
+// publishes a plan job (acknowledged by JetStream before Send returns); a planner turns
+// it into push records and send jobs; senders acknowledge a send job only after the
+// vendor answered and the records were written. A crash can repeat at most the send in
+// flight.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/store"
+)
+
+// Defaults.
+const (
+	StreamName      = "HERALD_PUSH"
+	planSubject     = "herald.push.plan"
+	sendSubject     = "herald.push.send"
+	DefaultWorkers  = 16
+	DefaultAttempts = 8
+	// DefaultMaxAge bounds how long a push is retried: past it, a chat notification is
+	// stale.
+	DefaultMaxAge = 24 * time.Hour
+	// DefaultRate is the sends per second allowed per certificate.
+	DefaultRate = 200
+	// sendTimeout bounds one vendor call.
+	sendTimeout = 30 * time.Second
+	// memberPage is how many group members are planned at once: a large group is
+	// streamed, never loaded whole.
+	memberPage = 500
+)
+
+// workQueue is what the pipeline needs of the bus.
+type workQueue interface {
+	EnsureWorkQueue(ctx context.Context, name string, subjects []string) (jetstream.Stream, error)
+	JetStream() jetstream.JetStream
+}
+
+// Pipeline is the push pipeline of one node; every node runs one, and any may plan or
+// send any job. Set the exported fields, then Open.
+type Pipeline struct {
+	Store   store.Store
+	Bus     workQueue
+	Senders map[push.Vendor]push.Sender
+	// Workers is how many send jobs run at once. Default DefaultWorkers.
+	Workers int
+	// MaxAttempts bounds the tries of one push. Default DefaultAttempts.
+	MaxAttempts int
+	// MaxAge bounds how long a push is retried. Default DefaultMaxAge.
+	MaxAge time.Duration
+	// Rate is the sends per second per certificate. Default DefaultRate.
+	Rate   float64
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	js    jetstream.JetStream
+	certs *certCache
+
+	ctx      context.Context // ends the workers on Close
+	cancel   context.CancelFunc
+	consumes []jetstream.ConsumeContext
+	jobs     chan jetstream.Msg
+	wg       sync.WaitGroup
+}
+
+// New returns a pipeline with defaults.
+func New(st store.Store, b workQueue, senders map[push.Vendor]push.Sender) *Pipeline {
+	return &Pipeline{
+		Store: st, Bus: b, Senders: senders,
+		Workers: DefaultWorkers, MaxAttempts: DefaultAttempts, MaxAge: DefaultMaxAge, Rate: DefaultRate,
+		Now: time.Now, Logger: slog.Default(),
+	}
+}
+
+// Open creates the work queue if needed and starts planning and sending.
+func (p *Pipeline) Open(ctx context.Context) error {
+	stream, err := p.Bus.EnsureWorkQueue(ctx, StreamName, []string{planSubject, sendSubject})
+	if err != nil {
+		return err
+	}
+	p.js = p.Bus.JetStream()
+	p.certs = newCertCache(p.Store, p.Rate, p.Now)
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.jobs = make(chan jetstream.Msg)
+
+	for _, c := range []struct {
+		name, subject string
+		handle        func(jetstream.Msg)
+	}{
+		{"planner", planSubject, p.handlePlan},
+		{"sender", sendSubject, func(m jetstream.Msg) { p.jobs <- m }},
+	} {
+		cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+			Durable:       c.name,
+			FilterSubject: c.subject,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       2 * sendTimeout,
+			MaxAckPending: 4 * p.Workers,
+		})
+		if err != nil {
+			p.Close()
+			return fmt.Errorf("consumer %s: %w", c.name, err)
+		}
+		cc, err := cons.Consume(c.handle)
+		if err != nil {
+			p.Close()
+			return fmt.Errorf("consume %s: %w", c.name, err)
+		}
+		p.consumes = append(p.consumes, cc)
+	}
+	for range p.Workers {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for {
+				select {
+				case <-p.ctx.Done():
+					return
+				case m := <-p.jobs:
+					p.handleSend(m)
+				}
+			}
+		}()
+	}
+	return nil
+}
+
+// Close stops taking jobs and waits for the running ones. Unacknowledged jobs are
+// redelivered to a node that is still running, or after a restart.
+func (p *Pipeline) Close() error {
+	for _, cc := range p.consumes {
+		cc.Stop()
+	}
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.wg.Wait()
+	return nil
+}
+
+// planJob asks for one message to be planned.
+type planJob struct {
+	SDKAppID  int64  `json:"app"`
+	MessageID string `json:"message_id"`
+	// IgnoreDND: the admin API sent it without honouring do-not-disturb.
+	IgnoreDND bool `json:"ignore_dnd,omitempty"`
+}
+
+// Stored is im's hook: it queues the planning of a stored message. It waits for
+// JetStream's acknowledgement, so a stored message's pushes survive a crash.
+func (p *Pipeline) Stored(ctx context.Context, m *store.Message, _ []store.Delivery) {
+	data, _ := json.Marshal(planJob{SDKAppID: m.SDKAppID, MessageID: m.ID})
+	if _, err := p.js.Publish(ctx, planSubject, data, jetstream.WithMsgID("plan:"+m.ID)); err != nil {
+		p.Logger.Error("queue push planning", "app", m.SDKAppID, "message", m.ID, "err", err)
+	}
+}
+
+// ack acknowledges a job, logging (not failing) when the acknowledgement is lost: the
+// job then comes back and its records say it was done.
+func (p *Pipeline) ack(m jetstream.Msg) {
+	if err := m.Ack(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
+		p.Logger.Warn("ack push job", "err", err)
+	}
+}

@@ -1,0 +1,266 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/herald-im/herald/internal/im"
+	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/protocol"
+)
+
+// handlePlan plans one message; on failure the job is redelivered.
+func (p *Pipeline) handlePlan(msg jetstream.Msg) {
+	var job planJob
+	if err := json.Unmarshal(msg.Data(), &job); err != nil {
+		p.Logger.Error("drop malformed plan job", "err", err)
+		msg.Term()
+		return
+	}
+	ctx, cancel := context.WithTimeout(p.ctx, 2*sendTimeout)
+	defer cancel()
+	if err := p.plan(ctx, job); err != nil {
+		p.Logger.Warn("plan push", "app", job.SDKAppID, "message", job.MessageID, "err", err)
+		msg.NakWithDelay(time.Second)
+		return
+	}
+	p.ack(msg)
+}
+
+// planner holds what planning one message needs.
+type planner struct {
+	p        *Pipeline
+	job      planJob
+	m        *store.Message
+	elems    []protocol.Element
+	info     *protocol.OfflinePushInfo
+	facts    push.MessageFacts
+	sender   string // the sender's display name
+	group    string // the group's name
+	replayed map[string]*store.PushRecord // records of an earlier try, by user/device
+}
+
+func (p *Pipeline) plan(ctx context.Context, job planJob) error {
+	m, err := p.Store.FindMessageByID(ctx, job.SDKAppID, job.MessageID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted by retention before it was planned
+	}
+	if err != nil {
+		return fmt.Errorf("find message: %w", err)
+	}
+	pl := &planner{p: p, job: job, m: m}
+	if err := json.Unmarshal(m.Elements, &pl.elems); err != nil {
+		return fmt.Errorf("decode elements: %w", err)
+	}
+	if len(m.PushInfo) > 0 {
+		pl.info = new(protocol.OfflinePushInfo)
+		if err := json.Unmarshal(m.PushInfo, pl.info); err != nil {
+			return fmt.Errorf("decode push info: %w", err)
+		}
+	}
+	pl.facts = push.MessageFacts{
+		From:         m.From,
+		PushDisabled: pl.info != nil && pl.info.DisablePush,
+		CustomNoDesc: push.CustomWithoutDesc(pl.elems, pl.info),
+		IgnoreDND:    job.IgnoreDND,
+	}
+	if pl.facts.PushDisabled {
+		return nil // nothing to consider: the trace says so at the message
+	}
+	pl.sender = m.From
+	if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
+		pl.sender = a.Nickname
+	}
+	// A redelivered job finds the records of its first try: those devices are planned
+	// already, and only their queued pushes are sent again.
+	prev, err := p.Store.FindPushRecords(ctx, m.SDKAppID, m.ID)
+	if err != nil {
+		return fmt.Errorf("find records: %w", err)
+	}
+	pl.replayed = map[string]*store.PushRecord{}
+	for _, r := range prev {
+		pl.replayed[r.UserID+"/"+r.DeviceID] = r
+	}
+
+	if m.Type == store.TypeC2C {
+		opts, err := p.Store.FindRecvOptsOfPeer(ctx, m.SDKAppID, []string{m.To}, m.From)
+		if err != nil {
+			return fmt.Errorf("find receive options: %w", err)
+		}
+		return pl.planUsers(ctx, map[string]store.RecvOpt{m.To: opts[m.To]})
+	}
+	g, err := p.Store.FindGroup(ctx, m.SDKAppID, m.GroupID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find group: %w", err)
+	}
+	pl.group = g.Name
+	for after := ""; ; {
+		page, err := p.Store.FindGroupMembers(ctx, m.SDKAppID, m.GroupID, after, memberPage)
+		if err != nil {
+			return fmt.Errorf("find members: %w", err)
+		}
+		users := make(map[string]store.RecvOpt, len(page))
+		for _, mem := range page {
+			if mem.UserID != m.From {
+				users[mem.UserID] = mem.RecvOpt
+			}
+		}
+		if err := pl.planUsers(ctx, users); err != nil {
+			return err
+		}
+		if len(page) < memberPage {
+			return nil
+		}
+		after = page[len(page)-1].UserID
+	}
+}
+
+// target is one device to push to.
+type target struct {
+	record *store.PushRecord
+	device *store.Device
+	cert   *push.Certificate
+}
+
+// planUsers decides for every device of users (with their receive options), records
+// the decisions and queues the pushes.
+func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt) error {
+	if len(users) == 0 {
+		return nil
+	}
+	p, m := pl.p, pl.m
+	ids := make([]string, 0, len(users))
+	for u := range users {
+		ids = append(ids, u)
+	}
+	slices.Sort(ids)
+	devices, err := p.Store.FindDevices(ctx, store.DeviceFilter{SDKAppID: m.SDKAppID, UserIDs: ids})
+	if err != nil {
+		return fmt.Errorf("find devices: %w", err)
+	}
+	accounts, err := p.Store.FindAccounts(ctx, m.SDKAppID, ids)
+	if err != nil {
+		return fmt.Errorf("find accounts: %w", err)
+	}
+	dnd := map[string]bool{}
+	now := p.Now()
+	for _, a := range accounts {
+		dnd[a.UserID] = im.InDND(a, now)
+	}
+
+	var fresh []*store.PushRecord
+	var targets []*target
+	for _, d := range devices {
+		if prev, ok := pl.replayed[d.UserID+"/"+d.DeviceID]; ok {
+			if prev.Outcome == "queued" {
+				if t := pl.target(prev, d); t != nil {
+					targets = append(targets, t)
+				}
+			}
+			continue
+		}
+		dec := push.Decide(pl.facts, push.TargetFacts{
+			UserID: d.UserID, Device: d, RecvOpt: users[d.UserID], InDND: dnd[d.UserID],
+			Mentioned: m.AtAll || slices.Contains(m.AtUserIDs, d.UserID),
+		})
+		decisionsTotal.WithLabelValues(dec.String()).Inc()
+		r := &store.PushRecord{SDKAppID: m.SDKAppID, MessageID: m.ID, UserID: d.UserID, DeviceID: d.DeviceID, Decision: dec.String()}
+		if dec == push.Push {
+			cert, err := p.certs.get(ctx, m.SDKAppID, d.CertificateID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				r.Decision = "no_certificate"
+			case err != nil:
+				return err
+			default:
+				r.Vendor, r.CertificateID, r.Outcome = string(cert.Vendor), cert.ID, "queued"
+			}
+		}
+		fresh = append(fresh, r)
+		if r.Outcome == "queued" {
+			targets = append(targets, &target{record: r, device: d})
+		}
+	}
+	if len(fresh) > 0 {
+		if err := p.Store.CreatePushRecords(ctx, fresh); err != nil {
+			return fmt.Errorf("create records: %w", err)
+		}
+	}
+	for _, t := range targets {
+		if t.cert == nil {
+			c, err := p.certs.get(ctx, m.SDKAppID, t.record.CertificateID)
+			if err != nil {
+				return fmt.Errorf("certificate %d: %w", t.record.CertificateID, err)
+			}
+			t.cert = c
+		}
+	}
+	return pl.queue(ctx, targets)
+}
+
+// target rebuilds the push of a record queued by an earlier try.
+func (pl *planner) target(r *store.PushRecord, d *store.Device) *target {
+	if d.PushToken == "" || d.CertificateID != r.CertificateID {
+		return nil // unbound since: nothing to send
+	}
+	return &target{record: r, device: d}
+}
+
+// queue composes each target's notification and publishes send jobs, batching devices
+// of one certificate whose notifications are the same.
+func (pl *planner) queue(ctx context.Context, targets []*target) error {
+	p, m := pl.p, pl.m
+	type batchKey struct {
+		cert  int64
+		notif string
+	}
+	batches := map[batchKey]*sendJob{}
+	var order []batchKey
+	for _, t := range targets {
+		var badge *int
+		if push.SupportsBadge(t.cert.Vendor) && !(pl.info != nil && pl.info.IgnoreIOSBadge && t.cert.Vendor == push.APNs) {
+			b, err := p.Store.IncrementBadge(ctx, m.SDKAppID, t.device.UserID, t.device.DeviceID)
+			if err != nil {
+				return fmt.Errorf("increment badge: %w", err)
+			}
+			badge = &b
+		}
+		n := push.Compose(push.ComposeInput{
+			Message: m, Elements: pl.elems, PushInfo: pl.info, SenderName: pl.sender, GroupName: pl.group,
+			Recipient: t.device.UserID, Certificate: t.cert, Badge: badge,
+		})
+		nb, _ := json.Marshal(n)
+		k := batchKey{t.cert.ID, string(nb)}
+		j := batches[k]
+		sender := p.Senders[t.cert.Vendor]
+		if j == nil || (sender != nil && len(j.Targets) >= sender.MaxBatch()) {
+			if j != nil {
+				if err := p.publishSend(ctx, j); err != nil {
+					return err
+				}
+			}
+			j = &sendJob{SDKAppID: m.SDKAppID, MessageID: m.ID, CertificateID: t.cert.ID, Notification: n, Attempt: 1, Deadline: p.Now().Add(p.MaxAge)}
+			if _, seen := batches[k]; !seen {
+				order = append(order, k)
+			}
+			batches[k] = j
+		}
+		j.Targets = append(j.Targets, sendTarget{RecordID: t.record.ID, Token: t.device.PushToken})
+	}
+	for _, k := range order {
+		if err := p.publishSend(ctx, batches[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
