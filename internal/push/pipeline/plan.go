@@ -42,8 +42,8 @@ type planner struct {
 	elems    []protocol.Element
 	info     *protocol.OfflinePushInfo
 	facts    push.MessageFacts
-	sender   string // the sender's display name
-	group    string // the group's name
+	sender   string                       // the sender's display name
+	group    string                       // the group's name
 	replayed map[string]*store.PushRecord // records of an earlier try, by user/device
 }
 
