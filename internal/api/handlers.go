@@ -127,11 +127,15 @@ type SendRequest struct {
 	protocol.SendRequest
 	From         string `json:"from"`
 	NoSenderSync bool   `json:"no_sender_sync,omitempty"`
+	// WithMuteNotifications honours the recipients' do-not-disturb and no-notification
+	// settings; by default an admin send notifies regardless, as the commercial API does.
+	WithMuteNotifications bool `json:"with_mute_notifications,omitempty"`
 }
 
 func (s *Server) send(r *http.Request, app *store.App, req SendRequest) (*protocol.Message, error) {
 	return s.IM.Send(r.Context(), im.SendParams{
 		SDKAppID: app.SDKAppID, From: req.From, Request: req.SendRequest, ByAdmin: true, NoSenderSync: req.NoSenderSync,
+		WithMuteNotifications: req.WithMuteNotifications,
 	})
 }
 

@@ -202,6 +202,16 @@ func TestPush_Rules(t *testing.T) {
 	if d := decision(send("muted")); d != "no_notify" {
 		t.Errorf("muted: decision %q", d)
 	}
+	// The admin API notifies regardless, unless it asks to honour the setting.
+	var sent struct{ Message client.Message }
+	n.admin("POST", "/v1/admin/messages", map[string]any{"from": "alice", "to": "bob", "elements": []map[string]string{{"type": "text", "text": "from admin"}}}, &sent)
+	if d := decision(sent.Message.ID); d != "push" {
+		t.Errorf("admin send to a muted user: decision %q, want push", d)
+	}
+	n.admin("POST", "/v1/admin/messages", map[string]any{"from": "alice", "to": "bob", "with_mute_notifications": true, "elements": []map[string]string{{"type": "text", "text": "polite"}}}, &sent)
+	if d := decision(sent.Message.ID); d != "no_notify" {
+		t.Errorf("admin send with_mute_notifications: decision %q, want no_notify", d)
+	}
 	bob.SetC2CReceiveMessageOpt(ctx, []string{"alice"}, client.ReceiveMessage)
 	// Disabled by the sender: no record at all.
 	m, _ := alice.SendMessage(ctx, client.NewTextMessage("quiet"), "bob", "", "", false, &client.OfflinePushInfo{DisablePush: true})
@@ -222,8 +232,8 @@ func TestPush_Rules(t *testing.T) {
 	if d := decision(send("after logout")); d != "logged_out" {
 		t.Errorf("after logout: decision %q", d)
 	}
-	if n := len(n.sim(push.APNs).Sim.Inbox(token)); n != 1 {
-		t.Errorf("the phone got %d notifications, want only the background one", n)
+	if n := len(n.sim(push.APNs).Sim.Inbox(token)); n != 2 {
+		t.Errorf("the phone got %d notifications, want the background one and the admin's", n)
 	}
 }
 

@@ -48,9 +48,16 @@ type Event struct {
 	Kicked      *protocol.Kicked `json:"kicked,omitempty"`
 }
 
-// StoredFunc is called after a message has been committed, with the message and the
-// users it was stored for. Offline push hangs here.
-type StoredFunc func(ctx context.Context, m *store.Message, ds []store.Delivery)
+// StoredFunc is called after a message has been committed, with the message, the users
+// it was stored for and how it was sent. Offline push hangs here.
+type StoredFunc func(ctx context.Context, m *store.Message, ds []store.Delivery, how SentHow)
+
+// SentHow says how a stored message was sent, for the push rules.
+type SentHow struct {
+	// IgnoreDND: sent through the admin API without asking to honour the recipients'
+	// do-not-disturb and no-notification settings (the commercial REST API's default).
+	IgnoreDND bool
+}
 
 // Service is the chat core. Set Store and Router, then use it; it is safe for
 // concurrent use.

@@ -24,6 +24,9 @@ type SendParams struct {
 	// NoSenderSync: do not store a copy for the sender's other devices (the admin API's
 	// SyncOtherMachine=2).
 	NoSenderSync bool
+	// WithMuteNotifications: an admin send honours the recipients' do-not-disturb and
+	// no-notification settings, which it otherwise overrides.
+	WithMuteNotifications bool
 }
 
 // Send validates, stores and routes one message and returns it as stored. A resend with
@@ -98,7 +101,7 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 		return nil, fmt.Errorf("create message: %w", err)
 	}
 	if s.Stored != nil {
-		s.Stored(ctx, m, ds)
+		s.Stored(ctx, m, ds, SentHow{IgnoreDND: p.ByAdmin && !p.WithMuteNotifications})
 	}
 	var own *protocol.Message
 	for _, d := range ds {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/store"
 )
@@ -163,8 +164,8 @@ type planJob struct {
 
 // Stored is im's hook: it queues the planning of a stored message. It waits for
 // JetStream's acknowledgement, so a stored message's pushes survive a crash.
-func (p *Pipeline) Stored(ctx context.Context, m *store.Message, _ []store.Delivery) {
-	data, _ := json.Marshal(planJob{SDKAppID: m.SDKAppID, MessageID: m.ID})
+func (p *Pipeline) Stored(ctx context.Context, m *store.Message, _ []store.Delivery, how im.SentHow) {
+	data, _ := json.Marshal(planJob{SDKAppID: m.SDKAppID, MessageID: m.ID, IgnoreDND: how.IgnoreDND})
 	if _, err := p.js.Publish(ctx, planSubject, data, jetstream.WithMsgID("plan:"+m.ID)); err != nil {
 		p.Logger.Error("queue push planning", "app", m.SDKAppID, "message", m.ID, "err", err)
 	}
