@@ -308,3 +308,88 @@ func TestPush_RetryAfterThrottle(t *testing.T) {
 		t.Errorf("record after a throttled try: %+v", rec)
 	}
 }
+
+// TestPush_SurvivesRestart: a push that could not be sent before the node stopped is
+// sent after it starts again; nothing is lost with the process.
+func TestPush_SurvivesRestart(t *testing.T) {
+	sims := MustOpenSims(t)
+	cfg := MustConfig(t, "sqlite")
+	cfg.PushCAFile = sims.CAFile()
+	n := &pushNode{node: MustOpenNode(t, cfg), sims: sims, certs: map[push.Vendor]int64{}}
+	v := n.sim(push.OPPO)
+	c := *v.Certificate
+	c.ID, c.SDKAppID = 0, testAppID
+	sc, _ := c.ToStored()
+	if err := n.Store.CreateCertificate(ctxT(t), sc); err != nil {
+		t.Fatal(err)
+	}
+	n.MustImport("alice", "bob")
+	ctx := ctxT(t)
+	token := n.phone(push.OPPO)
+	bob := MustLogin(t, n.node, "bob", "oppo", "Android")
+	if err := bob.SetOfflinePushConfig(ctx, sc.ID, token); err != nil {
+		t.Fatal(err)
+	}
+	bob.Close()
+	waitDeviceState(t, n.node, "bob", "oppo", store.Offline)
+
+	// The vendor is down while the message is sent, and the node stops meanwhile.
+	v.Sim.Inject(vendorsim.Fault{Kind: vendorsim.ServerError, Until: time.Now().Add(time.Hour)})
+	alice := MustLogin(t, n.node, "alice", "a1", "Windows")
+	m, err := alice.SendMessage(ctx, client.NewTextMessage("while down"), "bob", "", "", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a failed first try", func() bool {
+		rs, _ := n.Store.FindPushRecords(ctx, testAppID, m.ID)
+		return len(rs) == 1 && rs[0].Attempts >= 1
+	})
+	alice.Close()
+	addr := n.Addr()
+	n.Close()
+
+	// The vendor recovers; the node starts again on the same data.
+	v.Sim.ClearFaults()
+	cfg.Listen = addr
+	n2 := &pushNode{node: MustOpenNode(t, cfg), sims: sims}
+	got := n2.waitInbox(t, push.OPPO, token, 1)
+	if got[0].Body != "while down" {
+		t.Errorf("body %q", got[0].Body)
+	}
+	if rec := n2.waitRecord(t, m.ID, "oppo"); rec.Outcome != "accepted" || rec.Attempts < 2 {
+		t.Errorf("record: %+v", rec)
+	}
+}
+
+// TestPush_KickedDeviceGetsNone: a device displaced by the multi-device policy is
+// logged out and its token unbound; it gets no push, while the new device does.
+func TestPush_KickedDeviceGetsNone(t *testing.T) {
+	n := MustOpenPushNode(t, "sqlite")
+	n.MustImport("alice", "bob")
+	ctx := ctxT(t)
+	oldToken, newToken := n.phone(push.Vivo), n.phone(push.Vivo)
+	old := MustLogin(t, n.node, "bob", "old-phone", "Android")
+	if err := old.SetOfflinePushConfig(ctx, n.certs[push.Vivo], oldToken); err != nil {
+		t.Fatal(err)
+	}
+	fresh := MustLogin(t, n.node, "bob", "new-phone", "Android")
+	old.waitFor(t, "kicked", func(d *device) bool { return len(d.kicked) == 1 })
+	if err := fresh.SetOfflinePushConfig(ctx, n.certs[push.Vivo], newToken); err != nil {
+		t.Fatal(err)
+	}
+	fresh.Close()
+	waitDeviceState(t, n.node, "bob", "new-phone", store.Offline)
+
+	alice := MustLogin(t, n.node, "alice", "a1", "Windows")
+	m, _ := alice.SendMessage(ctx, client.NewTextMessage("who gets it"), "bob", "", "", false, nil)
+	n.waitInbox(t, push.Vivo, newToken, 1)
+	rs, _ := n.Store.FindPushRecords(ctx, testAppID, m.ID)
+	for _, r := range rs {
+		if r.DeviceID == "old-phone" && r.Decision != "logged_out" {
+			t.Errorf("kicked device: decision %q, want logged_out", r.Decision)
+		}
+	}
+	if got := len(n.sim(push.Vivo).Sim.Inbox(oldToken)); got != 0 {
+		t.Errorf("the kicked phone got %d notifications", got)
+	}
+}
