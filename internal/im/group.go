@@ -113,7 +113,7 @@ func (s *Service) GetGroup(ctx context.Context, sdkAppID int64, caller string, b
 func (s *Service) member(ctx context.Context, sdkAppID int64, groupID, userID string) (*store.GroupMember, error) {
 	m, err := s.Store.FindGroupMember(ctx, sdkAppID, groupID, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, errcode.Errorf(errcode.PermissionDenied, "%q is not a member of group %q", userID, groupID)
+		return nil, errcode.Errorf(errcode.PermissionDenied, "%q is not a member of group %q; only members can do this", userID, groupID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find member: %w", err)

@@ -161,11 +161,8 @@ func (s *Service) groupRecipients(ctx context.Context, p SendParams, atUsers []s
 		return nil, notFound(err, errcode.GroupNotFound, "group %q does not exist", gid)
 	}
 	if !p.ByAdmin {
-		if _, err := s.Store.FindGroupMember(ctx, p.SDKAppID, gid, p.From); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, errcode.Errorf(errcode.PermissionDenied, "%q is not a member of group %q; only members can send to it", p.From, gid)
-			}
-			return nil, fmt.Errorf("find member: %w", err)
+		if _, err := s.member(ctx, p.SDKAppID, gid, p.From); err != nil {
+			return nil, err
 		}
 	}
 	var out []string
@@ -245,11 +242,8 @@ func (s *Service) History(ctx context.Context, sdkAppID int64, userID string, re
 	if typ == store.TypeC2C {
 		f.Channel = store.C2CChannel(userID, target)
 	} else {
-		if _, err := s.Store.FindGroupMember(ctx, sdkAppID, target, userID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, errcode.Errorf(errcode.PermissionDenied, "you are not a member of group %q", target)
-			}
-			return nil, fmt.Errorf("find member: %w", err)
+		if _, err := s.member(ctx, sdkAppID, target, userID); err != nil {
+			return nil, err
 		}
 		f.Channel = store.GroupChannel(target)
 	}
