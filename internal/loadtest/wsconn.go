@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/herald-im/herald/protocol"
@@ -83,14 +82,9 @@ func handshake(c net.Conn, u *url.URL) error {
 	return nil
 }
 
-// framePool holds write buffers shared by all connections.
-var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
 // writeText writes one masked text frame.
 func (w *wsConn) writeText(payload []byte) error {
-	bp := framePool.Get().(*[]byte)
-	defer framePool.Put(bp)
-	b := (*bp)[:0]
+	b := make([]byte, 0, len(payload)+14)
 	b = append(b, 0x81) // FIN, text
 	n := len(payload)
 	switch {
@@ -110,7 +104,6 @@ func (w *wsConn) writeText(payload []byte) error {
 	for i := range payload {
 		b[start+i] ^= mask[i%4]
 	}
-	*bp = b
 	_, err := w.c.Write(b)
 	return err
 }
