@@ -73,6 +73,7 @@ type Bus struct {
 	srv      *server.Server // nil in external mode
 	replicas int
 	logger   *slog.Logger
+	dispatch *dispatcher
 
 	closed    chan struct{} // closed by the connection's ClosedHandler
 	closeOnce sync.Once
@@ -139,6 +140,7 @@ func Open(ctx context.Context, c Config) (*Bus, error) {
 		return nil, fmt.Errorf("bus: connect: %w", err)
 	}
 	b.conn = conn
+	b.dispatch = newDispatcher()
 	js, err := jetstream.New(conn)
 	if err != nil {
 		_ = b.Close()
@@ -216,6 +218,7 @@ func (b *Bus) Close() error {
 		}
 		// Drain closes the connection when done, or after DefaultDrainTimeout.
 		<-b.closed
+		b.dispatch.close()
 		b.shutdownServer()
 	})
 	return b.closeErr

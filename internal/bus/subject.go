@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-
-	"github.com/nats-io/nats.go"
 )
 
 // SubjectPrefix starts every subject Herald uses.
@@ -19,19 +17,16 @@ func UserSubject(sdkAppID int64, userID string) string {
 }
 
 // Subscribe calls handler with the payload of each message published on subject (which may
-// hold the wildcards * and >) until unsubscribe is called or b is closed. Calls are serial,
-// one at a time per subscription, on a goroutine owned by the connection, so handler must
-// not block for long: a subscriber that falls behind loses messages (and the loss is logged).
-// handler owns the slice it is given.
+// hold the wildcards * and >) until unsubscribe is called or b is closed. Calls for one
+// subject are serial and in order, on a dispatch goroutine the bus shares among many
+// subscriptions, so handler must not block: a subscriber that falls behind loses messages
+// (and the loss is logged). handler owns the slice it is given.
 func (b *Bus) Subscribe(subject string, handler func(data []byte)) (unsubscribe func(), err error) {
-	sub, err := b.conn.Subscribe(subject, func(m *nats.Msg) { handler(m.Data) })
+	sub, err := b.dispatch.subscribe(b.conn, subject, handler)
 	if err != nil {
 		return nil, fmt.Errorf("bus: subscribe %s: %w", subject, err)
 	}
-	return func() {
-		// The only error is a subscription already gone with its closed connection.
-		_ = sub.Unsubscribe()
-	}, nil
+	return func() { b.dispatch.unsubscribe(sub) }, nil
 }
 
 // Publish sends data on subject over core NATS: at most once, to whoever is subscribed now.

@@ -70,16 +70,14 @@ func (s *session) run(ctx context.Context) {
 		s.conn.CloseNow()
 		s.finish()
 	}()
-	go func() {
-		select {
-		case <-ctx.Done():
-			if s.g.ctx.Err() != nil {
-				s.conn.Close(websocket.StatusGoingAway, "server shutting down")
-			}
-		case <-s.ended:
-			s.closeEnded()
+	// On server shutdown, close with a status the client understands. (No goroutine
+	// waits per connection: AfterFunc runs only when ctx ends.)
+	stop := context.AfterFunc(ctx, func() {
+		if s.g.ctx.Err() != nil {
+			s.conn.Close(websocket.StatusGoingAway, "server shutting down")
 		}
-	}()
+	})
+	defer stop()
 	// A client silent for two heartbeat periods is gone: close with a reason it can read.
 	idle := time.AfterFunc(2*s.g.Heartbeat, func() {
 		s.conn.Close(websocket.StatusPolicyViolation, "heartbeat timeout")
@@ -110,23 +108,26 @@ func (s *session) run(ctx context.Context) {
 			}()
 		}
 		if f.Op == protocol.OpLogout && wasLoggedIn && !s.loggedIn.Load() {
-			s.end(nil, false) // the reply is written; now close
-			s.closeEnded()
+			if s.end(nil, false) { // the reply is written; now close
+				s.closeEnded()
+			}
 			return
 		}
 	}
 }
 
-// end asks the session to end with an optional kicked event; quiet means the device
-// itself reconnected elsewhere.
-func (s *session) end(k *protocol.Kicked, quiet bool) {
+// end marks the session ending, with an optional kicked event; quiet means the device
+// itself reconnected elsewhere. It reports whether this call ended it (the caller then
+// closes the connection with closeEnded).
+func (s *session) end(k *protocol.Kicked, quiet bool) bool {
 	s.endMu.Lock()
 	defer s.endMu.Unlock()
 	if s.endSet {
-		return
+		return false
 	}
 	s.endSet, s.endErr, s.quiet = true, k, quiet
 	close(s.ended)
+	return true
 }
 
 func (s *session) closeEnded() {
@@ -188,15 +189,15 @@ func (s *session) enqueue(ev *im.Event) {
 	}
 }
 
+// kick ends the session when ev names its device and not this session: the reader
+// loop then fails on the closed connection and cleans up.
 func (s *session) kick(ev *im.Event) {
 	if ev.DeviceID != s.device || ev.KeepSession == s.nodeSession() {
 		return
 	}
-	if ev.Kicked != nil {
-		s.end(ev.Kicked, false)
-		return
+	if s.end(ev.Kicked, ev.Kicked == nil) {
+		go s.closeEnded() // the hub's dispatch must not wait for the kicked client
 	}
-	s.end(nil, true)
 }
 
 func (s *session) write(ctx context.Context, f *protocol.Frame) error {
