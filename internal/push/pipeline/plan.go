@@ -16,6 +16,10 @@ import (
 	"github.com/herald-im/herald/protocol"
 )
 
+// maxPlanTries bounds how often a plan job is tried: a store outage of a few minutes
+// is waited out, a message that cannot be planned is not retried forever.
+const maxPlanTries = 300
+
 // handlePlan plans one message; on failure the job is redelivered.
 func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 	var job planJob
@@ -27,6 +31,11 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 	ctx, cancel := context.WithTimeout(p.ctx, 2*sendTimeout)
 	defer cancel()
 	if err := p.plan(ctx, job); err != nil {
+		if md, merr := msg.Metadata(); merr == nil && md.NumDelivered >= maxPlanTries {
+			p.Logger.Error("give up planning push", "app", job.SDKAppID, "message", job.MessageID, "tries", md.NumDelivered, "err", err)
+			msg.Term()
+			return
+		}
 		p.Logger.Warn("plan push", "app", job.SDKAppID, "message", job.MessageID, "err", err)
 		msg.NakWithDelay(time.Second)
 		return
