@@ -1,6 +1,7 @@
 // Package api serves Herald's native admin REST API under /v1/admin/ (docs/api.md):
-// account import, groups and members, and sending messages on behalf of users. Every
-// call is authenticated with a UserSig of the app's admin identifier.
+// account import, groups and members, sending messages on behalf of users, and the push
+// console (certificates, device self-check, test push, push trace and stats). Every call
+// is authenticated with a UserSig of the app's admin identifier.
 package api
 
 import (
@@ -17,6 +18,7 @@ import (
 	"github.com/herald-im/herald/internal/errcode"
 	"github.com/herald-im/herald/internal/gateway"
 	"github.com/herald-im/herald/internal/im"
+	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/store"
 )
 
@@ -29,17 +31,27 @@ type appStore interface {
 	UpdateApp(ctx context.Context, sdkAppID int64, upd store.AppUpdate) error
 }
 
-// Server is the admin REST API.
-type Server struct {
-	IM     *im.Service
-	Apps   appStore
-	Now    func() time.Time
-	Logger *slog.Logger
+// adminStore is what NewServer takes: the app and push parts of the store.
+type adminStore interface {
+	appStore
+	pushStore
 }
 
-// NewServer returns an API server with defaults.
-func NewServer(svc *im.Service, apps appStore) *Server {
-	return &Server{IM: svc, Apps: apps, Now: time.Now, Logger: slog.Default()}
+// Server is the admin REST API.
+type Server struct {
+	IM   *im.Service
+	Apps appStore
+	Push pushStore
+	// Senders are the vendor senders, by vendor: they validate certificates on save
+	// (push.CertificateValidator) and send test pushes.
+	Senders map[push.Vendor]push.Sender
+	Now     func() time.Time
+	Logger  *slog.Logger
+}
+
+// NewServer returns an API server with defaults, using st for apps and push data.
+func NewServer(svc *im.Service, st adminStore, senders map[push.Vendor]push.Sender) *Server {
+	return &Server{IM: svc, Apps: st, Push: st, Senders: senders, Now: time.Now, Logger: slog.Default()}
 }
 
 // Handler returns the routes under /v1/admin/.
@@ -56,6 +68,15 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/admin/groups/{id}/messages", s.admin(s.sendGroup))
 	mux.Handle("POST /v1/admin/messages", s.admin(s.sendC2C))
 	mux.Handle("POST /v1/admin/messages/batch", s.admin(s.sendBatch))
+	mux.Handle("POST /v1/admin/push/certificates", s.admin(s.createCertificate))
+	mux.Handle("GET /v1/admin/push/certificates", s.admin(s.listCertificates))
+	mux.Handle("GET /v1/admin/push/certificates/{id}", s.admin(s.getCertificate))
+	mux.Handle("PATCH /v1/admin/push/certificates/{id}", s.admin(s.updateCertificate))
+	mux.Handle("DELETE /v1/admin/push/certificates/{id}", s.admin(s.deleteCertificate))
+	mux.Handle("GET /v1/admin/users/{id}/devices", s.admin(s.userDevices))
+	mux.Handle("POST /v1/admin/push/test", s.admin(s.testPush))
+	mux.Handle("GET /v1/admin/push/messages/{message_id}/trace", s.admin(s.trace))
+	mux.Handle("GET /v1/admin/push/stats", s.admin(s.stats))
 	mux.Handle("/v1/admin/", s.admin(func(*http.Request, *store.App) (any, error) {
 		return nil, errcode.Errorf(errcode.UnknownOp, "no such admin call; see docs/api.md")
 	}))

@@ -109,7 +109,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Gateway.NodeID = c.NodeID
 	m.Gateway.Heartbeat = c.Heartbeat
 	m.Gateway.Logger = m.Logger
-	m.API = api.NewServer(m.IM, m.Store)
+	m.API = api.NewServer(m.IM, m.Store, m.Senders)
 	m.API.Logger = m.Logger
 
 	m.registry = prometheus.NewRegistry()
