@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/herald-im/herald/internal/api"
+	"github.com/herald-im/herald/internal/api/tencent"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/bus"
 	"github.com/herald-im/herald/internal/gateway"
@@ -53,6 +54,7 @@ type Main struct {
 	Pipeline *pipeline.Pipeline
 	Gateway  *gateway.Server
 	API      *api.Server
+	Tencent  *tencent.Server // the Tencent-compatible REST API under /v4/
 
 	registry *prometheus.Registry
 	ln       net.Listener
@@ -111,6 +113,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Gateway.Logger = m.Logger
 	m.API = api.NewServer(m.IM, m.Store, m.Senders)
 	m.API.Logger = m.Logger
+	m.Tencent = tencent.NewServer(m.IM, m.Store)
+	m.Tencent.Logger = m.Logger
 
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -179,6 +183,7 @@ func (m *Main) Handler() http.Handler {
 	mux.HandleFunc("GET /readyz", m.readyz)
 	mux.Handle("/v1/ws", m.Gateway)
 	mux.Handle("/v1/admin/", m.API.Handler())
+	mux.Handle("/v4/", m.Tencent.Handler())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	return mux
 }
