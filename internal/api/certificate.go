@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -245,8 +246,7 @@ func (s *Server) validateCertificate(c *push.Certificate) error {
 		return nil
 	}
 	if err := v.ValidateCertificate(c); err != nil {
-		msg := jsonNames(err.Error())
-		field := firstField(msg)
+		msg, field := jsonNames(err.Error()), firstField(err.Error())
 		if field == "" {
 			return errcode.Wrap(errcode.InvalidRequest, err, "invalid certificate: "+msg)
 		}
@@ -314,6 +314,7 @@ func decodeCertificate(fields map[string]json.RawMessage) (*push.Certificate, er
 func decodeProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
+	var base64Err base64.CorruptInputError
 	switch {
 	case errors.As(err, &typeErr):
 		if typeErr.Field != "" {
@@ -322,12 +323,11 @@ func decodeProblem(err error) string {
 		return fmt.Sprintf("want %s, not a JSON %s", typeErr.Type, typeErr.Value)
 	case errors.As(err, &syntaxErr):
 		return "malformed JSON"
-	case strings.Contains(err.Error(), "base64"):
+	case errors.As(err, &base64Err):
 		return "binary fields take base64 (standard encoding, padded)"
-	case strings.Contains(err.Error(), "unknown field"):
-		return "has a field this object does not take; see docs/api.md"
 	}
-	return "not the expected JSON"
+	// DisallowUnknownFields has no error type of its own.
+	return "not the expected JSON, or an object with a field it does not take; see docs/api.md"
 }
 
 // maskedValues returns the JSON of each secret of c as an answer shows it.
@@ -377,46 +377,25 @@ var goNames = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`\b(` + strings.Join(names, "|") + `)\b`)
 })
 
+// goToJSON maps the Go field names of push.Certificate to their JSON names.
+var goToJSON = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	for j, g := range certificateFields() {
+		m[g] = j
+	}
+	return m
+})
+
 // jsonNames rewrites the Go field names in a validator's message to the JSON names the
 // API takes (PackageName → package_name).
 func jsonNames(msg string) string {
-	toJSON := map[string]string{}
-	for j, g := range certificateFields() {
-		toJSON[g] = j
-	}
-	return goNames().ReplaceAllStringFunc(msg, func(g string) string { return toJSON[g] })
+	return goNames().ReplaceAllStringFunc(msg, func(g string) string { return goToJSON()[g] })
 }
 
-// firstField returns the first certificate JSON field named in msg, or "".
+// firstField returns the JSON name of the first certificate field a validator's
+// message names, or "".
 func firstField(msg string) string {
-	first, at := "", -1
-	for j := range certificateFields() {
-		i := indexWord(msg, j)
-		if i >= 0 && (at < 0 || i < at || (i == at && len(j) > len(first))) {
-			first, at = j, i
-		}
-	}
-	return first
-}
-
-// indexWord is strings.Index for w standing as a word of s.
-func indexWord(s, w string) int {
-	for off := 0; ; {
-		i := strings.Index(s[off:], w)
-		if i < 0 {
-			return -1
-		}
-		i += off
-		end := i + len(w)
-		if (i == 0 || !isWordByte(s[i-1])) && (end == len(s) || !isWordByte(s[end])) {
-			return i
-		}
-		off = i + 1
-	}
-}
-
-func isWordByte(b byte) bool {
-	return b == '_' || b == '.' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+	return goToJSON()[goNames().FindString(msg)]
 }
 
 func vendorList() string {

@@ -229,6 +229,12 @@ func TestPushAdmin_Certificates(t *testing.T) {
 			}), `"click"`},
 			{"UnknownField", xiaomi(func(m map[string]any) { m["app_sekret"] = "x" }), `"app_sekret"`},
 			{"WrongType", xiaomi(func(m map[string]any) { m["production"] = "yes" }), `"production"`},
+			{"UnknownClickField", xiaomi(func(m map[string]any) { m["click"] = map[string]string{"kind": "open_app"} }), `"click"`},
+			{"BadBase64", func() map[string]any {
+				m := certBody(t, n.sim(push.FCM), "bad")
+				m["service_account"] = "not base64!"
+				return m
+			}(), `"service_account"`},
 			{"HuaweiNoAppID", func() map[string]any {
 				m := certBody(t, n.sim(push.Huawei), "bad")
 				delete(m, "app_id")
