@@ -1,0 +1,7 @@
+package tencent
+
+// Bridges for the external tests.
+var (
+	CodeOf  = codeOf
+	Convert = convert
+)
