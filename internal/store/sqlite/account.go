@@ -15,15 +15,10 @@ import (
 func (db *DB) CreateAccounts(ctx context.Context, as []*store.Account) error {
 	now := db.Now().UTC().Truncate(time.Millisecond)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO accounts (sdk_app_id, user_id, nickname, face_url, dnd_start_ms, dnd_duration_ms, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (sdk_app_id, user_id) DO UPDATE
-			SET nickname = excluded.nickname, face_url = excluded.face_url`)
+		stmt, err := db.writes.txStmt(ctx, tx, upsertAccountQuery)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
 		for _, a := range as {
 			if a.CreatedAt.IsZero() {
 				a.CreatedAt = now
@@ -41,9 +36,16 @@ func (db *DB) CreateAccounts(ctx context.Context, as []*store.Account) error {
 	return nil
 }
 
+// upsertAccountQuery is CreateAccounts' statement, prepared at Open.
+const upsertAccountQuery = `
+	INSERT INTO accounts (sdk_app_id, user_id, nickname, face_url, dnd_start_ms, dnd_duration_ms, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (sdk_app_id, user_id) DO UPDATE
+	SET nickname = excluded.nickname, face_url = excluded.face_url`
+
 // FindAccount returns one account, or store.ErrNotFound.
 func (db *DB) FindAccount(ctx context.Context, sdkAppID int64, userID string) (*store.Account, error) {
-	a, err := scanAccount(db.read.QueryRowContext(ctx, `
+	a, err := scanAccount(db.reads.queryRow(ctx, `
 		SELECT `+accountColumns+` FROM accounts WHERE sdk_app_id = ? AND user_id = ?`, sdkAppID, userID))
 	if err != nil {
 		return nil, fmt.Errorf("find account: %w", notFound(err))
@@ -56,7 +58,7 @@ func (db *DB) FindAccounts(ctx context.Context, sdkAppID int64, userIDs []string
 	if len(userIDs) == 0 {
 		return nil, nil
 	}
-	rows, err := db.read.QueryContext(ctx, `
+	rows, err := db.reads.query(ctx, `
 		SELECT `+accountColumns+` FROM accounts
 		WHERE sdk_app_id = ? AND user_id IN (SELECT value FROM json_each(?))
 		ORDER BY user_id`, sdkAppID, jsonList(userIDs))
@@ -94,7 +96,7 @@ func (db *DB) UpdateAccount(ctx context.Context, sdkAppID int64, userID string, 
 	if upd.DNDDuration != nil {
 		s.set("dnd_duration_ms = ?", upd.DNDDuration.Milliseconds())
 	}
-	if err := execUpdate(ctx, db.write, "accounts", &s, "sdk_app_id = ? AND user_id = ?", sdkAppID, userID); err != nil {
+	if err := execUpdate(ctx, db.writes, "accounts", &s, "sdk_app_id = ? AND user_id = ?", sdkAppID, userID); err != nil {
 		return fmt.Errorf("update account: %w", err)
 	}
 	return nil

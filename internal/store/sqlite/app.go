@@ -29,7 +29,7 @@ func (db *DB) CreateApp(ctx context.Context, a *store.App) error {
 	if a.DevicePolicy == "" {
 		a.DevicePolicy = store.OnePerPlatform
 	}
-	_, err := db.write.ExecContext(ctx, `
+	_, err := db.writes.exec(ctx, `
 		INSERT INTO apps (sdk_app_id, secret_key, admin_user_id, name, device_policy, retention_ms, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		a.SDKAppID, a.SecretKey, a.AdminUserID, a.Name, string(a.DevicePolicy), a.Retention.Milliseconds(), ms(a.CreatedAt))
@@ -41,7 +41,7 @@ func (db *DB) CreateApp(ctx context.Context, a *store.App) error {
 
 // FindAppByID returns the app with the given SDKAppID, or store.ErrNotFound.
 func (db *DB) FindAppByID(ctx context.Context, sdkAppID int64) (*store.App, error) {
-	a, err := scanApp(db.read.QueryRowContext(ctx, `SELECT `+appColumns+` FROM apps WHERE sdk_app_id = ?`, sdkAppID))
+	a, err := scanApp(db.reads.queryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE sdk_app_id = ?`, sdkAppID))
 	if err != nil {
 		return nil, fmt.Errorf("find app: %w", notFound(err))
 	}
@@ -50,7 +50,7 @@ func (db *DB) FindAppByID(ctx context.Context, sdkAppID int64) (*store.App, erro
 
 // FindApps returns all apps ordered by SDKAppID.
 func (db *DB) FindApps(ctx context.Context) ([]*store.App, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+appColumns+` FROM apps ORDER BY sdk_app_id`)
+	rows, err := db.reads.query(ctx, `SELECT `+appColumns+` FROM apps ORDER BY sdk_app_id`)
 	if err != nil {
 		return nil, fmt.Errorf("find apps: %w", err)
 	}
@@ -87,7 +87,7 @@ func (db *DB) UpdateApp(ctx context.Context, sdkAppID int64, upd store.AppUpdate
 	if upd.Retention != nil {
 		s.set("retention_ms = ?", upd.Retention.Milliseconds())
 	}
-	if err := execUpdate(ctx, db.write, "apps", &s, "sdk_app_id = ?", sdkAppID); err != nil {
+	if err := execUpdate(ctx, db.writes, "apps", &s, "sdk_app_id = ?", sdkAppID); err != nil {
 		return fmt.Errorf("update app: %w", err)
 	}
 	return nil

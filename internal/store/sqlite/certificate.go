@@ -14,7 +14,7 @@ import (
 // stored byte for byte.
 func (db *DB) CreateCertificate(ctx context.Context, c *store.Certificate) error {
 	now := db.Now().UTC().Truncate(time.Millisecond)
-	res, err := db.write.ExecContext(ctx, `
+	res, err := db.writes.exec(ctx, `
 		INSERT INTO certificates (sdk_app_id, vendor, name, config, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		c.SDKAppID, c.Vendor, c.Name, nullBytes(c.Config), ms(now), ms(now))
@@ -31,7 +31,7 @@ func (db *DB) CreateCertificate(ctx context.Context, c *store.Certificate) error
 
 // FindCertificateByID returns one certificate of the app, or store.ErrNotFound.
 func (db *DB) FindCertificateByID(ctx context.Context, sdkAppID, id int64) (*store.Certificate, error) {
-	c, err := scanCertificate(db.read.QueryRowContext(ctx, `
+	c, err := scanCertificate(db.reads.queryRow(ctx, `
 		SELECT `+certificateColumns+` FROM certificates WHERE sdk_app_id = ? AND id = ?`, sdkAppID, id))
 	if err != nil {
 		return nil, fmt.Errorf("find certificate: %w", notFound(err))
@@ -41,7 +41,7 @@ func (db *DB) FindCertificateByID(ctx context.Context, sdkAppID, id int64) (*sto
 
 // FindCertificates returns the app's certificates ordered by ID.
 func (db *DB) FindCertificates(ctx context.Context, sdkAppID int64) ([]*store.Certificate, error) {
-	rows, err := db.read.QueryContext(ctx, `
+	rows, err := db.reads.query(ctx, `
 		SELECT `+certificateColumns+` FROM certificates WHERE sdk_app_id = ? ORDER BY id`, sdkAppID)
 	if err != nil {
 		return nil, fmt.Errorf("find certificates: %w", err)
@@ -72,7 +72,7 @@ func (db *DB) UpdateCertificate(ctx context.Context, sdkAppID, id int64, upd sto
 		s.set("config = ?", nullBytes(upd.Config))
 	}
 	s.set("updated_at = ?", ms(db.Now()))
-	if err := execUpdate(ctx, db.write, "certificates", &s, "sdk_app_id = ? AND id = ?", sdkAppID, id); err != nil {
+	if err := execUpdate(ctx, db.writes, "certificates", &s, "sdk_app_id = ? AND id = ?", sdkAppID, id); err != nil {
 		return fmt.Errorf("update certificate: %w", err)
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 
 // FindConversations returns a user's conversations, the most recently updated first.
 func (db *DB) FindConversations(ctx context.Context, sdkAppID int64, userID string) ([]*store.Conversation, error) {
-	rows, err := db.read.QueryContext(ctx, `
+	rows, err := db.reads.query(ctx, `
 		SELECT `+conversationColumns+`
 		FROM conversations c
 		LEFT JOIN messages m ON m.sdk_app_id = c.sdk_app_id AND m.id = c.last_msg_id
@@ -36,20 +36,20 @@ func (db *DB) FindConversations(ctx context.Context, sdkAppID int64, userID stri
 
 // FindConversation returns one conversation of a user, or store.ErrNotFound.
 func (db *DB) FindConversation(ctx context.Context, sdkAppID int64, userID, convID string) (*store.Conversation, error) {
-	c, err := findConversation(ctx, db.read, sdkAppID, userID, convID)
+	c, err := scanConversation(db.reads.queryRow(ctx, findConversationQuery, sdkAppID, userID, convID))
 	if err != nil {
 		return nil, fmt.Errorf("find conversation: %w", notFound(err))
 	}
 	return c, nil
 }
 
-func findConversation(ctx context.Context, q queryer, sdkAppID int64, userID, convID string) (*store.Conversation, error) {
-	return scanConversation(q.QueryRowContext(ctx, `
-		SELECT `+conversationColumns+`
-		FROM conversations c
-		LEFT JOIN messages m ON m.sdk_app_id = c.sdk_app_id AND m.id = c.last_msg_id
-		WHERE c.sdk_app_id = ? AND c.user_id = ? AND c.conv_id = ?`, sdkAppID, userID, convID))
-}
+// findConversationQuery reads one conversation; it is prepared at Open, for
+// MarkConversationRead.
+const findConversationQuery = `
+	SELECT ` + conversationColumns + `
+	FROM conversations c
+	LEFT JOIN messages m ON m.sdk_app_id = c.sdk_app_id AND m.id = c.last_msg_id
+	WHERE c.sdk_app_id = ? AND c.user_id = ? AND c.conv_id = ?`
 
 // MarkConversationRead moves the user's read mark in convID up to seq (never back, and
 // never past the conversation's last message) and recounts unread as the channel's
@@ -60,27 +60,17 @@ func (db *DB) MarkConversationRead(ctx context.Context, sdkAppID int64, userID, 
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var channel string
 		var readSeq, lastSeq int64
-		err := tx.QueryRowContext(ctx, `
-			SELECT channel, read_seq, last_seq FROM conversations
-			WHERE sdk_app_id = ? AND user_id = ? AND conv_id = ?`, sdkAppID, userID, convID).
-			Scan(&channel, &readSeq, &lastSeq)
+		err := db.writes.txQueryRow(ctx, tx, readMarksQuery, sdkAppID, userID, convID).Scan(&channel, &readSeq, &lastSeq)
 		if err != nil {
 			return notFound(err)
 		}
 		readSeq = max(readSeq, min(seq, lastSeq))
-		_, err = tx.ExecContext(ctx, `
-			UPDATE conversations
-			SET read_seq = ?,
-				unread = (
-					SELECT count(*) FROM messages
-					WHERE sdk_app_id = ? AND channel = ? AND seq > ? AND from_user_id <> ?
-				)
-			WHERE sdk_app_id = ? AND user_id = ? AND conv_id = ?`,
+		_, err = db.writes.txExec(ctx, tx, markReadQuery,
 			readSeq, sdkAppID, channel, readSeq, userID, sdkAppID, userID, convID)
 		if err != nil {
 			return fmt.Errorf("update conversation: %w", err)
 		}
-		c, err = findConversation(ctx, tx, sdkAppID, userID, convID)
+		c, err = scanConversation(db.writes.txQueryRow(ctx, tx, findConversationQuery, sdkAppID, userID, convID))
 		return err
 	})
 	if err != nil {
@@ -88,6 +78,21 @@ func (db *DB) MarkConversationRead(ctx context.Context, sdkAppID int64, userID, 
 	}
 	return c, nil
 }
+
+// The statements of MarkConversationRead, prepared at Open.
+const (
+	readMarksQuery = `
+		SELECT channel, read_seq, last_seq FROM conversations
+		WHERE sdk_app_id = ? AND user_id = ? AND conv_id = ?`
+	markReadQuery = `
+		UPDATE conversations
+		SET read_seq = ?,
+			unread = (
+				SELECT count(*) FROM messages
+				WHERE sdk_app_id = ? AND channel = ? AND seq > ? AND from_user_id <> ?
+			)
+		WHERE sdk_app_id = ? AND user_id = ? AND conv_id = ?`
+)
 
 // conversationColumns are the columns scanConversation reads: a conversation c and its
 // last message m, if it still exists.

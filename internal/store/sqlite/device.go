@@ -12,7 +12,7 @@ import (
 // login time and connection fields (LastSeen, NodeID, Background), keeping its
 // sequence marks and push binding.
 func (db *DB) UpsertDevice(ctx context.Context, d *store.Device) error {
-	_, err := db.write.ExecContext(ctx, `
+	_, err := db.writes.exec(ctx, `
 		INSERT INTO devices (sdk_app_id, user_id, device_id, platform, state, login_at, last_seen, node_id,
 			background, delivered_seq, acked_seq, certificate_id, push_token, badge)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -33,7 +33,7 @@ func (db *DB) UpsertDevice(ctx context.Context, d *store.Device) error {
 
 // FindDevice returns one device, or store.ErrNotFound.
 func (db *DB) FindDevice(ctx context.Context, sdkAppID int64, userID, deviceID string) (*store.Device, error) {
-	d, err := scanDevice(db.read.QueryRowContext(ctx, `
+	d, err := scanDevice(db.reads.queryRow(ctx, `
 		SELECT `+deviceColumns+` FROM devices
 		WHERE sdk_app_id = ? AND user_id = ? AND device_id = ?`, sdkAppID, userID, deviceID))
 	if err != nil {
@@ -60,7 +60,7 @@ func (db *DB) FindDevices(ctx context.Context, f store.DeviceFilter) ([]*store.D
 	if f.PushToken != nil {
 		where, args = append(where, "push_token = ?"), append(args, *f.PushToken)
 	}
-	rows, err := db.read.QueryContext(ctx, `
+	rows, err := db.reads.query(ctx, `
 		SELECT `+deviceColumns+` FROM devices
 		WHERE `+strings.Join(where, " AND ")+`
 		ORDER BY user_id, device_id`, args...)
@@ -113,7 +113,7 @@ func (db *DB) UpdateDevice(ctx context.Context, sdkAppID int64, userID, deviceID
 	if upd.Badge != nil {
 		s.set("badge = ?", *upd.Badge)
 	}
-	err := execUpdate(ctx, db.write, "devices", &s, "sdk_app_id = ? AND user_id = ? AND device_id = ?",
+	err := execUpdate(ctx, db.writes, "devices", &s, "sdk_app_id = ? AND user_id = ? AND device_id = ?",
 		sdkAppID, userID, deviceID)
 	if err != nil {
 		return fmt.Errorf("update device: %w", err)
@@ -123,7 +123,7 @@ func (db *DB) UpdateDevice(ctx context.Context, sdkAppID int64, userID, deviceID
 
 // DeleteDevice removes a device; store.ErrNotFound if it does not exist.
 func (db *DB) DeleteDevice(ctx context.Context, sdkAppID int64, userID, deviceID string) error {
-	res, err := db.write.ExecContext(ctx, `
+	res, err := db.writes.exec(ctx, `
 		DELETE FROM devices WHERE sdk_app_id = ? AND user_id = ? AND device_id = ?`, sdkAppID, userID, deviceID)
 	if err != nil {
 		return fmt.Errorf("delete device: %w", err)

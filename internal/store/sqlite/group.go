@@ -34,7 +34,7 @@ func (db *DB) CreateGroup(ctx context.Context, g *store.Group, members []*store.
 
 // FindGroup returns a group, or store.ErrNotFound.
 func (db *DB) FindGroup(ctx context.Context, sdkAppID int64, groupID string) (*store.Group, error) {
-	g, err := scanGroup(db.read.QueryRowContext(ctx, `
+	g, err := scanGroup(db.reads.queryRow(ctx, `
 		SELECT `+groupColumns+` FROM groups g WHERE sdk_app_id = ? AND id = ?`, sdkAppID, groupID))
 	if err != nil {
 		return nil, fmt.Errorf("find group: %w", notFound(err))
@@ -55,7 +55,7 @@ func (db *DB) UpdateGroup(ctx context.Context, sdkAppID int64, groupID string, u
 	if upd.OwnerID != nil {
 		s.set("owner_id = ?", *upd.OwnerID)
 	}
-	if err := execUpdate(ctx, db.write, "groups", &s, "sdk_app_id = ? AND id = ?", sdkAppID, groupID); err != nil {
+	if err := execUpdate(ctx, db.writes, "groups", &s, "sdk_app_id = ? AND id = ?", sdkAppID, groupID); err != nil {
 		return fmt.Errorf("update group: %w", err)
 	}
 	return nil
@@ -65,7 +65,7 @@ func (db *DB) UpdateGroup(ctx context.Context, sdkAppID int64, groupID string, u
 // The group's messages and conversations stay until they expire.
 func (db *DB) DeleteGroup(ctx context.Context, sdkAppID int64, groupID string) error {
 	// Members go by ON DELETE CASCADE.
-	res, err := db.write.ExecContext(ctx, `DELETE FROM groups WHERE sdk_app_id = ? AND id = ?`, sdkAppID, groupID)
+	res, err := db.writes.exec(ctx, `DELETE FROM groups WHERE sdk_app_id = ? AND id = ?`, sdkAppID, groupID)
 	if err != nil {
 		return fmt.Errorf("delete group: %w", err)
 	}
@@ -169,7 +169,7 @@ func groupExists(ctx context.Context, tx *sql.Tx, sdkAppID int64, groupID string
 
 // FindGroupMember returns one membership, or store.ErrNotFound.
 func (db *DB) FindGroupMember(ctx context.Context, sdkAppID int64, groupID, userID string) (*store.GroupMember, error) {
-	m, err := scanGroupMember(db.read.QueryRowContext(ctx, `
+	m, err := scanGroupMember(db.reads.queryRow(ctx, `
 		SELECT `+groupMemberColumns+` FROM group_members
 		WHERE sdk_app_id = ? AND group_id = ? AND user_id = ?`, sdkAppID, groupID, userID))
 	if err != nil {
@@ -185,7 +185,7 @@ func (db *DB) FindGroupMembers(ctx context.Context, sdkAppID int64, groupID, aft
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := db.read.QueryContext(ctx, `
+	rows, err := db.reads.query(ctx, `
 		SELECT `+groupMemberColumns+` FROM group_members
 		WHERE sdk_app_id = ? AND group_id = ? AND user_id > ?
 		ORDER BY user_id
@@ -218,7 +218,7 @@ func (db *DB) UpdateGroupMember(ctx context.Context, sdkAppID int64, groupID, us
 	if upd.RecvOpt != nil {
 		s.set("recv_opt = ?", int(*upd.RecvOpt))
 	}
-	err := execUpdate(ctx, db.write, "group_members", &s, "sdk_app_id = ? AND group_id = ? AND user_id = ?",
+	err := execUpdate(ctx, db.writes, "group_members", &s, "sdk_app_id = ? AND group_id = ? AND user_id = ?",
 		sdkAppID, groupID, userID)
 	if err != nil {
 		return fmt.Errorf("update group member: %w", err)
@@ -228,7 +228,7 @@ func (db *DB) UpdateGroupMember(ctx context.Context, sdkAppID int64, groupID, us
 
 // FindUserGroups returns the groups userID is a member of, ordered by group ID.
 func (db *DB) FindUserGroups(ctx context.Context, sdkAppID int64, userID string) ([]*store.Group, error) {
-	rows, err := db.read.QueryContext(ctx, `
+	rows, err := db.reads.query(ctx, `
 		SELECT `+groupColumns+`
 		FROM group_members gm
 		JOIN groups g ON g.sdk_app_id = gm.sdk_app_id AND g.id = gm.group_id

@@ -66,10 +66,7 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 	var seq int64
 	inboxSeqs := make(map[string]int64, len(users))
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `
-			INSERT INTO channels (sdk_app_id, channel, last_seq) VALUES (?, ?, 1)
-			ON CONFLICT (sdk_app_id, channel) DO UPDATE SET last_seq = last_seq + 1
-			RETURNING last_seq`, m.SDKAppID, channel).Scan(&seq)
+		err := db.writes.txQueryRow(ctx, tx, nextChannelSeqQuery, m.SDKAppID, channel).Scan(&seq)
 		if err != nil {
 			return fmt.Errorf("next seq: %w", err)
 		}
@@ -80,10 +77,7 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 		} else if len(m.AtUserIDs) == 0 {
 			atUserIDs = nil
 		}
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO messages (sdk_app_id, id, client_msg_id, type, from_user_id, to_user_id, group_id, channel,
-				seq, time, elements, at_user_ids, at_all, priority, push_info, cloud_custom_data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = db.writes.txExec(ctx, tx, insertMessageQuery,
 			m.SDKAppID, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID, channel,
 			seq, ms(at), nullBytes(m.Elements), nullBytes(atUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
 			m.CloudCustomData)
@@ -94,13 +88,8 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 		if len(users) == 0 {
 			return nil
 		}
-		// Set-based statements over the JSON list of deliveries: one statement per
-		// table whatever the number of recipients.
-		rows, err := tx.QueryContext(ctx, `
-			INSERT INTO inboxes (sdk_app_id, user_id, last_seq)
-			SELECT ?, value, 1 FROM json_each(?) WHERE true
-			ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = last_seq + 1
-			RETURNING user_id, last_seq`, m.SDKAppID, jsonList(users))
+		list := jsonList(users)
+		rows, err := db.writes.txQuery(ctx, tx, nextInboxSeqsQuery, m.SDKAppID, list)
 		if err != nil {
 			return fmt.Errorf("next inbox seqs: %w", err)
 		}
@@ -116,26 +105,11 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 		if err := rows.Close(); err != nil {
 			return fmt.Errorf("next inbox seqs: %w", err)
 		}
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id)
-			SELECT sdk_app_id, user_id, last_seq, ? FROM inboxes
-			WHERE sdk_app_id = ? AND user_id IN (SELECT value FROM json_each(?))`, id, m.SDKAppID, jsonList(users))
+		_, err = db.writes.txExec(ctx, tx, insertInboxEntriesQuery, id, m.SDKAppID, list)
 		if err != nil {
 			return fmt.Errorf("insert inbox entries: %w", err)
 		}
-		// A new conversation starts read up to the message before its first one: the
-		// user never saw what came earlier.
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO conversations (sdk_app_id, user_id, conv_id, type, peer_id, group_id, channel,
-				last_msg_id, last_seq, read_seq, unread, updated_at)
-			SELECT ?, d.value ->> 'user', d.value ->> 'conv', ?, d.value ->> 'peer', ?, ?, ?, ?, ? - 1,
-				d.value ->> 'unread', ?
-			FROM json_each(?) AS d WHERE true
-			ON CONFLICT (sdk_app_id, user_id, conv_id) DO UPDATE
-			SET last_msg_id = excluded.last_msg_id,
-				last_seq = excluded.last_seq,
-				unread = unread + excluded.unread,
-				updated_at = excluded.updated_at`,
+		_, err = db.writes.txExec(ctx, tx, upsertConversationsQuery,
 			m.SDKAppID, string(m.Type), m.GroupID, channel, id, seq, seq, ms(at), convs)
 		if err != nil {
 			return fmt.Errorf("upsert conversations: %w", err)
@@ -152,6 +126,42 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 	return nil
 }
 
+// The statements of CreateMessage, prepared at Open.
+const (
+	nextChannelSeqQuery = `
+		INSERT INTO channels (sdk_app_id, channel, last_seq) VALUES (?, ?, 1)
+		ON CONFLICT (sdk_app_id, channel) DO UPDATE SET last_seq = last_seq + 1
+		RETURNING last_seq`
+	insertMessageQuery = `
+		INSERT INTO messages (sdk_app_id, id, client_msg_id, type, from_user_id, to_user_id, group_id, channel,
+			seq, time, elements, at_user_ids, at_all, priority, push_info, cloud_custom_data)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// Set-based statements over the JSON list of deliveries: one statement per table
+	// whatever the number of recipients.
+	nextInboxSeqsQuery = `
+		INSERT INTO inboxes (sdk_app_id, user_id, last_seq)
+		SELECT ?, value, 1 FROM json_each(?) WHERE true
+		ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = last_seq + 1
+		RETURNING user_id, last_seq`
+	insertInboxEntriesQuery = `
+		INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id)
+		SELECT sdk_app_id, user_id, last_seq, ? FROM inboxes
+		WHERE sdk_app_id = ? AND user_id IN (SELECT value FROM json_each(?))`
+	// A new conversation starts read up to the message before its first one: the user
+	// never saw what came earlier.
+	upsertConversationsQuery = `
+		INSERT INTO conversations (sdk_app_id, user_id, conv_id, type, peer_id, group_id, channel,
+			last_msg_id, last_seq, read_seq, unread, updated_at)
+		SELECT ?, d.value ->> 'user', d.value ->> 'conv', ?, d.value ->> 'peer', ?, ?, ?, ?, ? - 1,
+			d.value ->> 'unread', ?
+		FROM json_each(?) AS d WHERE true
+		ON CONFLICT (sdk_app_id, user_id, conv_id) DO UPDATE
+		SET last_msg_id = excluded.last_msg_id,
+			last_seq = excluded.last_seq,
+			unread = unread + excluded.unread,
+			updated_at = excluded.updated_at`
+)
+
 // validateMessage checks the fields CreateMessage keys on.
 func validateMessage(m *store.Message) error {
 	switch {
@@ -167,7 +177,7 @@ func validateMessage(m *store.Message) error {
 
 // FindMessageByID returns a message by its server ID, or store.ErrNotFound.
 func (db *DB) FindMessageByID(ctx context.Context, sdkAppID int64, id string) (*store.Message, error) {
-	m, err := scanMessage(db.read.QueryRowContext(ctx, `
+	m, err := scanMessage(db.reads.queryRow(ctx, `
 		SELECT `+messageColumns+` FROM messages m WHERE sdk_app_id = ? AND id = ?`, sdkAppID, id))
 	if err != nil {
 		return nil, fmt.Errorf("find message: %w", notFound(err))
@@ -178,7 +188,7 @@ func (db *DB) FindMessageByID(ctx context.Context, sdkAppID int64, id string) (*
 // FindMessageByClientID returns the message sender from sent with clientMsgID, or
 // store.ErrNotFound.
 func (db *DB) FindMessageByClientID(ctx context.Context, sdkAppID int64, from, clientMsgID string) (*store.Message, error) {
-	m, err := scanMessage(db.read.QueryRowContext(ctx, `
+	m, err := scanMessage(db.reads.queryRow(ctx, `
 		SELECT `+messageColumns+` FROM messages m
 		WHERE sdk_app_id = ? AND from_user_id = ? AND client_msg_id = ?`, sdkAppID, from, clientMsgID))
 	if err != nil {
@@ -197,7 +207,7 @@ func (db *DB) FindMessages(ctx context.Context, f store.MessageFilter) ([]*store
 	if limit <= 0 {
 		limit = 20
 	}
-	rows, err := db.read.QueryContext(ctx, `
+	rows, err := db.reads.query(ctx, `
 		SELECT `+messageColumns+` FROM messages m
 		WHERE sdk_app_id = ? AND channel = ? AND seq > ? AND seq < ?
 		ORDER BY seq DESC
@@ -226,7 +236,7 @@ func (db *DB) FindInbox(ctx context.Context, sdkAppID int64, userID string, afte
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.read.QueryContext(ctx, `
+	rows, err := db.reads.query(ctx, `
 		SELECT e.inbox_seq, `+messageColumns+`
 		FROM inbox_entries e
 		JOIN messages m ON m.sdk_app_id = e.sdk_app_id AND m.id = e.msg_id

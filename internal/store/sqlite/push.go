@@ -100,7 +100,7 @@ func (db *DB) UnbindPushToken(ctx context.Context, sdkAppID, certID int64, token
 	if token == "" {
 		return 0, nil
 	}
-	res, err := db.write.ExecContext(ctx, `
+	res, err := db.writes.exec(ctx, `
 		UPDATE devices SET certificate_id = 0, push_token = ''
 		WHERE sdk_app_id = ? AND certificate_id = ? AND push_token = ?`, sdkAppID, certID, token)
 	if err != nil {
@@ -117,7 +117,7 @@ func (db *DB) UnbindPushToken(ctx context.Context, sdkAppID, certID int64, token
 // value; store.ErrNotFound if the device does not exist.
 func (db *DB) IncrementBadge(ctx context.Context, sdkAppID int64, userID, deviceID string) (int, error) {
 	var badge int
-	err := db.write.QueryRowContext(ctx, `
+	err := db.writes.queryRow(ctx, `
 		UPDATE devices SET badge = badge + 1
 		WHERE sdk_app_id = ? AND user_id = ? AND device_id = ?
 		RETURNING badge`, sdkAppID, userID, deviceID).Scan(&badge)
@@ -137,14 +137,10 @@ func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) err
 	now := db.Now().UTC().Truncate(time.Millisecond)
 	ids, times := make([]int64, len(rs)), make([]time.Time, len(rs))
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO push_records (sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
-				outcome, reason, vendor_message_id, attempts, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := db.writes.txStmt(ctx, tx, insertPushRecordQuery)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
 		for i, r := range rs {
 			times[i] = now
 			if !r.CreatedAt.IsZero() {
@@ -170,6 +166,12 @@ func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) err
 	return nil
 }
 
+// insertPushRecordQuery is CreatePushRecords' statement, prepared at Open.
+const insertPushRecordQuery = `
+	INSERT INTO push_records (sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
+		outcome, reason, vendor_message_id, attempts, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // UpdatePushRecord changes the set fields of a record and sets its UpdatedAt;
 // store.ErrNotFound if the app has no such record.
 func (db *DB) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd store.PushRecordUpdate) error {
@@ -187,7 +189,7 @@ func (db *DB) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd stor
 		s.set("attempts = ?", *upd.Attempts)
 	}
 	s.set("updated_at = ?", ms(db.Now()))
-	if err := execUpdate(ctx, db.write, "push_records", &s, "sdk_app_id = ? AND id = ?", sdkAppID, id); err != nil {
+	if err := execUpdate(ctx, db.writes, "push_records", &s, "sdk_app_id = ? AND id = ?", sdkAppID, id); err != nil {
 		return fmt.Errorf("update push record: %w", err)
 	}
 	return nil
@@ -195,7 +197,7 @@ func (db *DB) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd stor
 
 // FindPushRecords returns the records of one message of the app, ordered by ID.
 func (db *DB) FindPushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*store.PushRecord, error) {
-	rows, err := db.read.QueryContext(ctx, `
+	rows, err := db.reads.query(ctx, `
 		SELECT `+pushRecordColumns+` FROM push_records
 		WHERE sdk_app_id = ? AND message_id = ?
 		ORDER BY id`, sdkAppID, messageID)
@@ -222,7 +224,7 @@ func (db *DB) FindPushRecords(ctx context.Context, sdkAppID int64, messageID str
 func (db *DB) CountPushRecords(ctx context.Context, sdkAppID int64, from, to time.Time) ([]*store.PushCount, error) {
 	// Integer division of Unix milliseconds by a day's length gives the UTC day for
 	// every time after 1970.
-	rows, err := db.read.QueryContext(ctx, `
+	rows, err := db.reads.query(ctx, `
 		SELECT created_at / ? AS day, vendor, decision, outcome, count(*)
 		FROM push_records
 		WHERE sdk_app_id = ? AND created_at >= ? AND created_at < ?

@@ -51,7 +51,7 @@ func (db *DB) FindRecvOptsOfPeer(ctx context.Context, sdkAppID int64, users []st
 
 // findRecvOpts runs a query of (key, recv_opt) rows into a map.
 func (db *DB) findRecvOpts(ctx context.Context, query string, args ...any) (map[string]store.RecvOpt, error) {
-	rows, err := db.read.QueryContext(ctx, query, args...)
+	rows, err := db.reads.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

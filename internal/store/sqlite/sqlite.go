@@ -45,6 +45,10 @@ type DB struct {
 	path  string
 	write *sql.DB // exactly one connection
 	read  *sql.DB // query-only pool; the same as write for ":memory:"
+
+	// Statements prepared once, per connection, on write and on read (the same cache
+	// for ":memory:").
+	writes, reads *stmtCache
 }
 
 // Open opens the SQLite database at path (":memory:" for a private in-memory
@@ -101,16 +105,44 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.read = r
 	}
 
+	db.writes, db.reads = newStmtCache(db.write), newStmtCache(db.read)
+	if db.read == db.write {
+		db.reads = db.writes
+	}
+
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	// Statements run inside write transactions are prepared now: the writer's one
+	// connection is busy during a transaction, so they cannot be prepared on first use.
+	for _, q := range txQueries {
+		if _, err := db.writes.prepare(ctx, q); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+	}
 	return db, nil
+}
+
+// txQueries are the statements of the hot write transactions (CreateMessage,
+// MarkConversationRead, CreatePushRecords, CreateAccounts), prepared at Open.
+var txQueries = []string{
+	nextChannelSeqQuery, insertMessageQuery, nextInboxSeqsQuery, insertInboxEntriesQuery, upsertConversationsQuery,
+	readMarksQuery, markReadQuery, findConversationQuery,
+	insertPushRecordQuery,
+	upsertAccountQuery,
 }
 
 // Close closes the database.
 func (db *DB) Close() error {
 	var errs []error
+	if db.reads != nil && db.reads != db.writes {
+		errs = append(errs, db.reads.close())
+	}
+	if db.writes != nil {
+		errs = append(errs, db.writes.close())
+	}
 	if db.read != nil && db.read != db.write {
 		errs = append(errs, db.read.Close())
 	}
@@ -123,7 +155,7 @@ func (db *DB) Close() error {
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
-	if err := db.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+	if err := db.reads.queryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
 		return fmt.Errorf("ping: %w", err)
 	}
 	return nil
@@ -182,12 +214,6 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", formatError(err))
 	}
 	return nil
-}
-
-// queryer is what *sql.DB and *sql.Tx have in common.
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // formatError adds store.ErrConflict to the chain of a unique-constraint violation.
@@ -264,10 +290,11 @@ func (s *setter) String() string { return strings.Join(s.cols, ", ") }
 
 // execUpdate runs an UPDATE built by s and returns store.ErrNotFound when no row
 // matched. With nothing to set it only checks that the row exists.
-func execUpdate(ctx context.Context, db *sql.DB, table string, s *setter, where string, whereArgs ...any) error {
+// The statement is prepared once per combination of set fields.
+func execUpdate(ctx context.Context, c *stmtCache, table string, s *setter, where string, whereArgs ...any) error {
 	if len(s.cols) == 0 {
 		var n int
-		err := db.QueryRowContext(ctx, `SELECT count(*) FROM `+table+` WHERE `+where, whereArgs...).Scan(&n)
+		err := c.queryRow(ctx, `SELECT count(*) FROM `+table+` WHERE `+where, whereArgs...).Scan(&n)
 		if err != nil {
 			return err
 		} else if n == 0 {
@@ -275,7 +302,7 @@ func execUpdate(ctx context.Context, db *sql.DB, table string, s *setter, where 
 		}
 		return nil
 	}
-	res, err := db.ExecContext(ctx, `UPDATE `+table+` SET `+s.String()+` WHERE `+where, append(s.args, whereArgs...)...)
+	res, err := c.exec(ctx, `UPDATE `+table+` SET `+s.String()+` WHERE `+where, append(s.args, whereArgs...)...)
 	if err != nil {
 		return formatError(err)
 	}
