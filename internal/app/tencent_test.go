@@ -219,6 +219,7 @@ func TestTencent_BatchSendMsg(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprintf("u%d", i)
 	}
+	wantFail(t, "only unknown recipients", n.tim("openim/batchsendmsg", map[string]any{"From_Account": "alice", "To_Account": []string{"ghost"}, "MsgBody": text("x")}), 70107)
 	wantFail(t, "501 recipients", n.tim("openim/batchsendmsg", map[string]any{"From_Account": "alice", "To_Account": many, "MsgBody": text("x")}), 10004)
 }
 

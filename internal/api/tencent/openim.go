@@ -58,6 +58,7 @@ type AccountError struct {
 
 // BatchSendMsgResponse answers openim/batchsendmsg: each recipient gets its own
 // message; MsgKey is the first one's ID, and ErrorList names the recipients that failed.
+// When every recipient failed, the call fails with the first one's error.
 type BatchSendMsgResponse struct {
 	Status
 	MsgKey    string
@@ -150,6 +151,7 @@ func (s *Server) batchSendMsg(ctx context.Context, app *store.App, body []byte) 
 		return nil, err
 	}
 	res := BatchSendMsgResponse{Status: statusOK, ErrorList: []AccountError{}}
+	var firstErr error
 	for _, to := range req.ToAccount {
 		one := p
 		one.Request.To = to
@@ -161,11 +163,18 @@ func (s *Server) batchSendMsg(ctx context.Context, app *store.App, body []byte) 
 				s.Logger.Error("tencent batchsendmsg", "to", to, "err", err)
 			}
 			res.ErrorList = append(res.ErrorList, AccountError{ToAccount: to, ErrorCode: code})
+			if firstErr == nil {
+				firstErr = err
+			}
 			continue
 		}
 		if res.MsgKey == "" {
 			res.MsgKey = m.ID
 		}
+	}
+	if len(res.ErrorList) == len(req.ToAccount) {
+		// Nothing was sent (a message too long fails for everyone): the call fails.
+		return nil, firstErr
 	}
 	return res, nil
 }
