@@ -61,83 +61,34 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 		}
 	}
 
+	// One statement, so one round trip and no BEGIN or COMMIT: PostgreSQL runs it
+	// atomically. Its parts run in the order their outputs are needed: the channel's
+	// counter first (its row lock, held to commit, orders concurrent sends to the
+	// channel), then the message, then the inbox counters in user-ID order; the
+	// conversations, which the final SELECT does not read, last.
+	rows, err := db.pool.Query(ctx, createMessageQuery,
+		m.SDKAppID, channel, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID,
+		ms(at), nullBytes(m.Elements), nullList(m.AtUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
+		m.CloudCustomData, users, convIDs, peerIDs, unreads)
+	if err != nil {
+		return fmt.Errorf("create message: %w", formatError(err))
+	}
 	var seq int64
 	inboxSeqs := make(map[string]int64, len(users))
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		// The channel's row lock, held to commit, orders concurrent sends to it.
-		err := tx.QueryRow(ctx, `
-			INSERT INTO channels (sdk_app_id, channel, last_seq) VALUES ($1, $2, 1)
-			ON CONFLICT (sdk_app_id, channel) DO UPDATE SET last_seq = channels.last_seq + 1
-			RETURNING last_seq`, m.SDKAppID, channel).Scan(&seq)
-		if err != nil {
-			return fmt.Errorf("next seq: %w", err)
+	for rows.Next() {
+		var u *string
+		var s *int64
+		if err := rows.Scan(&seq, &u, &s); err != nil {
+			rows.Close()
+			return fmt.Errorf("create message: %w", err)
 		}
-
-		// The rest goes in one round trip.
-		var b pgx.Batch
-		b.Queue(`
-			INSERT INTO messages (sdk_app_id, id, client_msg_id, type, from_user_id, to_user_id, group_id, channel,
-				seq, time, elements, at_user_ids, at_all, priority, push_info, cloud_custom_data)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-			m.SDKAppID, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID, channel,
-			seq, ms(at), nullBytes(m.Elements), nullList(m.AtUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
-			m.CloudCustomData)
-		if len(users) > 0 {
-			b.Queue(`
-				WITH seqs AS (
-					INSERT INTO inboxes (sdk_app_id, user_id, last_seq)
-					SELECT $1, u, 1 FROM unnest($2::text[]) AS u ORDER BY u
-					ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = inboxes.last_seq + 1
-					RETURNING user_id, last_seq
-				)
-				INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id)
-				SELECT $1, user_id, last_seq, $3 FROM seqs
-				RETURNING user_id, inbox_seq`, m.SDKAppID, users, id)
-			// A new conversation starts read up to the message before its first one: the
-			// user never saw what came earlier.
-			b.Queue(`
-				INSERT INTO conversations (sdk_app_id, user_id, conv_id, type, peer_id, group_id, channel,
-					last_msg_id, last_seq, read_seq, unread, updated_at)
-				SELECT $1, d.user_id, d.conv_id, $2, d.peer_id, $3, $4, $5, $6::bigint, $6::bigint - 1, d.unread, $7
-				FROM unnest($8::text[], $9::text[], $10::text[], $11::int[]) AS d (user_id, conv_id, peer_id, unread)
-				ORDER BY d.user_id
-				ON CONFLICT (sdk_app_id, user_id, conv_id) DO UPDATE
-				SET last_msg_id = excluded.last_msg_id,
-					last_seq = excluded.last_seq,
-					unread = conversations.unread + excluded.unread,
-					updated_at = excluded.updated_at`,
-				m.SDKAppID, string(m.Type), m.GroupID, channel, id, seq, ms(at), users, convIDs, peerIDs, unreads)
+		if u != nil {
+			inboxSeqs[*u] = *s
 		}
-		br := tx.SendBatch(ctx, &b)
-		defer br.Close()
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("insert message: %w", err)
-		}
-		if len(users) == 0 {
-			return br.Close()
-		}
-		rows, err := br.Query()
-		if err != nil {
-			return fmt.Errorf("append to inboxes: %w", err)
-		}
-		for rows.Next() {
-			var u string
-			var s int64
-			if err := rows.Scan(&u, &s); err != nil {
-				return fmt.Errorf("append to inboxes: %w", err)
-			}
-			inboxSeqs[u] = s
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("append to inboxes: %w", err)
-		}
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("upsert conversations: %w", err)
-		}
-		return br.Close()
-	})
+	}
+	err = rows.Err()
 	if err != nil {
-		return fmt.Errorf("create message: %w", err)
+		return fmt.Errorf("create message: %w", formatError(err))
 	}
 	m.ID, m.Time, m.Seq = id, at, seq
 	for i := range ds {
@@ -145,6 +96,43 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 	}
 	return nil
 }
+
+// createMessageQuery is CreateMessage's one statement. It returns the message's seq
+// with each user's inbox seq, or one row with NULLs there when there are no users.
+// A new conversation starts read up to the message before its first one: the user
+// never saw what came earlier.
+const createMessageQuery = `
+	WITH ch AS (
+		INSERT INTO channels (sdk_app_id, channel, last_seq) VALUES ($1, $2, 1)
+		ON CONFLICT (sdk_app_id, channel) DO UPDATE SET last_seq = channels.last_seq + 1
+		RETURNING last_seq
+	), msg AS (
+		INSERT INTO messages (sdk_app_id, id, client_msg_id, type, from_user_id, to_user_id, group_id, channel,
+			seq, time, elements, at_user_ids, at_all, priority, push_info, cloud_custom_data)
+		SELECT $1, $3, $4, $5, $6, $7, $8, $2, ch.last_seq, $9, $10, $11, $12, $13, $14, $15 FROM ch
+		RETURNING seq
+	), seqs AS (
+		INSERT INTO inboxes (sdk_app_id, user_id, last_seq)
+		SELECT $1, u, 1 FROM msg, unnest($16::text[]) AS u ORDER BY u
+		ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = inboxes.last_seq + 1
+		RETURNING user_id, last_seq
+	), entries AS (
+		INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id)
+		SELECT $1, user_id, last_seq, $3 FROM seqs
+		RETURNING user_id, inbox_seq
+	), convs AS (
+		INSERT INTO conversations (sdk_app_id, user_id, conv_id, type, peer_id, group_id, channel,
+			last_msg_id, last_seq, read_seq, unread, updated_at)
+		SELECT $1, d.user_id, d.conv_id, $5, d.peer_id, $8, $2, $3, msg.seq, msg.seq - 1, d.unread, $9
+		FROM msg, unnest($16::text[], $17::text[], $18::text[], $19::int[]) AS d (user_id, conv_id, peer_id, unread)
+		ORDER BY d.user_id
+		ON CONFLICT (sdk_app_id, user_id, conv_id) DO UPDATE
+		SET last_msg_id = excluded.last_msg_id,
+			last_seq = excluded.last_seq,
+			unread = conversations.unread + excluded.unread,
+			updated_at = excluded.updated_at
+	)
+	SELECT msg.seq, entries.user_id, entries.inbox_seq FROM msg LEFT JOIN entries ON true`
 
 // nullList stores an empty list as NULL.
 func nullList(ss []string) []string {
