@@ -10,3 +10,8 @@ import (
 func (db *DB) QueryRowForTest(ctx context.Context, sql string, args ...any) pgx.Row {
 	return db.pool.QueryRow(ctx, sql, args...)
 }
+
+// MaxConnsForTest returns the size of the DB's pool.
+func (db *DB) MaxConnsForTest() int32 {
+	return db.pool.Config().MaxConns
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -32,7 +33,13 @@ func TestDB(t *testing.T) {
 // MustOpenDB opens a DB in a fresh schema, closed and dropped at cleanup.
 func MustOpenDB(tb testing.TB) *postgres.DB {
 	tb.Helper()
-	url := testURL(tb)
+	return MustOpenDBURL(tb, testURL(tb))
+}
+
+// MustOpenDBURL is MustOpenDB with the database at url (the test database, with
+// settings added).
+func MustOpenDBURL(tb testing.TB, url string) *postgres.DB {
+	tb.Helper()
 	ctx := context.Background()
 	var b [6]byte
 	rand.Read(b[:])
@@ -43,7 +50,7 @@ func MustOpenDB(tb testing.TB) *postgres.DB {
 	}
 	tb.Cleanup(func() {
 		db.Close()
-		conn, err := pgx.Connect(ctx, url)
+		conn, err := pgx.Connect(ctx, testURL(tb))
 		if err != nil {
 			tb.Fatalf("connect to drop schema: %v", err)
 		}
@@ -85,4 +92,27 @@ func TestOpenSchema_Reopen(t *testing.T) {
 	if n != 2 { // 0001_init.sql, 0002_push.sql
 		t.Fatalf("migrations recorded = %d, want 2", n)
 	}
+}
+
+func TestOpen_MaxConns(t *testing.T) {
+	url := testURL(t)
+	t.Run("Default", func(t *testing.T) {
+		db := MustOpenDBURL(t, url)
+		if got, want := db.MaxConnsForTest(), postgres.DefaultMaxConns(); got != want {
+			t.Fatalf("MaxConns = %d, want DefaultMaxConns() = %d", got, want)
+		}
+		if got := postgres.DefaultMaxConns(); got < 16 {
+			t.Fatalf("DefaultMaxConns() = %d, want at least 16", got)
+		}
+	})
+	t.Run("SetByURL", func(t *testing.T) {
+		sep := "?"
+		if strings.Contains(url, "?") {
+			sep = "&"
+		}
+		db := MustOpenDBURL(t, url+sep+"pool_max_conns=3")
+		if got := db.MaxConnsForTest(); got != 3 {
+			t.Fatalf("MaxConns = %d, want 3 as the URL says", got)
+		}
+	})
 }
