@@ -579,19 +579,26 @@ func readFrame(ctx context.Context, conn *websocket.Conn) (*protocol.Frame, erro
 // maxSentIDs bounds the memory of sent message IDs.
 const maxSentIDs = 1024
 
-// sent records a message this client sent: its inbox copy is not new to this device,
-// and when it is the next in the inbox the client moves past it at once.
+// sending records the client message ID of a message this client is sending: its
+// inbox copy is not new to this device.
+func (c *Client) sending(clientMsgID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.sentIDs[clientMsgID]; ok {
+		return
+	}
+	c.sentIDs[clientMsgID] = struct{}{}
+	c.sentOrder = append(c.sentOrder, clientMsgID)
+	if len(c.sentOrder) > maxSentIDs {
+		delete(c.sentIDs, c.sentOrder[0])
+		c.sentOrder = c.sentOrder[1:]
+	}
+}
+
+// sent moves past a sent message's inbox copy when it is the next in the inbox.
 func (c *Client) sent(m *Message) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if m.ClientMsgID != "" {
-		c.sentIDs[m.ClientMsgID] = struct{}{}
-		c.sentOrder = append(c.sentOrder, m.ClientMsgID)
-		if len(c.sentOrder) > maxSentIDs {
-			delete(c.sentIDs, c.sentOrder[0])
-			c.sentOrder = c.sentOrder[1:]
-		}
-	}
 	if m.InboxSeq == c.lastInbox+1 {
 		c.lastInbox = m.InboxSeq
 	}

@@ -89,6 +89,10 @@ func (c *Client) SendMessage(ctx context.Context, msg *Message, receiver, groupI
 		AtUserIDs: msg.AtUserIDs, AtAll: msg.AtAll, Priority: string(priority), OnlineOnly: onlineUserOnly,
 		OfflinePushInfo: pushInfo, CloudCustomData: msg.CloudCustomData,
 	}
+	if !onlineUserOnly {
+		// Known before the send: the inbox copy may arrive before the answer does.
+		c.sending(msg.ClientMsgID)
+	}
 	var res protocol.SendResponse
 	if err := c.call(ctx, protocol.OpSend, req, &res); err != nil {
 		return nil, err
