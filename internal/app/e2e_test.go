@@ -124,18 +124,7 @@ func TestSend_EveryElementC2C(t *testing.T) {
 		alice2 := MustLogin(t, n, "alice", "a2", "Windows")
 		bob := MustLogin(t, n, "bob", "b1", "iOS")
 
-		inner := client.NewTextMessage("inner")
-		msgs := []*client.Message{
-			client.NewTextMessage("hello"),
-			client.NewCustomMessage(`{"k":1}`, "a custom desc", "ext"),
-			client.NewImageMessage("https://cdn.example/i.png", 640, 480, 12345),
-			client.NewSoundMessage("https://cdn.example/s.aac", 7, 999),
-			client.NewVideoMessage("https://cdn.example/v.mp4", "https://cdn.example/v.jpg", 30, 1<<20),
-			client.NewFileMessage("https://cdn.example/f.pdf", "f.pdf", 2048),
-			client.NewLocationMessage("Office", 22.54, 114.05),
-			client.NewFaceMessage(3, "smile"),
-			client.NewMergerMessage([]*client.Message{inner}, "Chat history", []string{"alice: inner"}),
-		}
+		msgs := everyElement()
 		push := &client.OfflinePushInfo{Title: "T", Desc: "D", Ext: `{"to":"chat"}`}
 		for i, m := range msgs {
 			sent, err := alice.SendMessage(ctx, m, "bob", "", "", false, push)
@@ -173,6 +162,46 @@ func TestSend_EveryElementC2C(t *testing.T) {
 		page2, err := bob.GetC2CHistoryMessageList(ctx, "alice", 5, page1[4])
 		if err != nil || len(page2) != 4 || page2[3].Seq != 1 {
 			t.Fatalf("history page 2: %d msgs, %v", len(page2), err)
+		}
+	})
+}
+
+// everyElement returns one message of each element type.
+func everyElement() []*client.Message {
+	inner := client.NewTextMessage("inner")
+	return []*client.Message{
+		client.NewTextMessage("hello"),
+		client.NewCustomMessage(`{"k":1}`, "a custom desc", "ext"),
+		client.NewImageMessage("https://cdn.example/i.png", 640, 480, 12345),
+		client.NewSoundMessage("https://cdn.example/s.aac", 7, 999),
+		client.NewVideoMessage("https://cdn.example/v.mp4", "https://cdn.example/v.jpg", 30, 1<<20),
+		client.NewFileMessage("https://cdn.example/f.pdf", "f.pdf", 2048),
+		client.NewLocationMessage("Office", 22.54, 114.05),
+		client.NewFaceMessage(3, "smile"),
+		client.NewMergerMessage([]*client.Message{inner}, "Chat history", []string{"alice: inner"}),
+	}
+}
+
+func TestGroup_EveryElement(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		n := MustOpenNode(t, MustConfig(t, kind))
+		n.MustImport("alice", "bob")
+		n.admin("POST", "/v1/admin/groups", map[string]any{"group_id": "g", "name": "G", "owner_id": "alice", "member_ids": []string{"bob"}}, nil)
+		ctx := ctxT(t)
+		alice := MustLogin(t, n, "alice", "a1", "Android")
+		bob := MustLogin(t, n, "bob", "b1", "iOS")
+		msgs := everyElement()
+		for i, m := range msgs {
+			if _, err := alice.SendMessage(ctx, m, "", "g", "", false, nil); err != nil {
+				t.Fatalf("send %d (%s): %v", i, m.Elements[0].Type, err)
+			}
+		}
+		for i, m := range bob.waitMessages(t, len(msgs)) {
+			want, _ := json.Marshal(msgs[i].Elements)
+			have, _ := json.Marshal(m.Elements)
+			if string(want) != string(have) || m.GroupID != "g" || m.Seq != int64(i+1) {
+				t.Errorf("group message %d: got %s seq %d, want %s", i, have, m.Seq, want)
+			}
 		}
 	})
 }
