@@ -26,6 +26,7 @@ import (
 	"github.com/herald-im/herald/internal/api/tencent"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/bus"
+	"github.com/herald-im/herald/internal/console"
 	"github.com/herald-im/herald/internal/gateway"
 	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/push"
@@ -184,6 +185,7 @@ func (m *Main) Handler() http.Handler {
 	mux.Handle("/v1/ws", m.Gateway)
 	mux.Handle("/v1/admin/", m.API.Handler())
 	mux.Handle("/v4/", m.Tencent.Handler())
+	mux.Handle(console.Prefix, console.NewServer())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	return mux
 }
