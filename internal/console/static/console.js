@@ -113,7 +113,8 @@
       ? (err.code ? "Error " + err.code : "Error") + (err.errorName ? " (" + err.errorName + ")" : "")
       : "Error";
     const parts = [el("strong", {}, head + ": "), err.message || String(err)];
-    if (err instanceof APIError && [40101, 40102, 40103, 40301, 40402, 0].includes(err.code) && err.errorName !== "network") {
+    if (err instanceof APIError && [40101, 40102, 40103, 40301, 40402, 0].includes(err.code) && err.errorName !== "network" &&
+      document.body.dataset.page !== "signin") {
       parts.push(" ", el("a", { href: "./?next=" + encodeURIComponent(document.body.dataset.page) }, "Sign in again"));
     }
     box.replaceChildren(...parts);
@@ -361,9 +362,10 @@
       show($("#cert-empty"), list.length === 0);
       show($("#cert-table"), list.length > 0);
       rows($("#cert-table tbody"), list.map((c) => {
-        const click = c.click && c.click.type && c.click.type !== "open_app"
-          ? [c.click.type, el("br"), el("code", {}, c.click.target || "")]
-          : "open app";
+        const type = (c.click && c.click.type) || "open_app";
+        const click = type === "open_app"
+          ? "open the app"
+          : [type === "open_page" ? "in-app page" : "URL", el("br"), el("code", { class: "target" }, c.click.target || "")];
         const chan = [c.channel_id && "channel " + c.channel_id, c.category && "category " + c.category,
           c.importance && c.importance, c.classification ? "classification " + c.classification : "",
           c.notify_level ? "level " + c.notify_level : "", c.notice_msg_type ? "private" : ""].filter(Boolean).join(", ");
@@ -585,11 +587,11 @@
           el("td", {}, state),
           el("td", {}, d.state === "online" ? (d.background ? "yes" : "no (foreground)") : "—"),
           el("td", {}, certLabel(d.certificate_id, d.vendor)),
-          el("td", {}, d.token ? el("code", {}, d.token) : "none"),
+          el("td", { class: "nowrap" }, d.token ? el("code", {}, d.token) : "none"),
           el("td", { class: "num" }, String(d.badge)),
           el("td", { class: "nowrap" }, when(d.last_seen)),
           el("td", { class: "decision" }, decision),
-          el("td", {}, d.token ? test : ""));
+          el("td", { class: "nowrap" }, d.token ? test : ""));
       }));
       show($("#devices-result"), true);
     }
@@ -633,7 +635,7 @@
           el("td", {}, r.device_id),
           el("td", {}, r.platform),
           el("td", {}, certLabel(r.certificate_id, r.vendor)),
-          el("td", {}, r.token ? el("code", {}, r.token) : "none"),
+          el("td", { class: "nowrap" }, r.token ? el("code", {}, r.token) : "none"),
           el("td", { class: "outcome" }, outcomeTag(r.outcome)),
           el("td", {}, (r.reason || "") + (r.unbound ? " The token was unbound." : "")),
           el("td", {}, r.vendor_message_id ? el("code", {}, r.vendor_message_id) : "—"))));

@@ -1,0 +1,398 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/store"
+)
+
+// chromiumPath returns the Chromium binary to drive: $HERALD_CHROMIUM, else chromium
+// (Debian's package) or another Chrome on the PATH; "" if there is none.
+func chromiumPath() string {
+	if p := os.Getenv("HERALD_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser is a headless Chromium tab on a node's console. It fails the test on any
+// script exception, console error or CSP violation; the API's error answers, which the
+// console shows itself, are allowed.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context // the tab; each step runs under its own timeout
+	base string          // http://addr/console/
+	dir  string          // screenshots
+
+	mu       sync.Mutex // protects problems
+	problems []string
+}
+
+// stepTimeout bounds one browser step (a navigation, a click and what it waits for).
+const stepTimeout = 30 * time.Second
+
+func MustOpenBrowser(t *testing.T, n *node) *browser {
+	t.Helper()
+	chrome := chromiumPath()
+	if chrome == "" {
+		t.Skip("no Chromium binary (chromium) on this machine: install it (apt-get install -y chromium) to run the console's browser test; .ci/run does")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chrome),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 900),
+		// The machine's network is closed: no background calls to Google's hosts.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+		wg.Wait()
+	})
+	dir := os.Getenv("HERALD_CONSOLE_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := &browser{t: t, ctx: ctx, base: "http://" + n.Addr() + "/console/", dir: dir}
+	// The first call starts the browser; it must not run under a timeout.
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("start %s: %v", chrome, err)
+	}
+	watch(&wg, ctx, runtime.ExceptionThrown, func(ev runtime.EventExceptionThrown) {
+		b.problem(fmt.Sprintf("exception: %s %s", ev.ExceptionDetails.Text, describe(ev.ExceptionDetails.Exception)))
+	})
+	watch(&wg, ctx, runtime.ConsoleAPICalled, func(ev runtime.EventConsoleAPICalled) {
+		if ev.Type == runtime.ConsoleAPICalledTypeError {
+			var args []string
+			for _, a := range ev.Args {
+				args = append(args, describe(a))
+			}
+			b.problem("console.error: " + strings.Join(args, " "))
+		}
+	})
+	watch(&wg, ctx, cdplog.EntryAdded, func(ev cdplog.EventEntryAdded) {
+		// A CSP violation is a "security" entry; the API's 4xx answers are "network".
+		if ev.Entry.Level == cdplog.EntryLevelError && ev.Entry.Source != cdplog.EntrySourceNetwork {
+			b.problem(fmt.Sprintf("%s: %s", ev.Entry.Source, ev.Entry.Text))
+		}
+	})
+	t.Logf("console screenshots in %s", dir)
+	return b
+}
+
+// watch calls f with each event e of the tab until ctx ends.
+func watch[E any](wg *sync.WaitGroup, ctx context.Context, e cdp.Event[E], f func(E)) {
+	events := chromedp.Events(ctx, e)
+	wg.Go(func() {
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			f(ev)
+		}
+	})
+}
+
+func describe(o *runtime.RemoteObject) string {
+	if o == nil {
+		return ""
+	}
+	if o.Description != "" {
+		return o.Description
+	}
+	return string(o.Value)
+}
+
+func (b *browser) problem(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.problems = append(b.problems, s)
+}
+
+// check fails the test on any page problem so far.
+func (b *browser) check(what string) {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.problems) > 0 {
+		b.t.Fatalf("%s: the page reported %s", what, strings.Join(b.problems, "; "))
+	}
+}
+
+// do runs the steps under one step timeout and fails the test on an error.
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	b.check(what)
+}
+
+// get runs one action that returns a value.
+func get[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	b.check(what)
+	return v
+}
+
+// text waits for the element sel and returns its text.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	b.do("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	return get(b, "read "+sel, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// shot saves a PNG of the whole page as name.png.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	png := get(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(b.dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// css shortens the selectors of the steps below.
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+func visible(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(css(sel)) }
+func click(sel string) chromedp.Action[chromedp.Void]   { return chromedp.Click(css(sel)) }
+func set(sel, v string) chromedp.Action[chromedp.Void]  { return chromedp.SetValue(css(sel), v) }
+
+// choose selects value in a <select> as a user would, firing its change event.
+func choose(sel, value string) chromedp.Action[chromedp.Void] {
+	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event("change")); return e.value; })()`, sel, value)
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		got, err := chromedp.Evaluate[string](js)(ctx, t)
+		if err != nil {
+			return err
+		}
+		if got != value {
+			return fmt.Errorf("select %s: no option %q", sel, value)
+		}
+		return nil
+	})
+}
+
+func TestConsole_Browser(t *testing.T) {
+	n := MustOpenPushNode(t, "sqlite")
+	b := MustOpenBrowser(t, n.node)
+	n.MustImport("alice", "bob")
+	ctx := ctxT(t)
+	mi := n.sim(push.Xiaomi)
+
+	// Signed out, a page sends the browser to the sign-in page; a bad UserSig is shown
+	// with the API's code and message.
+	b.do("open certificates signed out", chromedp.Navigate(b.base+"certificates"), visible("#signin-form"))
+	b.do("sign in with a bad UserSig",
+		set(`#signin-form [name=sdkappid]`, fmt.Sprint(testAppID)),
+		set(`#signin-form [name=usersig]`, "not-a-usersig"),
+		click(`#signin-form button`),
+		visible("#error"))
+	if e := b.text("#error"); !strings.Contains(e, "Error 401") {
+		t.Errorf("bad UserSig: the page says %q, want the API's code 401xx", e)
+	}
+	b.shot("1-signin-error")
+	b.do("sign in",
+		set(`#signin-form [name=usersig]`, sig(t, "administrator")),
+		click(`#signin-form button`),
+		visible(`#cert-table tbody tr`))
+	if who := b.text("#who-text"); who != fmt.Sprintf("administrator @ %d", testAppID) {
+		t.Errorf("signed in as %q", who)
+	}
+
+	// A Xiaomi certificate through the form, pointed at the simulator.
+	const intent = "intent://chat#Intent;scheme=herald;component=com.example.chat/.ChatActivity;end"
+	b.do("fill the Xiaomi form",
+		click("#cert-new"),
+		visible("#cert-form"),
+		choose("#cert-vendor", "xiaomi"),
+		visible(`[name=f_app_secret]`),
+		set(`#cert-form [name=name]`, "Mi release"),
+		set(`[name=f_package_name]`, mi.Certificate.PackageName),
+		set(`[name=f_app_secret]`, mi.Certificate.AppSecret),
+		set(`[name=f_channel_id]`, "chat"),
+		choose("#cert-click-type", "open_page"),
+		visible("#cert-click-target"),
+		set("#cert-click-target", intent),
+		click("#cert-endpoint summary"),
+		set(`[name=send_url]`, mi.URL))
+	b.shot("2-certificate-form")
+	b.do("save", click("#cert-save"), visible(".flash"))
+	certID := get(b, "find the new row", chromedp.Evaluate[int64](`Number([...document.querySelectorAll("#cert-table tbody tr")].find(r => r.cells[2].textContent === "Mi release").dataset.id)`))
+	sc, err := n.Store.FindCertificateByID(ctx, testAppID, certID)
+	if err != nil {
+		t.Fatalf("the certificate the form saved: %v", err)
+	}
+	c, err := push.FromStored(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Vendor != push.Xiaomi || c.AppSecret != mi.Certificate.AppSecret || c.PackageName != mi.Certificate.PackageName ||
+		c.ChannelID != "chat" || c.Click != (push.ClickAction{Type: push.ClickOpenPage, Target: intent}) || c.Endpoint.SendURL != mi.URL {
+		t.Errorf("stored certificate: %+v", c)
+	}
+	// The secret is not on the page, neither in the list nor in the edit form.
+	page := get(b, "page text", chromedp.Text(css("body")))
+	if strings.Contains(page, mi.Certificate.AppSecret) {
+		t.Errorf("the certificates page shows the app secret")
+	}
+	b.shot("3-certificates")
+	b.do("edit",
+		click(fmt.Sprintf(`#cert-table tr[data-id="%d"] button`, certID)),
+		visible(`[name=f_app_secret]`))
+	secretValue := get(b, "secret value", chromedp.Value(css(`[name=f_app_secret]`)))
+	secretPlaceholder := get(b, "secret placeholder", chromedp.AttributeValue(css(`[name=f_app_secret]`), "placeholder")).Value
+	if secretValue != "" || !strings.HasPrefix(secretPlaceholder, "****") || strings.Contains(secretPlaceholder, mi.Certificate.AppSecret) {
+		t.Errorf("edit form: app secret value %q, placeholder %q; want empty and masked", secretValue, secretPlaceholder)
+	}
+	b.shot("4-certificate-edit")
+	// Saving the edit with the secret left empty keeps it.
+	b.do("save the edit", set(`#cert-form [name=name]`, "Mi release 2"), click("#cert-save"), visible(".flash"))
+	if sc, _ := n.Store.FindCertificateByID(ctx, testAppID, certID); sc == nil || sc.Name != "Mi release 2" {
+		t.Errorf("edit: certificate %+v, want the new name", sc)
+	} else if c, _ := push.FromStored(sc); c.AppSecret != mi.Certificate.AppSecret {
+		t.Errorf("edit with the secret left empty changed the secret")
+	}
+
+	// bob's phone binds a token of that certificate, then the app is killed; bob's
+	// desktop stays connected in the foreground without a token.
+	token := n.phone(push.Xiaomi)
+	phone := MustLogin(t, n.node, "bob", "mi", "Android")
+	if err := phone.SetOfflinePushConfig(ctx, certID, token); err != nil {
+		t.Fatal(err)
+	}
+	phone.Close()
+	waitDeviceState(t, n.node, "bob", "mi", store.Offline)
+	MustLogin(t, n.node, "bob", "desk", "Windows")
+
+	b.do("device status",
+		chromedp.Navigate(b.base+"devices"),
+		visible("#devices-form"),
+		set(`#devices-form [name=user]`, "bob"),
+		click(`#devices-form button`),
+		visible(`#devices-table tr[data-device="mi"]`))
+	row := b.text(`#devices-table tr[data-device="mi"]`)
+	for _, want := range []string{"offline", fmt.Sprintf("#%d Xiaomi", certID), "push", token[:4]} {
+		if !strings.Contains(row, want) {
+			t.Errorf("device status of mi: %q, want %q in it", row, want)
+		}
+	}
+	if strings.Contains(row, token) {
+		t.Errorf("device status shows the whole token")
+	}
+	if desk := b.text(`#devices-table tr[data-device="desk"]`); !strings.Contains(desk, "no_token") {
+		t.Errorf("device status of desk: %q, want no_token", desk)
+	}
+	b.shot("5-devices")
+
+	// Test push from the device's row: the simulator accepts it.
+	b.do("test push",
+		click(`#devices-table tr[data-device="mi"] a.button`),
+		visible("#test-form"),
+		click(`#test-form button`),
+		visible(`#test-table tr[data-device="mi"] td.outcome`))
+	if out := b.text(`#test-table tr[data-device="mi"] td.outcome`); out != "accepted" {
+		t.Errorf("test push outcome %q, want accepted", out)
+	}
+	if got := n.waitInbox(t, push.Xiaomi, token, 1); len(got) != 1 {
+		t.Errorf("the phone got %d notifications, want the test push", len(got))
+	}
+	b.shot("6-test-push")
+
+	// The trace of a real message: the phone was pushed, the desktop was not.
+	var sent struct {
+		Message struct {
+			ID string `json:"id"`
+		} `json:"message"`
+	}
+	n.admin("POST", "/v1/admin/messages", map[string]any{"from": "alice", "to": "bob", "elements": []map[string]string{{"type": "text", "text": "hello bob"}}}, &sent)
+	n.waitRecord(t, sent.Message.ID, "mi")
+	b.do("trace",
+		chromedp.Navigate(b.base+"trace"),
+		visible("#trace-form"),
+		set(`#trace-form [name=id]`, sent.Message.ID),
+		click(`#trace-form button`),
+		visible(`#trace-table tr[data-device="mi"]`))
+	if row := b.text(`#trace-table tr[data-device="mi"]`); !strings.Contains(row, "push") || !strings.Contains(row, "accepted") || !strings.Contains(row, "Xiaomi") {
+		t.Errorf("trace of mi: %q, want push, Xiaomi, accepted", row)
+	}
+	if row := b.text(`#trace-table tr[data-device="desk"]`); !strings.Contains(row, "no_token") {
+		t.Errorf("trace of desk: %q, want no_token", row)
+	}
+	b.shot("7-trace")
+
+	// Stats: today's Xiaomi pushes (the test and the message) and the skipped desktop.
+	b.do("stats", chromedp.Navigate(b.base+"stats"), visible(`#stats-push tbody tr`))
+	if s := b.text("#stats-push tbody"); !strings.Contains(s, "Xiaomi") {
+		t.Errorf("stats: %q, want a Xiaomi row", s)
+	}
+	if s := b.text("#stats-skip tbody"); !strings.Contains(s, "no_token") {
+		t.Errorf("stats, not pushed: %q, want no_token", s)
+	}
+	b.shot("8-stats")
+
+	// App settings.
+	b.do("settings",
+		chromedp.Navigate(b.base+"settings"),
+		visible("#settings-form"),
+		set(`#settings-form [name=retention_days]`, "14"),
+		click(`#settings-form button`),
+		visible("#settings-saved"))
+	var settings struct {
+		RetentionDays int `json:"retention_days"`
+	}
+	n.admin("GET", "/v1/admin/app/settings", nil, &settings)
+	if settings.RetentionDays != 14 {
+		t.Errorf("retention after saving: %d days, want 14", settings.RetentionDays)
+	}
+	b.shot("9-settings")
+
+	// An API error on a page: its code and message.
+	b.do("unknown user",
+		chromedp.Navigate(b.base+"devices?user=nobody"),
+		visible("#error"))
+	if e := b.text("#error"); !strings.Contains(e, "40401") || !strings.Contains(e, "nobody") {
+		t.Errorf("unknown user: the page says %q", e)
+	}
+	b.shot("10-error")
+}
