@@ -441,6 +441,7 @@
       if (kind === "none") {
         type.value = "open_app";
       }
+      show($("#cert-click-type-label"), kind !== "none");
       renderClick();
     }
 
