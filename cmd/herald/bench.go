@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -18,9 +19,11 @@ import (
 	"github.com/herald-im/herald/internal/app"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/loadtest"
+	"github.com/herald-im/herald/internal/vendorsim/simulate"
 )
 
-// BenchCommand measures a node: idle connections held and c2c messages per second.
+// BenchCommand measures a node: idle connections held, c2c messages per second, and
+// offline push to the vendor simulators.
 type BenchCommand struct {
 	// Out receives the report. Default os.Stdout.
 	Out io.Writer
@@ -39,21 +42,28 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	pg := fs.String("postgres", "", "with --embedded: use this PostgreSQL database (a fresh schema, dropped after)")
 	heartbeat := fs.Duration("heartbeat", app.DefaultConfig().Heartbeat, "with --embedded: the node's heartbeat period")
 	serverPID := fs.Int("server-pid", 0, "without --embedded: the node's process ID, to read its RSS")
-	scenario := fs.String("scenario", "all", "idle, c2c or all")
+	scenario := fs.String("scenario", "all", "idle, c2c, all (idle and c2c) or push (needs --embedded)")
 	conns := fs.Int("conns", loadtest.DefaultConns, "idle: connections to hold")
 	hold := fs.Duration("hold", loadtest.DefaultHold, "idle: how long to hold them after the last login")
 	concurrency := fs.Int("concurrency", loadtest.DefaultConcurrency, "idle: logins in flight")
 	perIP := fs.Int("conns-per-ip", loadtest.DefaultConnsPerIP, "idle: connections per loopback source address")
 	pairs := fs.Int("pairs", loadtest.DefaultPairs, "c2c: sender-receiver pairs")
-	duration := fs.Duration("duration", loadtest.DefaultDuration, "c2c: how long to send")
+	duration := fs.Duration("duration", loadtest.DefaultDuration, "c2c and push: how long to send")
+	devices := fs.Int("devices", loadtest.DefaultPushDevices, "push: offline devices of the one-to-one run")
+	senders := fs.Int("senders", loadtest.DefaultPushSenders, "push: online senders of the one-to-one run")
+	members := fs.Int("members", loadtest.DefaultGroupMembers, "push: group members of the fan-out run (0: skip it)")
+	badges := fs.Int("badges", loadtest.DefaultBadges, "push: different unread counts the group's devices are seeded with")
 	verbose := fs.Bool("v", false, "log progress")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, c.Usage()) }
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	runIdle, runC2C := *scenario == "all" || *scenario == "idle", *scenario == "all" || *scenario == "c2c"
-	if !runIdle && !runC2C {
-		return fmt.Errorf("--scenario %q: use idle, c2c or all", *scenario)
+	runIdle, runC2C, runPush := *scenario == "all" || *scenario == "idle", *scenario == "all" || *scenario == "c2c", *scenario == "push"
+	if !runIdle && !runC2C && !runPush {
+		return fmt.Errorf("--scenario %q: use idle, c2c, all or push", *scenario)
+	}
+	if runPush && !*embedded {
+		return errors.New("--scenario push needs --embedded: it starts the vendor simulators in this process")
 	}
 	if *pg != "" && !*embedded {
 		return errors.New("--postgres needs --embedded; give a remote node's store to that node")
@@ -73,8 +83,11 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	if *embedded {
 		want = uint64(2**conns + 1024)
 	}
-	if !runIdle {
+	if runC2C && !runIdle {
 		want = uint64(4**pairs + 1024)
+	}
+	if runPush {
+		want = uint64(2*max(*senders, 64) + 1024)
 	}
 	nofile, err := loadtest.RaiseFileLimit(want)
 	if err != nil {
@@ -87,9 +100,21 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	target := loadtest.Target{URL: *wsURL, SDKAppID: *appID, Key: *key}
 	storeName := "the node's own (remote)"
 	var node *app.Main
+	var sims *simulate.Servers
+	if runPush {
+		var closeSims func()
+		if sims, closeSims, err = openBenchSims(logger); err != nil {
+			return err
+		}
+		defer closeSims()
+	}
 	if *embedded {
 		var closeNode func() error
-		node, closeNode, storeName, err = openBenchNode(ctx, *pg, *heartbeat, logger)
+		pushCA := ""
+		if sims != nil {
+			pushCA = sims.CAFile()
+		}
+		node, closeNode, storeName, err = openBenchNode(ctx, *pg, *heartbeat, pushCA, logger)
 		if err != nil {
 			return err
 		}
@@ -142,7 +167,63 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		}
 		printC2C(out, res)
 	}
+	if runPush {
+		vendors, err := loadtest.SimVendors(ctx, node.Store, benchAppID, sims.Vendors())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "push:    %d workers, %.0f sends/s per certificate, vendor simulators in this process on loopback\n", node.Pipeline.Workers, node.Pipeline.Rate)
+		res, err := loadtest.RunPushC2C(ctx, target, loadtest.PushC2CConfig{
+			Vendors: vendors, Devices: *devices, Senders: *senders, Duration: *duration, Concurrency: *concurrency,
+			ServerSessions: node.Hub.Sessions, Logger: logger,
+		})
+		if err != nil {
+			return fmt.Errorf("push c2c: %w", err)
+		}
+		printPushC2C(out, res)
+		if *members > 0 {
+			res, err := loadtest.RunPushGroup(ctx, target, loadtest.PushGroupConfig{
+				Vendors: vendors, Members: *members, Badges: *badges, Concurrency: *concurrency,
+				ServerSessions: node.Hub.Sessions,
+				ServerMemory:   func() (loadtest.Memory, error) { return loadtest.ReadMemory(), nil },
+				ServerHeap: func() uint64 {
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					return ms.HeapInuse
+				},
+				ServerRecords: func(ctx context.Context, id string) (map[string]int, error) {
+					return loadtest.CountRecords(ctx, node.Store, benchAppID, id)
+				},
+				Logger: logger,
+			})
+			if err != nil {
+				return fmt.Errorf("push group: %w", err)
+			}
+			printPushGroup(out, res)
+		}
+	}
 	return nil
+}
+
+// openBenchSims starts every vendor simulator on free loopback ports, with its files in
+// a temp dir; close stops them and removes it.
+func openBenchSims(logger *slog.Logger) (s *simulate.Servers, close func(), err error) {
+	dir, err := os.MkdirTemp("", "herald-bench-sim-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("temp dir: %w", err)
+	}
+	s = simulate.NewServers()
+	s.Port, s.Dir, s.Logger = 0, dir, logger
+	if err := s.Open(); err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("open simulators: %w", err)
+	}
+	return s, func() {
+		if err := s.Close(); err != nil {
+			logger.Error("close simulators", "err", err)
+		}
+		os.RemoveAll(dir)
+	}, nil
 }
 
 func describeNode(embedded bool, u string) string {
@@ -154,7 +235,7 @@ func describeNode(embedded bool, u string) string {
 
 // openBenchNode starts a node on a free loopback port with a temp data dir and, when pg
 // is set, a fresh PostgreSQL schema. close stops it and removes both.
-func openBenchNode(ctx context.Context, pg string, heartbeat time.Duration, logger *slog.Logger) (m *app.Main, close func() error, storeName string, err error) {
+func openBenchNode(ctx context.Context, pg string, heartbeat time.Duration, pushCA string, logger *slog.Logger) (m *app.Main, close func() error, storeName string, err error) {
 	dir, err := os.MkdirTemp("", "herald-bench-")
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("temp dir: %w", err)
@@ -178,6 +259,7 @@ func openBenchNode(ctx context.Context, pg string, heartbeat time.Duration, logg
 	cfg.SDKAppID, cfg.SecretKey = benchAppID, auth.NewSecretKey()
 	cfg.NodeID = "bench"
 	cfg.Heartbeat = heartbeat
+	cfg.PushCAFile = pushCA
 	storeName = "SQLite (temp dir)"
 	if pg != "" {
 		schemaURL, drop, err := benchSchema(ctx, pg)
@@ -283,6 +365,37 @@ func printC2C(w io.Writer, r *loadtest.C2CResult) {
 	fmt.Fprintf(w, "  send round trip (stored and answered): p50 %s, p99 %s\n", ms(r.SendP50), ms(r.SendP99))
 }
 
+func printPushC2C(w io.Writer, r *loadtest.PushC2CResult) {
+	fmt.Fprintf(w, "\noffline push, one to one (%d offline devices over %d vendors, %d senders each one message at a time)\n", r.Devices, len(r.Vendors), r.Senders)
+	fmt.Fprintf(w, "  setup:       %s (login, bind token, background, disconnect)\n", r.SetupTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "  sent %d, send errors %d; notifications %s\n", r.Sent, r.SendErrors, r.Delivery)
+	if r.FirstError != "" {
+		fmt.Fprintf(w, "  first error: %s\n", r.FirstError)
+	}
+	fmt.Fprintf(w, "  end to end:  %.0f notifications/s over %s\n", r.Rate, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  latency (send → phone's inbox): p50 %s, p90 %s, p99 %s, max %s\n", ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax))
+	printVendors(w, r.Vendors)
+}
+
+func printPushGroup(w io.Writer, r *loadtest.PushGroupResult) {
+	fmt.Fprintf(w, "\noffline push, group fan-out (one message to %d members, one offline device each)\n", r.Members)
+	fmt.Fprintf(w, "  setup:       %s\n", r.SetupTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "  notifications %s\n", r.Delivery)
+	fmt.Fprintf(w, "  send round trip %s; first phone %s, half %s, every phone %s (%.0f notifications/s)\n", ms(r.SendRTT), ms(r.FirstArrived), ms(r.LatencyP50), ms(r.AllArrived), r.Rate)
+	fmt.Fprintf(w, "  records:     %v, final after %s\n", r.Records, ms(r.RecordsFinal))
+	fmt.Fprintf(w, "  vendor requests: %d\n", r.Requests())
+	printVendors(w, r.Vendors)
+	fmt.Fprintf(w, "  node + load generator + simulators (one process): Go heap %s → %s, peak heap in use %s; VmRSS %s → %s; goroutines %d → %d\n",
+		loadtest.MiB(r.MemBefore.HeapAlloc), loadtest.MiB(r.MemAfter.HeapAlloc), loadtest.MiB(r.HeapPeak),
+		loadtest.MiB(r.MemBefore.RSS), loadtest.MiB(r.MemAfter.RSS), r.MemBefore.Goroutines, r.MemAfter.Goroutines)
+}
+
+func printVendors(w io.Writer, vs []loadtest.VendorCount) {
+	for _, v := range vs {
+		fmt.Fprintf(w, "    %-7s phones %6d, requests %6d, notifications %6d, rejected %d\n", v.Vendor, v.Phones, v.Requests, v.Notifications, v.Rejected)
+	}
+}
+
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
 // Usage describes the command.
@@ -291,10 +404,17 @@ func (c *BenchCommand) Usage() string {
   herald bench [--embedded [--postgres URL] [--heartbeat 30s]]
                [--url ws://127.0.0.1:8080/v1/ws --sdkappid N --key K [--server-pid PID]]
                [--scenario all|idle|c2c] [--conns 1000] [--hold 30s] [--concurrency 64]
-               [--pairs 100] [--duration 10s] [-v]
+               [--pairs 100] [--duration 10s]
+               [--scenario push --devices 1000 --senders 50 --members 10000 --badges 4] [-v]
       Measure a node: idle WebSocket connections held (each its own user, heartbeating)
       with the memory each costs, and one-to-one messages per second end to end with
       their latency. --embedded starts a node in this process with SQLite in a temp dir
       (or a fresh schema of --postgres) so one command measures everything.
+      --scenario push (with --embedded) starts the eight vendor simulators in this
+      process and measures offline push: --devices offline devices over the eight
+      vendors receiving from --senders online users for --duration (notifications/s,
+      latency to the phone's inbox), then one message to a group of --members members,
+      each with one offline device (time to every phone, records, vendor requests,
+      memory). Every notification must arrive exactly once.
 `, "\n")
 }

@@ -1,0 +1,107 @@
+package loadtest_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/herald-im/herald/internal/app"
+	"github.com/herald-im/herald/internal/loadtest"
+	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/vendorsim/simulate"
+)
+
+// MustOpenPushNode starts the vendor simulators and a node that trusts them, with each
+// simulator's demo certificate stored for the test app.
+func MustOpenPushNode(tb testing.TB) (*app.Main, loadtest.Target, []*loadtest.PushVendor) {
+	tb.Helper()
+	sims := simulate.NewServers()
+	sims.Port, sims.Dir, sims.Logger = 0, tb.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := sims.Open(); err != nil {
+		tb.Fatalf("open simulators: %v", err)
+	}
+	tb.Cleanup(func() { sims.Close() })
+	c := app.DefaultConfig()
+	c.Listen = "127.0.0.1:0"
+	c.DataDir = tb.TempDir()
+	c.SDKAppID, c.SecretKey = testAppID, testKey
+	c.NodeID = "test"
+	c.PushCAFile = sims.CAFile()
+	m := app.NewMain(c)
+	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	m.Out = io.Discard
+	if err := m.Open(context.Background()); err != nil {
+		tb.Fatalf("open node: %v", err)
+	}
+	tb.Cleanup(func() { m.Close() })
+	vendors, err := loadtest.SimVendors(context.Background(), m.Store, testAppID, sims.Vendors())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m, loadtest.Target{URL: "ws://" + m.Addr() + "/v1/ws", SDKAppID: testAppID, Key: testKey}, vendors
+}
+
+func TestRunPushC2C(t *testing.T) {
+	m, target, vendors := MustOpenPushNode(t)
+	res, err := loadtest.RunPushC2C(context.Background(), target, loadtest.PushC2CConfig{
+		Vendors: vendors, Devices: 16, Senders: 4, Duration: 300 * time.Millisecond, Drain: 10 * time.Second,
+		ServerSessions: m.Hub.Sessions,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent == 0 || res.SendErrors != 0 || !res.Delivery.OK() || res.Delivery.Expected != int(res.Sent) {
+		t.Fatalf("sent %d, send errors %d (%s), delivery %v; want every sent message pushed exactly once", res.Sent, res.SendErrors, res.FirstError, res.Delivery)
+	}
+	if res.Rate <= 0 || res.LatencyP50 <= 0 || res.LatencyP99 < res.LatencyP50 {
+		t.Fatalf("rate %v, p50 %v, p99 %v: nothing measured", res.Rate, res.LatencyP50, res.LatencyP99)
+	}
+	for _, v := range res.Vendors {
+		if v.Phones != 2 || v.Notifications == 0 || v.Rejected != 0 {
+			t.Errorf("%s: %+v; want 2 phones, notifications and no rejections", v.Vendor, v)
+		}
+	}
+}
+
+func TestRunPushGroup(t *testing.T) {
+	m, target, vendors := MustOpenPushNode(t)
+	const members = 40
+	res, err := loadtest.RunPushGroup(context.Background(), target, loadtest.PushGroupConfig{
+		Vendors: vendors, Members: members, Badges: 3, Drain: 10 * time.Second,
+		ServerSessions: m.Hub.Sessions,
+		ServerMemory:   func() (loadtest.Memory, error) { return loadtest.ReadMemory(), nil },
+		ServerHeap: func() uint64 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			return ms.HeapInuse
+		},
+		ServerRecords: func(ctx context.Context, id string) (map[string]int, error) {
+			return loadtest.CountRecords(ctx, m.Store, testAppID, id)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Delivery.OK() || res.Delivery.Expected != members {
+		t.Fatalf("delivery %v; want %d exactly once", res.Delivery, members)
+	}
+	if got := res.Records["push/accepted"]; got != members || len(res.Records) != 1 {
+		t.Errorf("records %v; want %d push/accepted", res.Records, members)
+	}
+	// Five phones per vendor. Those without a badge share one request per vendor (vivo
+	// sends a batch in two: saveListPayload, then pushToList); those with one get three
+	// different notifications (badges 1, 2 and 3), so three batches, except FCM and
+	// APNs, which take one token per request.
+	want := map[push.Vendor]int64{push.FCM: 5, push.APNs: 5, push.Huawei: 3, push.Honor: 3, push.Xiaomi: 1, push.OPPO: 1, push.Vivo: 2, push.Meizu: 1}
+	for _, v := range res.Vendors {
+		if v.Phones != 5 || v.Notifications != 5 || v.Requests != want[v.Vendor] {
+			t.Errorf("%s: %+v; want 5 phones, 5 notifications, %d requests", v.Vendor, v, want[v.Vendor])
+		}
+	}
+	if res.AllArrived <= 0 || res.FirstArrived > res.AllArrived || res.HeapPeak == 0 || res.MemAfter.HeapAlloc == 0 {
+		t.Errorf("all arrived %v, first %v, heap peak %d, heap after %d: nothing measured", res.AllArrived, res.FirstArrived, res.HeapPeak, res.MemAfter.HeapAlloc)
+	}
+}
