@@ -90,10 +90,10 @@ func MustOpenBrowser(t *testing.T, n *node) *browser {
 	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
 		t.Fatalf("start %s: %v", chrome, err)
 	}
-	watch(&wg, ctx, runtime.ExceptionThrown, func(ev runtime.EventExceptionThrown) {
+	watch(ctx, &wg, runtime.ExceptionThrown, func(ev runtime.EventExceptionThrown) {
 		b.problem(fmt.Sprintf("exception: %s %s", ev.ExceptionDetails.Text, describe(ev.ExceptionDetails.Exception)))
 	})
-	watch(&wg, ctx, runtime.ConsoleAPICalled, func(ev runtime.EventConsoleAPICalled) {
+	watch(ctx, &wg, runtime.ConsoleAPICalled, func(ev runtime.EventConsoleAPICalled) {
 		if ev.Type == runtime.ConsoleAPICalledTypeError {
 			var args []string
 			for _, a := range ev.Args {
@@ -102,7 +102,7 @@ func MustOpenBrowser(t *testing.T, n *node) *browser {
 			b.problem("console.error: " + strings.Join(args, " "))
 		}
 	})
-	watch(&wg, ctx, cdplog.EntryAdded, func(ev cdplog.EventEntryAdded) {
+	watch(ctx, &wg, cdplog.EntryAdded, func(ev cdplog.EventEntryAdded) {
 		// A CSP violation is a "security" entry; the API's 4xx answers are "network".
 		if ev.Entry.Level == cdplog.EntryLevelError && ev.Entry.Source != cdplog.EntrySourceNetwork {
 			b.problem(fmt.Sprintf("%s: %s", ev.Entry.Source, ev.Entry.Text))
@@ -113,7 +113,7 @@ func MustOpenBrowser(t *testing.T, n *node) *browser {
 }
 
 // watch calls f with each event e of the tab until ctx ends.
-func watch[E any](wg *sync.WaitGroup, ctx context.Context, e cdp.Event[E], f func(E)) {
+func watch[E any](ctx context.Context, wg *sync.WaitGroup, e cdp.Event[E], f func(E)) {
 	events := chromedp.Events(ctx, e)
 	wg.Go(func() {
 		for ev, err := range events {
@@ -162,8 +162,8 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.check(what)
 }
 
-// get runs one action that returns a value.
-func get[T any](b *browser, what string, a chromedp.Action[T]) T {
+// browserValue runs one action that returns a value.
+func browserValue[T any](b *browser, what string, a chromedp.Action[T]) T {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
@@ -179,13 +179,13 @@ func get[T any](b *browser, what string, a chromedp.Action[T]) T {
 func (b *browser) text(sel string) string {
 	b.t.Helper()
 	b.do("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
-	return get(b, "read "+sel, chromedp.Text(chromedp.CSS(sel)))
+	return browserValue(b, "read "+sel, chromedp.Text(chromedp.CSS(sel)))
 }
 
 // shot saves a PNG of the whole page as name.png.
 func (b *browser) shot(name string) {
 	b.t.Helper()
-	png := get(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	png := browserValue(b, "screenshot "+name, chromedp.FullScreenshot(100))
 	if err := os.WriteFile(filepath.Join(b.dir, name+".png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
@@ -194,9 +194,9 @@ func (b *browser) shot(name string) {
 // css shortens the selectors of the steps below.
 func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 
-func visible(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(css(sel)) }
-func click(sel string) chromedp.Action[chromedp.Void]   { return chromedp.Click(css(sel)) }
-func set(sel, v string) chromedp.Action[chromedp.Void]  { return chromedp.SetValue(css(sel), v) }
+func waitVisible(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(css(sel)) }
+func clickOn(sel string) chromedp.Action[chromedp.Void]     { return chromedp.Click(css(sel)) }
+func setValue(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SetValue(css(sel), v) }
 
 // choose selects value in a <select> as a user would, firing its change event.
 func choose(sel, value string) chromedp.Action[chromedp.Void] {
@@ -222,20 +222,20 @@ func TestConsole_Browser(t *testing.T) {
 
 	// Signed out, a page sends the browser to the sign-in page; a bad UserSig is shown
 	// with the API's code and message.
-	b.do("open certificates signed out", chromedp.Navigate(b.base+"certificates"), visible("#signin-form"))
+	b.do("open certificates signed out", chromedp.Navigate(b.base+"certificates"), waitVisible("#signin-form"))
 	b.do("sign in with a bad UserSig",
-		set(`#signin-form [name=sdkappid]`, fmt.Sprint(testAppID)),
-		set(`#signin-form [name=usersig]`, "not-a-usersig"),
-		click(`#signin-form button`),
-		visible("#error"))
+		setValue(`#signin-form [name=sdkappid]`, fmt.Sprint(testAppID)),
+		setValue(`#signin-form [name=usersig]`, "not-a-usersig"),
+		clickOn(`#signin-form button`),
+		waitVisible("#error"))
 	if e := b.text("#error"); !strings.Contains(e, "Error 401") {
 		t.Errorf("bad UserSig: the page says %q, want the API's code 401xx", e)
 	}
 	b.shot("1-signin-error")
 	b.do("sign in",
-		set(`#signin-form [name=usersig]`, sig(t, "administrator")),
-		click(`#signin-form button`),
-		visible(`#cert-table tbody tr`))
+		setValue(`#signin-form [name=usersig]`, sig(t, "administrator")),
+		clickOn(`#signin-form button`),
+		waitVisible(`#cert-table tbody tr`))
 	if who := b.text("#who-text"); who != fmt.Sprintf("administrator @ %d", testAppID) {
 		t.Errorf("signed in as %q", who)
 	}
@@ -243,22 +243,22 @@ func TestConsole_Browser(t *testing.T) {
 	// A Xiaomi certificate through the form, pointed at the simulator.
 	const intent = "intent://chat#Intent;scheme=herald;component=com.example.chat/.ChatActivity;end"
 	b.do("fill the Xiaomi form",
-		click("#cert-new"),
-		visible("#cert-form"),
+		clickOn("#cert-new"),
+		waitVisible("#cert-form"),
 		choose("#cert-vendor", "xiaomi"),
-		visible(`[name=f_app_secret]`),
-		set(`#cert-form [name=name]`, "Mi release"),
-		set(`[name=f_package_name]`, mi.Certificate.PackageName),
-		set(`[name=f_app_secret]`, mi.Certificate.AppSecret),
-		set(`[name=f_channel_id]`, "chat"),
+		waitVisible(`[name=f_app_secret]`),
+		setValue(`#cert-form [name=name]`, "Mi release"),
+		setValue(`[name=f_package_name]`, mi.Certificate.PackageName),
+		setValue(`[name=f_app_secret]`, mi.Certificate.AppSecret),
+		setValue(`[name=f_channel_id]`, "chat"),
 		choose("#cert-click-type", "open_page"),
-		visible("#cert-click-target"),
-		set("#cert-click-target", intent),
-		click("#cert-endpoint summary"),
-		set(`[name=send_url]`, mi.URL))
+		waitVisible("#cert-click-target"),
+		setValue("#cert-click-target", intent),
+		clickOn("#cert-endpoint summary"),
+		setValue(`[name=send_url]`, mi.URL))
 	b.shot("2-certificate-form")
-	b.do("save", click("#cert-save"), visible(".flash"))
-	certID := get(b, "find the new row", chromedp.Evaluate[int64](`Number([...document.querySelectorAll("#cert-table tbody tr")].find(r => r.cells[2].textContent === "Mi release").dataset.id)`))
+	b.do("save", clickOn("#cert-save"), waitVisible(".flash"))
+	certID := browserValue(b, "find the new row", chromedp.Evaluate[int64](`Number([...document.querySelectorAll("#cert-table tbody tr")].find(r => r.cells[2].textContent === "Mi release").dataset.id)`))
 	sc, err := n.Store.FindCertificateByID(ctx, testAppID, certID)
 	if err != nil {
 		t.Fatalf("the certificate the form saved: %v", err)
@@ -272,22 +272,22 @@ func TestConsole_Browser(t *testing.T) {
 		t.Errorf("stored certificate: %+v", c)
 	}
 	// The secret is not on the page, neither in the list nor in the edit form.
-	page := get(b, "page text", chromedp.Text(css("body")))
+	page := browserValue(b, "page text", chromedp.Text(css("body")))
 	if strings.Contains(page, mi.Certificate.AppSecret) {
 		t.Errorf("the certificates page shows the app secret")
 	}
 	b.shot("3-certificates")
 	b.do("edit",
-		click(fmt.Sprintf(`#cert-table tr[data-id="%d"] button`, certID)),
-		visible(`[name=f_app_secret]`))
-	secretValue := get(b, "secret value", chromedp.Value(css(`[name=f_app_secret]`)))
-	secretPlaceholder := get(b, "secret placeholder", chromedp.AttributeValue(css(`[name=f_app_secret]`), "placeholder")).Value
+		clickOn(fmt.Sprintf(`#cert-table tr[data-id="%d"] button`, certID)),
+		waitVisible(`[name=f_app_secret]`))
+	secretValue := browserValue(b, "secret value", chromedp.Value(css(`[name=f_app_secret]`)))
+	secretPlaceholder := browserValue(b, "secret placeholder", chromedp.AttributeValue(css(`[name=f_app_secret]`), "placeholder")).Value
 	if secretValue != "" || !strings.HasPrefix(secretPlaceholder, "****") || strings.Contains(secretPlaceholder, mi.Certificate.AppSecret) {
 		t.Errorf("edit form: app secret value %q, placeholder %q; want empty and masked", secretValue, secretPlaceholder)
 	}
 	b.shot("4-certificate-edit")
 	// Saving the edit with the secret left empty keeps it.
-	b.do("save the edit", set(`#cert-form [name=name]`, "Mi release 2"), click("#cert-save"), visible(".flash"))
+	b.do("save the edit", setValue(`#cert-form [name=name]`, "Mi release 2"), clickOn("#cert-save"), waitVisible(".flash"))
 	if sc, _ := n.Store.FindCertificateByID(ctx, testAppID, certID); sc == nil || sc.Name != "Mi release 2" {
 		t.Errorf("edit: certificate %+v, want the new name", sc)
 	} else if c, _ := push.FromStored(sc); c.AppSecret != mi.Certificate.AppSecret {
@@ -307,10 +307,10 @@ func TestConsole_Browser(t *testing.T) {
 
 	b.do("device status",
 		chromedp.Navigate(b.base+"devices"),
-		visible("#devices-form"),
-		set(`#devices-form [name=user]`, "bob"),
-		click(`#devices-form button`),
-		visible(`#devices-table tr[data-device="mi"]`))
+		waitVisible("#devices-form"),
+		setValue(`#devices-form [name=user]`, "bob"),
+		clickOn(`#devices-form button`),
+		waitVisible(`#devices-table tr[data-device="mi"]`))
 	row := b.text(`#devices-table tr[data-device="mi"]`)
 	for _, want := range []string{"offline", fmt.Sprintf("#%d Xiaomi", certID), "push", token[:4]} {
 		if !strings.Contains(row, want) {
@@ -327,10 +327,10 @@ func TestConsole_Browser(t *testing.T) {
 
 	// Test push from the device's row: the simulator accepts it.
 	b.do("test push",
-		click(`#devices-table tr[data-device="mi"] a.button`),
-		visible("#test-form"),
-		click(`#test-form button`),
-		visible(`#test-table tr[data-device="mi"] td.outcome`))
+		clickOn(`#devices-table tr[data-device="mi"] a.button`),
+		waitVisible("#test-form"),
+		clickOn(`#test-form button`),
+		waitVisible(`#test-table tr[data-device="mi"] td.outcome`))
 	if out := b.text(`#test-table tr[data-device="mi"] td.outcome`); out != "accepted" {
 		t.Errorf("test push outcome %q, want accepted", out)
 	}
@@ -349,10 +349,10 @@ func TestConsole_Browser(t *testing.T) {
 	n.waitRecord(t, sent.Message.ID, "mi")
 	b.do("trace",
 		chromedp.Navigate(b.base+"trace"),
-		visible("#trace-form"),
-		set(`#trace-form [name=id]`, sent.Message.ID),
-		click(`#trace-form button`),
-		visible(`#trace-table tr[data-device="mi"]`))
+		waitVisible("#trace-form"),
+		setValue(`#trace-form [name=id]`, sent.Message.ID),
+		clickOn(`#trace-form button`),
+		waitVisible(`#trace-table tr[data-device="mi"]`))
 	if row := b.text(`#trace-table tr[data-device="mi"]`); !strings.Contains(row, "push") || !strings.Contains(row, "accepted") || !strings.Contains(row, "Xiaomi") {
 		t.Errorf("trace of mi: %q, want push, Xiaomi, accepted", row)
 	}
@@ -362,7 +362,7 @@ func TestConsole_Browser(t *testing.T) {
 	b.shot("7-trace")
 
 	// Stats: today's Xiaomi pushes (the test and the message) and the skipped desktop.
-	b.do("stats", chromedp.Navigate(b.base+"stats"), visible(`#stats-push tbody tr`))
+	b.do("stats", chromedp.Navigate(b.base+"stats"), waitVisible(`#stats-push tbody tr`))
 	if s := b.text("#stats-push tbody"); !strings.Contains(s, "Xiaomi") {
 		t.Errorf("stats: %q, want a Xiaomi row", s)
 	}
@@ -374,10 +374,10 @@ func TestConsole_Browser(t *testing.T) {
 	// App settings.
 	b.do("settings",
 		chromedp.Navigate(b.base+"settings"),
-		visible("#settings-form"),
-		set(`#settings-form [name=retention_days]`, "14"),
-		click(`#settings-form button`),
-		visible("#settings-saved"))
+		waitVisible("#settings-form"),
+		setValue(`#settings-form [name=retention_days]`, "14"),
+		clickOn(`#settings-form button`),
+		waitVisible("#settings-saved"))
 	var settings struct {
 		RetentionDays int `json:"retention_days"`
 	}
@@ -390,7 +390,7 @@ func TestConsole_Browser(t *testing.T) {
 	// An API error on a page: its code and message.
 	b.do("unknown user",
 		chromedp.Navigate(b.base+"devices?user=nobody"),
-		visible("#error"))
+		waitVisible("#error"))
 	if e := b.text("#error"); !strings.Contains(e, "40401") || !strings.Contains(e, "nobody") {
 		t.Errorf("unknown user: the page says %q", e)
 	}
