@@ -29,11 +29,13 @@ import (
 
 // Defaults.
 const (
-	StreamName      = "HERALD_PUSH"
-	planSubject     = "herald.push.plan"
-	sendSubject     = "herald.push.send"
-	DefaultWorkers  = 16
-	DefaultAttempts = 8
+	StreamName     = "HERALD_PUSH"
+	planSubject    = "herald.push.plan"
+	sendSubject    = "herald.push.send"
+	DefaultWorkers = 16
+	// DefaultPlanWorkers is how many messages are planned at once.
+	DefaultPlanWorkers = 4
+	DefaultAttempts    = 8
 	// DefaultMaxAge bounds how long a push is retried: past it, a chat notification is
 	// stale.
 	DefaultMaxAge = 24 * time.Hour
@@ -60,6 +62,8 @@ type Pipeline struct {
 	Senders map[push.Vendor]push.Sender
 	// Workers is how many send jobs run at once. Default DefaultWorkers.
 	Workers int
+	// PlanWorkers is how many messages are planned at once. Default DefaultPlanWorkers.
+	PlanWorkers int
 	// MaxAttempts bounds the tries of one push. Default DefaultAttempts.
 	MaxAttempts int
 	// MaxAge bounds how long a push is retried. Default DefaultMaxAge.
@@ -75,7 +79,8 @@ type Pipeline struct {
 	ctx      context.Context // ends the workers on Close
 	cancel   context.CancelFunc
 	consumes []jetstream.ConsumeContext
-	jobs     chan jetstream.Msg
+	jobs     chan jetstream.Msg // send jobs, to the Workers
+	plans    chan jetstream.Msg // plan jobs, to the PlanWorkers
 	wg       sync.WaitGroup
 }
 
@@ -83,7 +88,7 @@ type Pipeline struct {
 func New(st store.Store, b workQueue, senders map[push.Vendor]push.Sender) *Pipeline {
 	return &Pipeline{
 		Store: st, Bus: b, Senders: senders,
-		Workers: DefaultWorkers, MaxAttempts: DefaultAttempts, MaxAge: DefaultMaxAge, Rate: DefaultRate,
+		Workers: DefaultWorkers, PlanWorkers: DefaultPlanWorkers, MaxAttempts: DefaultAttempts, MaxAge: DefaultMaxAge, Rate: DefaultRate,
 		Now: time.Now, Logger: slog.Default(),
 	}
 }
@@ -98,13 +103,19 @@ func (p *Pipeline) Open(ctx context.Context) error {
 	p.certs = newCertCache(p.Store, p.Rate, p.Now)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.jobs = make(chan jetstream.Msg)
+	p.plans = make(chan jetstream.Msg)
+	// JetStream calls a consumer's handler for one message at a time: the handlers hand
+	// the jobs to pools of workers, so that one slow plan (a large group) or vendor does
+	// not hold up the others.
+	p.startWorkers(max(1, p.Workers), p.jobs, p.handleSend)
+	p.startWorkers(max(1, p.PlanWorkers), p.plans, p.handlePlan)
 
 	for _, c := range []struct {
 		name, subject string
-		handle        func(jetstream.Msg)
+		jobs          chan jetstream.Msg
 	}{
-		{"planner", planSubject, p.handlePlan},
-		{"sender", sendSubject, func(m jetstream.Msg) { p.jobs <- m }},
+		{"planner", planSubject, p.plans},
+		{"sender", sendSubject, p.jobs},
 	} {
 		cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 			Durable:       c.name,
@@ -117,14 +128,25 @@ func (p *Pipeline) Open(ctx context.Context) error {
 			p.Close()
 			return fmt.Errorf("consumer %s: %w", c.name, err)
 		}
-		cc, err := cons.Consume(c.handle)
+		cc, err := cons.Consume(func(m jetstream.Msg) {
+			select {
+			case c.jobs <- m:
+			case <-p.ctx.Done():
+				// Closing: the job comes back after AckWait, here or on another node.
+			}
+		})
 		if err != nil {
 			p.Close()
 			return fmt.Errorf("consume %s: %w", c.name, err)
 		}
 		p.consumes = append(p.consumes, cc)
 	}
-	for range p.Workers {
+	return nil
+}
+
+// startWorkers starts n workers that handle the jobs until Close.
+func (p *Pipeline) startWorkers(n int, jobs <-chan jetstream.Msg, handle func(jetstream.Msg)) {
+	for range n {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
@@ -132,13 +154,12 @@ func (p *Pipeline) Open(ctx context.Context) error {
 				select {
 				case <-p.ctx.Done():
 					return
-				case m := <-p.jobs:
-					p.handleSend(m)
+				case m := <-jobs:
+					handle(m)
 				}
 			}
 		}()
 	}
-	return nil
 }
 
 // Close stops taking jobs and waits for the running ones. Unacknowledged jobs are
@@ -165,10 +186,23 @@ type planJob struct {
 // Stored is im's hook: it queues the planning of a stored message. It waits for
 // JetStream's acknowledgement, so a stored message's pushes survive a crash.
 func (p *Pipeline) Stored(ctx context.Context, m *store.Message, _ []store.Delivery, how im.SentHow) {
-	data, _ := json.Marshal(planJob{SDKAppID: m.SDKAppID, MessageID: m.ID, IgnoreDND: how.IgnoreDND})
-	if _, err := p.js.Publish(ctx, planSubject, data, jetstream.WithMsgID("plan:"+m.ID)); err != nil {
+	job := planJob{SDKAppID: m.SDKAppID, MessageID: m.ID, IgnoreDND: how.IgnoreDND}
+	if err := p.publishPlan(ctx, job, "plan:"+m.ID); err != nil {
 		p.Logger.Error("queue push planning", "app", m.SDKAppID, "message", m.ID, "err", err)
 	}
+}
+
+// publishPlan publishes a plan job. msgID makes a second publication of the same job
+// within JetStream's duplicate window (2 minutes by default) a duplicate it drops.
+func (p *Pipeline) publishPlan(ctx context.Context, job planJob, msgID string) error {
+	data, err := json.Marshal(job)
+	if err != nil {
+		return fmt.Errorf("encode plan job: %w", err)
+	}
+	if _, err := p.js.Publish(ctx, planSubject, data, jetstream.WithMsgID(msgID)); err != nil {
+		return fmt.Errorf("queue plan: %w", err)
+	}
+	return nil
 }
 
 // ack acknowledges a job, logging (not failing) when the acknowledgement is lost: the

@@ -54,7 +54,26 @@ type planner struct {
 	sender   string                       // the sender's display name
 	group    string                       // the group's name
 	replayed map[string]*store.PushRecord // records of an earlier try, by user/device
+
+	// The send jobs being filled, by certificate and notification, in the order they
+	// were opened; they are published when full, when more than maxPending targets wait
+	// in them, and at the end of the plan, so that a group's pages share requests.
+	batches map[batchKey]*sendJob
+	order   []batchKey
+	pending int
 }
+
+// batchKey tells apart the send jobs of one message: devices of one certificate whose
+// notifications are the same share a job.
+type batchKey struct {
+	cert  int64
+	notif string
+}
+
+// maxPending bounds the targets held in unpublished send jobs while a group is planned,
+// so that many different notifications (badges) in a large group do not hold it all in
+// memory.
+const maxPending = 10 * memberPage
 
 func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 	m, err := p.Store.FindMessageByID(ctx, job.SDKAppID, job.MessageID)
@@ -103,7 +122,10 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 		if err != nil {
 			return fmt.Errorf("find receive options: %w", err)
 		}
-		return pl.planUsers(ctx, map[string]store.RecvOpt{m.To: opts[m.To]})
+		if err := pl.planUsers(ctx, map[string]store.RecvOpt{m.To: opts[m.To]}); err != nil {
+			return err
+		}
+		return pl.flush(ctx)
 	}
 	g, err := p.Store.FindGroup(ctx, m.SDKAppID, m.GroupID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -128,7 +150,7 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 			return err
 		}
 		if len(page) < memberPage {
-			return nil
+			return pl.flush(ctx)
 		}
 		after = page[len(page)-1].UserID
 	}
@@ -139,6 +161,7 @@ type target struct {
 	record *store.PushRecord
 	device *store.Device
 	cert   *push.Certificate
+	replay bool // the record is an earlier try's, still queued
 }
 
 // planUsers decides for every device of users (with their receive options), records
@@ -222,25 +245,27 @@ func (pl *planner) target(r *store.PushRecord, d *store.Device) *target {
 	if d.PushToken == "" || d.CertificateID != r.CertificateID {
 		return nil // unbound since: nothing to send
 	}
-	return &target{record: r, device: d}
+	return &target{record: r, device: d, replay: true}
 }
 
-// queue composes each target's notification and publishes send jobs, batching devices
-// of one certificate whose notifications are the same.
+// queue composes each target's notification and adds it to a send job, batching
+// devices of one certificate whose notifications are the same, and publishes the jobs
+// that are full.
 func (pl *planner) queue(ctx context.Context, targets []*target) error {
 	p, m := pl.p, pl.m
-	type batchKey struct {
-		cert  int64
-		notif string
+	if pl.batches == nil {
+		pl.batches = map[batchKey]*sendJob{}
 	}
-	batches := map[batchKey]*sendJob{}
-	var order []batchKey
 	for _, t := range targets {
 		var badge *int
 		if push.SupportsBadge(t.cert.Vendor) && !(pl.info != nil && pl.info.IgnoreIOSBadge && t.cert.Vendor == push.APNs) {
-			b, err := p.Store.IncrementBadge(ctx, m.SDKAppID, t.device.UserID, t.device.DeviceID)
-			if err != nil {
-				return fmt.Errorf("increment badge: %w", err)
+			b := t.device.Badge
+			// A replayed record's badge was counted by the try that created it.
+			if !t.replay {
+				var err error
+				if b, err = p.Store.IncrementBadge(ctx, m.SDKAppID, t.device.UserID, t.device.DeviceID); err != nil {
+					return fmt.Errorf("increment badge: %w", err)
+				}
 			}
 			badge = &b
 		}
@@ -250,26 +275,47 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 		})
 		nb, _ := json.Marshal(n)
 		k := batchKey{t.cert.ID, string(nb)}
-		j := batches[k]
-		sender := p.Senders[t.cert.Vendor]
-		if j == nil || (sender != nil && len(j.Targets) >= sender.MaxBatch()) {
-			if j != nil {
-				if err := p.publishSend(ctx, j); err != nil {
-					return err
-				}
-			}
+		j := pl.batches[k]
+		if j == nil {
 			j = &sendJob{SDKAppID: m.SDKAppID, MessageID: m.ID, CertificateID: t.cert.ID, Notification: n, Attempt: 1, Deadline: p.Now().Add(p.MaxAge)}
-			if _, seen := batches[k]; !seen {
-				order = append(order, k)
-			}
-			batches[k] = j
+			pl.batches[k] = j
+			pl.order = append(pl.order, k)
 		}
 		j.Targets = append(j.Targets, sendTarget{RecordID: t.record.ID, Token: t.device.PushToken})
+		pl.pending++
+		if s := p.Senders[t.cert.Vendor]; s != nil && len(j.Targets) >= s.MaxBatch() {
+			if err := pl.publish(ctx, k); err != nil {
+				return err
+			}
+		}
 	}
-	for _, k := range order {
-		if err := p.publishSend(ctx, batches[k]); err != nil {
+	if pl.pending > maxPending {
+		return pl.flush(ctx)
+	}
+	return nil
+}
+
+// publish publishes the send job of k and forgets it.
+func (pl *planner) publish(ctx context.Context, k batchKey) error {
+	j := pl.batches[k]
+	if err := pl.p.publishSend(ctx, j); err != nil {
+		return err
+	}
+	pl.pending -= len(j.Targets)
+	delete(pl.batches, k)
+	return nil
+}
+
+// flush publishes every open send job, in the order they were opened.
+func (pl *planner) flush(ctx context.Context) error {
+	for _, k := range pl.order {
+		if pl.batches[k] == nil {
+			continue // published when it was full
+		}
+		if err := pl.publish(ctx, k); err != nil {
 			return err
 		}
 	}
+	pl.order = pl.order[:0]
 	return nil
 }
