@@ -50,12 +50,19 @@ type browser struct {
 // stepTimeout bounds one browser step (a navigation, a click and what it waits for).
 const stepTimeout = 30 * time.Second
 
-func MustOpenBrowser(t *testing.T, n *node) *browser {
+// MustChromium returns the Chromium binary, or skips the test when there is none.
+func MustChromium(t *testing.T) string {
 	t.Helper()
 	chrome := chromiumPath()
 	if chrome == "" {
 		t.Skip("no Chromium binary (chromium) on this machine: install it (apt-get install -y chromium) to run the console's browser test; .ci/run does")
 	}
+	return chrome
+}
+
+// MustOpenBrowser starts headless Chromium on n's console; cleanup stops it.
+func MustOpenBrowser(t *testing.T, chrome string, n *node) *browser {
+	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chrome),
 		chromedp.Headless,
@@ -214,8 +221,9 @@ func choose(sel, value string) chromedp.Action[chromedp.Void] {
 }
 
 func TestConsole_Browser(t *testing.T) {
+	chrome := MustChromium(t)
 	n := MustOpenPushNode(t, "sqlite")
-	b := MustOpenBrowser(t, n.node)
+	b := MustOpenBrowser(t, chrome, n.node)
 	n.MustImport("alice", "bob")
 	ctx := ctxT(t)
 	mi := n.sim(push.Xiaomi)
