@@ -214,7 +214,6 @@ func (s *Server) verifyProviderToken(raw string) (*bearer, error) {
 	if ok {
 		return b, nil
 	}
-	s.CountAuth()
 	var key *Key
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
@@ -241,8 +240,14 @@ func (s *Server) verifyProviderToken(raw string) (*bearer, error) {
 	}
 	b = &bearer{raw: raw, teamID: iss, issuedAt: issuedAt}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Concurrent first requests with one new token verify it side by side; it is still
+	// one token, counted once.
+	if prev, ok := s.verified[raw]; ok {
+		return prev, nil
+	}
 	s.verified[raw] = b
-	s.mu.Unlock()
+	s.CountAuth()
 	return b, nil
 }
 
