@@ -38,8 +38,16 @@ type fakeSender struct {
 	retryAfter time.Duration
 	// onSend runs in each call before it answers.
 	onSend func()
-	// hold, when set, makes each call wait until it is closed.
+	// hold, when set, makes each call wait until it is closed; held counts the calls
+	// waiting.
 	hold chan struct{}
+	held int
+}
+
+func (s *fakeSender) heldCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
 }
 
 type fakeCall struct {
@@ -55,6 +63,9 @@ func (s *fakeSender) MaxBatch() int       { return s.maxBatch }
 func (s *fakeSender) Send(ctx context.Context, c *push.Certificate, n *push.Notification, tokens []string) []push.Result {
 	s.mu.Lock()
 	hold := s.hold
+	if hold != nil {
+		s.held++
+	}
 	s.mu.Unlock()
 	if hold != nil {
 		select {
@@ -390,10 +401,9 @@ func TestPipeline_RedeliveredPlan(t *testing.T) {
 		m := e.MustCreateMessage(t, "alice", "group:g")
 		ctx := context.Background()
 		e.p.Stored(ctx, m, nil, im.SentHow{})
-		waitFor(t, "4 queued records", func() bool {
-			rs, _ := e.st.FindPushRecords(ctx, testAppID, m.ID)
-			return len(rs) == 4
-		})
+		// Wait until the first plan has queued its send (the vendor call is held), so the
+		// replay below is what a crash between the queueing and the ack would cause.
+		waitFor(t, "the first send at the vendor", func() bool { return e.senders[push.Huawei].heldCalls() > 0 })
 		// The vendor has not answered; the plan runs again (a crash before its ack).
 		if err := e.p.Replan(ctx, testAppID, m.ID); err != nil {
 			t.Fatal(err)
