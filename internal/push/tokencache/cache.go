@@ -3,7 +3,8 @@
 // fetch in flight: callers that find no usable token wait for it instead of starting their
 // own. A token is handed out until the time its fetch returned (the vendor's expiry less a
 // refresh margin), and Invalidate drops a token the vendor refused, so that many
-// concurrent refusals cause a single refresh.
+// concurrent refusals cause a single refresh. Do runs one vendor request in that loop:
+// get a token, and if the vendor refuses it, invalidate it and try exactly once more.
 package tokencache
 
 import (
