@@ -128,6 +128,11 @@ type Store interface {
 	UnbindPushToken(ctx context.Context, sdkAppID, certID int64, token string) (int, error)
 	// IncrementBadge adds one to a device's badge and returns the new value.
 	IncrementBadge(ctx context.Context, sdkAppID int64, userID, deviceID string) (int, error) // ErrNotFound
+	// IncrementBadges adds one to the badge of each of devices in one transaction and
+	// returns the new values. A device named n times gains n. Devices the app does not
+	// have are absent from the map, which is not an error. Each device's increment is
+	// atomic: no two calls (of either method) see the same value for one device.
+	IncrementBadges(ctx context.Context, sdkAppID int64, devices []DeviceKey) (map[DeviceKey]int, error)
 
 	// Push records: one per device considered for a message's push, with the rule that
 	// decided and, for pushes, the vendor's answer.
@@ -135,6 +140,10 @@ type Store interface {
 	// UpdatedAt (= CreatedAt).
 	CreatePushRecords(ctx context.Context, rs []*PushRecord) error
 	UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd PushRecordUpdate) error // ErrNotFound; sets UpdatedAt
+	// UpdatePushRecords applies upds, keyed by record ID, in one transaction (a send
+	// job's answers), each as UpdatePushRecord would. IDs the app has no record of are
+	// skipped, not an error; it returns how many records it updated.
+	UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[int64]PushRecordUpdate) (int, error)
 	// FindPushRecords returns a message's records (its push trace), by ID.
 	FindPushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*PushRecord, error)
 	// CountPushRecords counts records of the app created in [from, to), grouped by UTC

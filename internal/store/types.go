@@ -137,6 +137,12 @@ type DeviceUpdate struct {
 	Badge         *int
 }
 
+// DeviceKey names one device of an app: the key of batch operations on devices.
+type DeviceKey struct {
+	UserID   string
+	DeviceID string
+}
+
 // ConvType is the kind of a conversation.
 type ConvType string
 

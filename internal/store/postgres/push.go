@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -121,6 +122,72 @@ func (db *DB) IncrementBadge(ctx context.Context, sdkAppID int64, userID, device
 	return badge, nil
 }
 
+// IncrementBadges adds one to the badge of each device in devices, in one
+// transaction, and returns the new values. A device named n times gains n and maps to
+// its value after all of them. Devices the app does not have are left out of the map;
+// that is not an error. Each device's increment is atomic: concurrent calls and
+// IncrementBadge never see the same value for one device.
+func (db *DB) IncrementBadges(ctx context.Context, sdkAppID int64, devices []store.DeviceKey) (map[store.DeviceKey]int, error) {
+	badges := map[store.DeviceKey]int{}
+	if len(devices) == 0 {
+		return badges, nil
+	}
+	counts := make(map[store.DeviceKey]int32, len(devices))
+	for _, k := range devices {
+		counts[k]++
+	}
+	keys := make([]store.DeviceKey, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].UserID != keys[j].UserID {
+			return keys[i].UserID < keys[j].UserID
+		}
+		return keys[i].DeviceID < keys[j].DeviceID
+	})
+	users, deviceIDs, ns := make([]string, len(keys)), make([]string, len(keys)), make([]int32, len(keys))
+	for i, k := range keys {
+		users[i], deviceIDs[i], ns[i] = k.UserID, k.DeviceID, counts[k]
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		clear(badges)
+		// The rows are locked in key order before the update, whose join order is the
+		// planner's: two batches over the same devices then wait for each other instead
+		// of deadlocking.
+		_, err := tx.Exec(ctx, `
+			SELECT 1 FROM devices
+			WHERE sdk_app_id = $1 AND (user_id, device_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+			ORDER BY user_id, device_id
+			FOR NO KEY UPDATE`, sdkAppID, users, deviceIDs)
+		if err != nil {
+			return fmt.Errorf("lock devices: %w", err)
+		}
+		rows, err := tx.Query(ctx, `
+			UPDATE devices d SET badge = d.badge + k.n
+			FROM unnest($2::text[], $3::text[], $4::int[]) AS k (user_id, device_id, n)
+			WHERE d.sdk_app_id = $1 AND d.user_id = k.user_id AND d.device_id = k.device_id
+			RETURNING d.user_id, d.device_id, d.badge`, sdkAppID, users, deviceIDs, ns)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k store.DeviceKey
+			var badge int
+			if err := rows.Scan(&k.UserID, &k.DeviceID, &badge); err != nil {
+				return err
+			}
+			badges[k] = badge
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("increment badges: %w", err)
+	}
+	return badges, nil
+}
+
 // CreatePushRecords stores rs in one transaction. Once it has committed, each record
 // has its ID, a CreatedAt (now, when it was zero; kept at millisecond precision) and an
 // UpdatedAt equal to CreatedAt.
@@ -209,6 +276,45 @@ func (db *DB) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd stor
 		return fmt.Errorf("update push record: %w", err)
 	}
 	return nil
+}
+
+// UpdatePushRecords applies upds, by record ID, in one statement: each changes the set
+// fields of one record and sets its UpdatedAt, as UpdatePushRecord does. IDs the app
+// has no record of are skipped; it returns how many records it updated.
+func (db *DB) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[int64]store.PushRecordUpdate) (int, error) {
+	if len(upds) == 0 {
+		return 0, nil
+	}
+	ids := make([]int64, 0, len(upds))
+	for id := range upds {
+		ids = append(ids, id)
+	}
+	// In ID order, so that two batches over the same records lock them in one order.
+	slices.Sort(ids)
+	n := len(ids)
+	outcomes, reasons, vendorMsgIDs := make([]*string, n), make([]*string, n), make([]*string, n)
+	attempts := make([]*int32, n)
+	for i, id := range ids {
+		upd := upds[id]
+		outcomes[i], reasons[i], vendorMsgIDs[i] = upd.Outcome, upd.Reason, upd.VendorMessageID
+		if upd.Attempts != nil {
+			a := int32(*upd.Attempts)
+			attempts[i] = &a
+		}
+	}
+	// A NULL in a column's array leaves that column of its record as it is.
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE push_records r SET outcome = coalesce(u.outcome, r.outcome), reason = coalesce(u.reason, r.reason),
+			vendor_message_id = coalesce(u.vendor_message_id, r.vendor_message_id),
+			attempts = coalesce(u.attempts, r.attempts), updated_at = $2
+		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[])
+			AS u (id, outcome, reason, vendor_message_id, attempts)
+		WHERE r.sdk_app_id = $1 AND r.id = u.id`,
+		sdkAppID, ms(db.Now()), ids, outcomes, reasons, vendorMsgIDs, attempts)
+	if err != nil {
+		return 0, fmt.Errorf("update push records: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // FindPushRecords returns the records of one message of the app, ordered by ID.

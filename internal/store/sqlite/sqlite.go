@@ -126,11 +126,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 // txQueries are the statements of the hot write transactions (CreateMessage,
-// MarkConversationRead, CreatePushRecords, CreateAccounts), prepared at Open.
+// MarkConversationRead, CreatePushRecords, UpdatePushRecords, IncrementBadges,
+// CreateAccounts), prepared at Open.
 var txQueries = []string{
 	nextChannelSeqQuery, insertMessageQuery, nextInboxSeqsQuery, insertInboxEntriesQuery, upsertConversationsQuery,
 	readMarksQuery, markReadQuery, findConversationQuery,
-	insertPushRecordQuery,
+	insertPushRecordQuery, updatePushRecordQuery, incrementBadgeQuery,
 	upsertAccountQuery,
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -392,6 +393,113 @@ func testBadge(t *testing.T, open Opener) {
 			t.Fatalf("IncrementBadge = %v, want ErrNotFound", err)
 		}
 	})
+
+	t.Run("IncrementBatch", func(t *testing.T) {
+		s := open(t)
+		mustUpsertDevices(t, s, appA, "alice/phone", "alice/pad", "bob/phone")
+		mustUpsertDevices(t, s, appB, "alice/phone", "carol/phone")
+		must(t, "UpdateDevice", s.UpdateDevice(ctx, appA, "alice", "phone", store.DeviceUpdate{Badge: ptr(5)}))
+
+		got, err := s.IncrementBadges(ctx, appA, nil)
+		must(t, "IncrementBadges(none)", err)
+		assertEqual(t, "IncrementBadges(none)", got, map[store.DeviceKey]int{})
+
+		key := func(u, d string) store.DeviceKey { return store.DeviceKey{UserID: u, DeviceID: d} }
+		got, err = s.IncrementBadges(ctx, appA, []store.DeviceKey{
+			key("bob", "phone"), key("alice", "phone"), key("carol", "phone"), key("bob", "phone"), key("alice", "pad"),
+		})
+		must(t, "IncrementBadges", err)
+		// bob's phone is named twice and gains two; carol has no device in app A.
+		assertEqual(t, "IncrementBadges", got, map[store.DeviceKey]int{
+			key("alice", "phone"): 6, key("alice", "pad"): 1, key("bob", "phone"): 2,
+		})
+		got, err = s.IncrementBadges(ctx, appA, []store.DeviceKey{key("alice", "phone")})
+		must(t, "IncrementBadges again", err)
+		assertEqual(t, "IncrementBadges again", got, map[store.DeviceKey]int{key("alice", "phone"): 7})
+
+		for _, c := range []struct {
+			app   int64
+			key   string
+			badge int
+		}{
+			{appA, "alice/phone", 7}, {appA, "alice/pad", 1}, {appA, "bob/phone", 2},
+			{appB, "alice/phone", 0}, {appB, "carol/phone", 0},
+		} {
+			user, device := splitKey(t, c.key)
+			d, err := s.FindDevice(ctx, c.app, user, device)
+			must(t, "FindDevice", err)
+			if d.Badge != c.badge {
+				t.Fatalf("app %d %s: badge %d, want %d", c.app, c.key, d.Badge, c.badge)
+			}
+		}
+	})
+
+	t.Run("ConcurrentBatch", func(t *testing.T) {
+		s := open(t)
+		mustUpsertDevices(t, s, appA, "alice/phone", "bob/phone", "carol/phone")
+		keys := []store.DeviceKey{{UserID: "alice", DeviceID: "phone"}, {UserID: "bob", DeviceID: "phone"},
+			{UserID: "carol", DeviceID: "phone"}}
+		const workers, each = 8, 10
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		seen := map[store.DeviceKey][]int{}
+		errs := make(chan error, workers*each)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					// Workers name the devices in different orders, and every other batch
+					// is a single IncrementBadge, so batches cross each other and the
+					// one-device method.
+					batch := append([]store.DeviceKey(nil), keys...)
+					if w%2 == 1 {
+						slices.Reverse(batch)
+					}
+					if i%2 == 1 {
+						k := batch[0]
+						batch = batch[1:]
+						n, err := s.IncrementBadge(ctx, appA, k.UserID, k.DeviceID)
+						if err != nil {
+							errs <- err
+							return
+						}
+						mu.Lock()
+						seen[k] = append(seen[k], n)
+						mu.Unlock()
+					}
+					got, err := s.IncrementBadges(ctx, appA, batch)
+					if err != nil {
+						errs <- err
+						return
+					}
+					mu.Lock()
+					for k, n := range got {
+						seen[k] = append(seen[k], n)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			must(t, "IncrementBadges", err)
+		}
+		// Every increment of a device saw a value of its own: 1 to workers*each, each once.
+		want := make([]int, workers*each)
+		for i := range want {
+			want[i] = i + 1
+		}
+		for _, k := range keys {
+			got := seen[k]
+			sort.Ints(got)
+			assertEqual(t, "values returned for "+k.UserID, got, want)
+			d, err := s.FindDevice(ctx, appA, k.UserID, k.DeviceID)
+			must(t, "FindDevice", err)
+			assertEqual(t, "Badge of "+k.UserID, d.Badge, workers*each)
+		}
+	})
 }
 
 func testPushRecord(t *testing.T, open Opener) {
@@ -470,6 +578,52 @@ func testPushRecord(t *testing.T, open Opener) {
 				t.Fatalf("UpdatePushRecord(no such ID, %s) = %v, want ErrNotFound", dump(upd), err)
 			}
 		}
+	})
+
+	t.Run("UpdateBatch", func(t *testing.T) {
+		s := open(t)
+		rec := func(user string) *store.PushRecord {
+			return &store.PushRecord{SDKAppID: appA, MessageID: "m1", UserID: user, DeviceID: "phone", Decision: "push",
+				Vendor: "huawei", CertificateID: 9, Outcome: "queued", Reason: "earlier", CreatedAt: at(0)}
+		}
+		a, b, c, d := rec("alice"), rec("bob"), rec("carol"), rec("dave")
+		must(t, "CreatePushRecords", s.CreatePushRecords(ctx, []*store.PushRecord{a, b, c, d}))
+		foreign := &store.PushRecord{SDKAppID: appB, MessageID: "m1", UserID: "erin", DeviceID: "phone",
+			Decision: "push", Outcome: "queued", CreatedAt: at(0)}
+		must(t, "CreatePushRecords(app B)", s.CreatePushRecords(ctx, []*store.PushRecord{foreign}))
+
+		n, err := s.UpdatePushRecords(ctx, appA, nil)
+		must(t, "UpdatePushRecords(none)", err)
+		assertEqual(t, "UpdatePushRecords(none) count", n, 0)
+
+		n, err = s.UpdatePushRecords(ctx, appA, map[int64]store.PushRecordUpdate{
+			a.ID:             {Outcome: ptr("accepted"), Reason: ptr(""), VendorMessageID: ptr("hw-1"), Attempts: ptr(1)},
+			b.ID:             {Outcome: ptr("invalid_token"), Attempts: ptr(2)},
+			c.ID:             {},
+			foreign.ID:       {Outcome: ptr("failed")}, // another app's: skipped
+			foreign.ID + 100: {Outcome: ptr("failed")}, // no such record: skipped
+		})
+		must(t, "UpdatePushRecords", err)
+		assertEqual(t, "UpdatePushRecords count", n, 3)
+
+		got, err := s.FindPushRecords(ctx, appA, "m1")
+		must(t, "FindPushRecords", err)
+		if len(got) != 4 {
+			t.Fatalf("FindPushRecords = %s, want 4 records", dump(got))
+		}
+		for i, r := range got[:3] {
+			if !r.UpdatedAt.After(r.CreatedAt) {
+				t.Fatalf("record %d: UpdatedAt = %v, want later than CreatedAt %v", i, r.UpdatedAt, r.CreatedAt)
+			}
+		}
+		wantA, wantB, wantC := *a, *b, *c
+		wantA.Outcome, wantA.Reason, wantA.VendorMessageID, wantA.Attempts = "accepted", "", "hw-1", 1
+		wantB.Outcome, wantB.Attempts = "invalid_token", 2
+		wantA.UpdatedAt, wantB.UpdatedAt, wantC.UpdatedAt = got[0].UpdatedAt, got[1].UpdatedAt, got[2].UpdatedAt
+		assertEqual(t, "updated records", got, []*store.PushRecord{&wantA, &wantB, &wantC, d})
+		got, err = s.FindPushRecords(ctx, appB, "m1")
+		must(t, "FindPushRecords(app B)", err)
+		assertEqual(t, "app B's record", got, []*store.PushRecord{foreign})
 	})
 
 	t.Run("Count", func(t *testing.T) {
