@@ -175,22 +175,17 @@ func (s *Sender) sendBatch(ctx context.Context, c *push.Certificate, req *reques
 		return push.Results(tokens, push.Failed, 0, "huawei: "+err.Error())
 	}
 	sendURL := strings.TrimSuffix(orDefault(c.Endpoint.SendURL, DefaultSendURL), "/") + "/v1/" + url.PathEscape(c.AppID) + "/messages:send"
-	key := c.CacheKey()
-	var rs []push.Result
-	for attempt := 0; attempt < 2; attempt++ {
-		tok, err := s.tokens.Get(ctx, key, s.Now(), func(ctx context.Context) (string, time.Time, error) {
-			return s.fetchToken(ctx, c)
-		})
-		if err != nil {
-			return tokenErrorResults(tokens, err)
+	fetch := func(ctx context.Context) (string, time.Time, error) { return s.fetchToken(ctx, c) }
+	// After a second refusal rs is what classify made of it (AuthExpired).
+	rs, _, err := tokencache.Do(ctx, &s.tokens, c.CacheKey(), s.Now(), fetch, func(tok string) ([]push.Result, bool) {
+		rs, refused := s.post(ctx, sendURL, tok, body, tokens)
+		if refused {
+			s.Logger.Debug("access token refused", "certificate", c.ID)
 		}
-		var authFailed bool
-		rs, authFailed = s.post(ctx, sendURL, tok, body, tokens)
-		if !authFailed {
-			return rs
-		}
-		s.Logger.Debug("access token refused", "certificate", c.ID, "attempt", attempt)
-		s.tokens.Invalidate(key, tok)
+		return rs, refused
+	})
+	if err != nil {
+		return tokenErrorResults(tokens, err)
 	}
 	return rs
 }
