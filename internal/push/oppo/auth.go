@@ -39,16 +39,16 @@ func Sign(appKey, timestamp, masterSecret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// token returns a valid auth_token for c at authBase, from the cache or from one auth
-// request shared by all concurrent callers.
-func (s *Sender) token(ctx context.Context, c *push.Certificate, authBase, key string) (string, error) {
-	return s.tokens.Get(ctx, key, s.now(), func(ctx context.Context) (string, time.Time, error) {
+// fetchFunc returns the fetch function of the token cache for c at authBase: one auth
+// request, shared by all concurrent callers.
+func (s *Sender) fetchFunc(c *push.Certificate, authBase string) func(context.Context) (string, time.Time, error) {
+	return func(ctx context.Context) (string, time.Time, error) {
 		// The request must not fail for the other callers when this caller's context ends.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultTimeout)
 		defer cancel()
 		t, err := s.fetchToken(actx, c, authBase)
 		return t.value, t.expires, err
-	})
+	}
 }
 
 // authResponse is the answer of /server/v1/auth (vendors.md §6.2).

@@ -270,24 +270,19 @@ func (s *Sender) sendBatch(ctx context.Context, c *push.Certificate, h host, bas
 		return push.Results(batch, push.Failed, 0, fmt.Sprintf("oppo: encode message: %v", err))
 	}
 	key := c.CacheKey() + "|" + h.auth
-	for attempt := 0; ; attempt++ {
-		tok, err := s.token(ctx, c, h.auth, key)
-		if err != nil {
-			var ae *AuthError
-			if errors.As(err, &ae) {
-				return push.Results(batch, ae.Outcome, ae.RetryAfter, ae.Reason)
-			}
-			return push.Results(batch, push.RetryLater, 0, fmt.Sprintf("oppo: auth: %v", err))
-		}
-		rs, expired := s.post(ctx, h.send, tok, body, batch)
-		if !expired {
-			return rs
-		}
-		s.tokens.Invalidate(key, tok)
-		if attempt == 1 {
-			return push.Results(batch, push.AuthExpired, 0, "oppo 11: Invalid AuthToken after a token refresh")
-		}
+	rs, expired, err := tokencache.Do(ctx, &s.tokens, key, s.now(), s.fetchFunc(c, h.auth), func(tok string) ([]push.Result, bool) {
+		return s.post(ctx, h.send, tok, body, batch)
+	})
+	var ae *AuthError
+	switch {
+	case errors.As(err, &ae):
+		return push.Results(batch, ae.Outcome, ae.RetryAfter, ae.Reason)
+	case err != nil:
+		return push.Results(batch, push.RetryLater, 0, fmt.Sprintf("oppo: auth: %v", err))
+	case expired:
+		return push.Results(batch, push.AuthExpired, 0, "oppo 11: Invalid AuthToken after a token refresh")
 	}
+	return rs
 }
 
 // encodeBody returns the form fields other than auth_token: message (unicast) or
