@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/push/tokencache"
 )
 
 // Sign returns vivo's auth signature: the lowercase hex MD5 of the trimmed
@@ -59,12 +60,11 @@ type statusError struct {
 
 func (e *statusError) Error() string { return fmt.Sprintf("vivo: HTTP %d: %s", e.Status, e.Body) }
 
-// call is one Send's conversation with vivo: it holds the authToken in use and whether
-// it was refreshed already, so that a Send refreshes at most once.
+// call is one Send's conversation with vivo. It remembers whether the authToken was
+// refreshed already, so that a Send refreshes at most once however many requests it makes.
 type call struct {
 	s         *Sender
 	c         *push.Certificate
-	token     string
 	refreshed bool
 }
 
@@ -76,19 +76,20 @@ func (cl *call) post(ctx context.Context, path string, body any) (*response, err
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", path, err)
 	}
-	for {
-		if cl.token == "" {
-			if cl.token, err = cl.s.authToken(ctx, cl.c); err != nil {
-				return nil, err
-			}
-		}
-		resp, err := cl.s.do(ctx, sendBase(cl.c)+path, cl.token, b)
-		if err != nil || resp.Result != codeAuthFailed || cl.refreshed {
-			return resp, err
-		}
-		cl.s.tokens.Invalidate(cl.c.CacheKey(), cl.token)
-		cl.token, cl.refreshed = "", true
+	var doErr error
+	resp, _, err := tokencache.Do(ctx, &cl.s.tokens, cl.c.CacheKey(), cl.s.Now(), cl.s.fetchFunc(cl.c), func(tok string) (*response, bool) {
+		var resp *response
+		resp, doErr = cl.s.do(ctx, sendBase(cl.c)+path, tok, b)
+		// Once the Send has refreshed the token, a refusal is the answer: it goes to the
+		// caller (AuthExpired) instead of causing a second refresh.
+		refused := doErr == nil && resp.Result == codeAuthFailed && !cl.refreshed
+		cl.refreshed = cl.refreshed || refused
+		return resp, refused
+	})
+	if err != nil {
+		return nil, err
 	}
+	return resp, doErr
 }
 
 // do posts a JSON body and decodes vivo's answer.
@@ -121,10 +122,11 @@ func (s *Sender) do(ctx context.Context, url, authToken string, body []byte) (*r
 	return resp, nil
 }
 
-// authToken returns the cached authToken of c, fetching one when there is none or it
-// is about to expire. Concurrent callers share one fetch.
-func (s *Sender) authToken(ctx context.Context, c *push.Certificate) (string, error) {
-	return s.tokens.Get(ctx, c.CacheKey(), s.Now(), func(ctx context.Context) (string, time.Time, error) {
+// fetchFunc returns the fetch function of the token cache for c: one /message/auth
+// request, shared by all concurrent callers, whose authToken is used until
+// TokenRefreshBefore before it expires.
+func (s *Sender) fetchFunc(c *push.Certificate) func(context.Context) (string, time.Time, error) {
+	return func(ctx context.Context) (string, time.Time, error) {
 		now := s.Now()
 		req := authRequest{AppID: json.Number(c.AppID), AppKey: c.AppKey, Timestamp: now.UnixMilli()}
 		req.Sign = Sign(c.AppID, c.AppKey, req.Timestamp, c.AppSecret)
@@ -141,7 +143,7 @@ func (s *Sender) authToken(ctx context.Context, c *push.Certificate) (string, er
 		}
 		s.Logger.Debug("vivo auth token fetched", "certificate", c.ID)
 		return resp.AuthToken, now.Add(TokenLifetime - s.TokenRefreshBefore), nil
-	})
+	}
 }
 
 func sendBase(c *push.Certificate) string {
