@@ -176,7 +176,7 @@ func (s *Sender) sendBatch(ctx context.Context, c *push.Certificate, req *reques
 	if err != nil {
 		return push.Results(tokens, push.Failed, 0, "honor: "+err.Error())
 	}
-	sendURL := strings.TrimSuffix(orDefault(c.Endpoint.SendURL, DefaultSendURL), "/") + "/api/v1/" + url.PathEscape(c.AppID) + "/sendMessage"
+	sendURL := push.BaseURL(c.Endpoint.SendURL, DefaultSendURL) + "/api/v1/" + url.PathEscape(c.AppID) + "/sendMessage"
 	fetch := func(ctx context.Context) (string, time.Time, error) { return s.fetchToken(ctx, c) }
 	// After a second refusal rs is what classify made of it (AuthExpired).
 	rs, _, err := tokencache.Do(ctx, &s.tokens, c.CacheKey(), s.Now(), fetch, func(tok string) ([]push.Result, bool) {
@@ -252,7 +252,7 @@ func (s *Sender) fetchToken(ctx context.Context, c *push.Certificate) (string, t
 		"client_id":     {c.ClientID},
 		"client_secret": {c.ClientSecret},
 	}
-	authURL := strings.TrimSuffix(orDefault(c.Endpoint.AuthURL, DefaultAuthURL), "/") + TokenPath
+	authURL := push.BaseURL(c.Endpoint.AuthURL, DefaultAuthURL) + TokenPath
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, authURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("token request: %w", err)
@@ -288,11 +288,4 @@ func (s *Sender) fetchToken(ctx context.Context, c *push.Certificate) (string, t
 	}
 	margin := min(s.TokenMargin, life/2)
 	return tr.AccessToken, s.Now().Add(life - margin), nil
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }

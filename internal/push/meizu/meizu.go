@@ -147,9 +147,4 @@ func (s *Sender) Send(ctx context.Context, c *push.Certificate, n *push.Notifica
 	return resp.results(tokens, s.Now())
 }
 
-func sendBase(c *push.Certificate) string {
-	if c.Endpoint.SendURL != "" {
-		return strings.TrimSuffix(c.Endpoint.SendURL, "/")
-	}
-	return DefaultBaseURL
-}
+func sendBase(c *push.Certificate) string { return push.BaseURL(c.Endpoint.SendURL, DefaultBaseURL) }

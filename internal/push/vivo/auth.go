@@ -146,18 +146,8 @@ func (s *Sender) fetchFunc(c *push.Certificate) func(context.Context) (string, t
 	}
 }
 
-func sendBase(c *push.Certificate) string {
-	if c.Endpoint.SendURL != "" {
-		return strings.TrimSuffix(c.Endpoint.SendURL, "/")
-	}
-	return DefaultBaseURL
-}
+func sendBase(c *push.Certificate) string { return push.BaseURL(c.Endpoint.SendURL, DefaultBaseURL) }
 
 // authBase is AuthURL, else SendURL (vivo serves auth and send on one host), else the
 // real host.
-func authBase(c *push.Certificate) string {
-	if c.Endpoint.AuthURL != "" {
-		return strings.TrimSuffix(c.Endpoint.AuthURL, "/")
-	}
-	return sendBase(c)
-}
+func authBase(c *push.Certificate) string { return push.BaseURL(c.Endpoint.AuthURL, sendBase(c)) }

@@ -188,11 +188,7 @@ func (s *Sender) send(ctx context.Context, c *push.Certificate, form *formBody, 
 }
 
 func sendURL(c *push.Certificate) string {
-	base := c.Endpoint.SendURL
-	if base == "" {
-		base = DefaultSendURL
-	}
-	return strings.TrimSuffix(base, "/") + SendPath
+	return push.BaseURL(c.Endpoint.SendURL, DefaultSendURL) + SendPath
 }
 
 // Response is Mi Push's answer (vendors.md §5.4).
