@@ -128,13 +128,8 @@ func (s *Sender) ValidateCertificate(c *push.Certificate) error {
 	if _, err := parseServiceAccount(c.ServiceAccount); err != nil {
 		return fmt.Errorf("%w: ServiceAccount: %w", ErrInvalidCertificate, err)
 	}
-	for name, u := range map[string]string{"Endpoint.SendURL": c.Endpoint.SendURL, "Endpoint.AuthURL": c.Endpoint.AuthURL} {
-		if u == "" {
-			continue
-		}
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return fmt.Errorf("%w: %s: %q is not an http(s) URL", ErrInvalidCertificate, name, u)
-		}
+	if err := c.Endpoint.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidCertificate, err)
 	}
 	if err := c.Click.Validate(push.FCM); err != nil {
 		return fmt.Errorf("%w: Click: %w", ErrInvalidCertificate, err)

@@ -141,13 +141,8 @@ func (s *Sender) ValidateCertificate(c *push.Certificate) error {
 	if c.BadgeClass != "" && !activityClass.MatchString(c.BadgeClass) {
 		return fmt.Errorf("%w: BadgeClass %q is not an activity class name", ErrInvalidCertificate, c.BadgeClass)
 	}
-	for name, u := range map[string]string{"Endpoint.SendURL": c.Endpoint.SendURL, "Endpoint.AuthURL": c.Endpoint.AuthURL} {
-		if u == "" {
-			continue
-		}
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-			return fmt.Errorf("%w: %s %q is not an absolute http(s) URL", ErrInvalidCertificate, name, u)
-		}
+	if err := c.Endpoint.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidCertificate, err)
 	}
 	return nil
 }

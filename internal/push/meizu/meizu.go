@@ -116,10 +116,9 @@ func (s *Sender) ValidateCertificate(c *push.Certificate) error {
 	if err := c.Click.Validate(push.Meizu); err != nil {
 		return fmt.Errorf("%w: Click: %w", ErrInvalidCertificate, err)
 	}
-	if u := c.Endpoint.SendURL; u != "" {
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return fmt.Errorf("%w: Endpoint.SendURL %q is not an http(s) URL", ErrInvalidCertificate, u)
-		}
+	// Meizu has no auth host, so only SendURL is checked.
+	if err := (push.Endpoint{SendURL: c.Endpoint.SendURL}).Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidCertificate, err)
 	}
 	return nil
 }

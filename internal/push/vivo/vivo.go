@@ -39,7 +39,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -157,13 +156,8 @@ func (s *Sender) ValidateCertificate(c *push.Certificate) error {
 	if err := c.Click.Validate(push.Vivo); err != nil {
 		return fmt.Errorf("%w: Click: %w", ErrInvalidCertificate, err)
 	}
-	for name, u := range map[string]string{"Endpoint.SendURL": c.Endpoint.SendURL, "Endpoint.AuthURL": c.Endpoint.AuthURL} {
-		if u == "" {
-			continue
-		}
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-			return fmt.Errorf("%w: %s %q is not an http(s) URL", ErrInvalidCertificate, name, u)
-		}
+	if err := c.Endpoint.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidCertificate, err)
 	}
 	return nil
 }
