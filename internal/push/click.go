@@ -14,6 +14,10 @@ var ErrInvalidClickAction = errors.New("push: invalid click action")
 // activityClass matches a Java class name such as com.example.chat.MainActivity.
 var activityClass = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)+$`)
 
+// IsActivityClass reports whether s is a fully qualified Java class name such as
+// com.example.chat.MainActivity, as an Android activity or badge class must be.
+func IsActivityClass(s string) bool { return activityClass.MatchString(s) }
+
 // Validate checks the click action for vendor v: an in-app page is an Android intent URI
 // (intent://…#Intent;…;end) for Xiaomi, Huawei, Honor and vivo and an activity class name
 // for OPPO and Meizu; a URL must be http or https; FCM and APNs only open the app.

@@ -60,3 +60,24 @@ func TestClickAction_Validate(t *testing.T) {
 		}
 	}
 }
+
+func TestIsActivityClass(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"com.example.chat.MainActivity", true},
+		{"a.B", true},
+		{"com.example.Outer$Inner", true},
+		{"MainActivity", false},
+		{"Main Activity", false},
+		{"com..example.Main", false},
+		{"com.example.", false},
+		{"1com.example.Main", false},
+		{"", false},
+	} {
+		if got := push.IsActivityClass(tt.in); got != tt.want {
+			t.Errorf("IsActivityClass(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

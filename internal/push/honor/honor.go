@@ -42,7 +42,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -114,8 +113,6 @@ func (s *Sender) Vendor() push.Vendor { return push.Honor }
 // MaxBatch returns MaxTokens (unconfirmed for Honor; see the package comment).
 func (s *Sender) MaxBatch() int { return MaxTokens }
 
-var activityClass = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)+$`)
-
 // ValidateCertificate checks the fields Honor needs: AppID, ClientID and ClientSecret, a
 // click action Honor can perform, LOW or NORMAL Importance, a class name in BadgeClass
 // and absolute endpoint URLs.
@@ -138,7 +135,7 @@ func (s *Sender) ValidateCertificate(c *push.Certificate) error {
 	if imp := strings.ToUpper(c.Importance); imp != "" && imp != "LOW" && imp != "NORMAL" {
 		return fmt.Errorf("%w: Importance %q must be LOW or NORMAL", ErrInvalidCertificate, c.Importance)
 	}
-	if c.BadgeClass != "" && !activityClass.MatchString(c.BadgeClass) {
+	if c.BadgeClass != "" && !push.IsActivityClass(c.BadgeClass) {
 		return fmt.Errorf("%w: BadgeClass %q is not an activity class name", ErrInvalidCertificate, c.BadgeClass)
 	}
 	if err := c.Endpoint.Validate(); err != nil {

@@ -39,7 +39,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -108,9 +107,6 @@ func (s *Sender) Vendor() push.Vendor { return push.Huawei }
 // MaxBatch returns MaxTokens, Huawei's tokens-per-request limit (vendors.md §3.2).
 func (s *Sender) MaxBatch() int { return MaxTokens }
 
-// activityClass matches a Java class name such as com.example.MainActivity.
-var activityClass = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*(\.[A-Za-z_$][A-Za-z0-9_$]*)+$`)
-
 // ValidateCertificate checks the fields Huawei needs: AppID and AppSecret, a click action
 // Huawei can perform (an intent URI, or an HTTPS URL), a known Category, LOW or NORMAL
 // Importance, a class name in BadgeClass and absolute endpoint URLs.
@@ -136,7 +132,7 @@ func (s *Sender) ValidateCertificate(c *push.Certificate) error {
 	if imp := strings.ToUpper(c.Importance); imp != "" && imp != "LOW" && imp != "NORMAL" {
 		return fmt.Errorf("%w: Importance %q must be LOW or NORMAL", ErrInvalidCertificate, c.Importance)
 	}
-	if c.BadgeClass != "" && !activityClass.MatchString(c.BadgeClass) {
+	if c.BadgeClass != "" && !push.IsActivityClass(c.BadgeClass) {
 		return fmt.Errorf("%w: BadgeClass %q is not an activity class name", ErrInvalidCertificate, c.BadgeClass)
 	}
 	if err := c.Endpoint.Validate(); err != nil {
