@@ -354,6 +354,93 @@ func TestPipeline_BatchingAcrossPages(t *testing.T) {
 	}
 }
 
+// countingStore is the store with a count of calls to the badge and record writes.
+type countingStore struct {
+	store.Store
+	incrementBadge, incrementBadges     atomic.Int64
+	updatePushRecord, updatePushRecords atomic.Int64
+}
+
+func (s *countingStore) IncrementBadge(ctx context.Context, sdkAppID int64, userID, deviceID string) (int, error) {
+	s.incrementBadge.Add(1)
+	return s.Store.IncrementBadge(ctx, sdkAppID, userID, deviceID)
+}
+
+func (s *countingStore) IncrementBadges(ctx context.Context, sdkAppID int64, devices []store.DeviceKey) (map[store.DeviceKey]int, error) {
+	s.incrementBadges.Add(1)
+	return s.Store.IncrementBadges(ctx, sdkAppID, devices)
+}
+
+func (s *countingStore) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd store.PushRecordUpdate) error {
+	s.updatePushRecord.Add(1)
+	return s.Store.UpdatePushRecord(ctx, sdkAppID, id, upd)
+}
+
+func (s *countingStore) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[int64]store.PushRecordUpdate) (int, error) {
+	s.updatePushRecords.Add(1)
+	return s.Store.UpdatePushRecords(ctx, sdkAppID, upds)
+}
+
+// TestPipeline_BatchedWrites: a group's badges are counted in one store call per page
+// of members, and a send job's answers are recorded in one.
+func TestPipeline_BatchedWrites(t *testing.T) {
+	var cs *countingStore
+	e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
+		cs = &countingStore{Store: p.Store}
+		p.Store = cs
+	})
+	e.senders[push.Huawei].maxBatch = 1000
+	e.MustCreateDevice(t, "owner", push.Huawei, 0)
+	// With the owner, 1,002 members: pages of 500, 500 and 2.
+	const n = 1001
+	members := make([]string, n)
+	for i := range members {
+		members[i] = fmt.Sprintf("u%04d", i)
+		e.MustCreateDevice(t, members[i], push.Huawei, 2)
+	}
+	e.MustCreateGroup(t, "big", "owner", members)
+	m := e.MustCreateMessage(t, "owner", "group:big")
+	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	rs := e.waitRecords(t, m.ID, n)
+	for _, r := range rs {
+		if r.Outcome != "accepted" || r.Attempts != 1 {
+			t.Fatalf("record %+v; want accepted in 1 attempt", r)
+		}
+	}
+
+	var sizes []int
+	for _, c := range e.senders[push.Huawei].sent() {
+		sizes = append(sizes, len(c.tokens))
+		if c.n.Badge == nil || *c.n.Badge != 3 {
+			t.Errorf("huawei notification with badge %v; want 3", c.n.Badge)
+		}
+	}
+	slices.Sort(sizes)
+	if !slices.Equal(sizes, []int{1, 1000}) {
+		t.Errorf("requests of %v tokens; want [1 1000]", sizes)
+	}
+	d, err := e.st.FindDevice(context.Background(), testAppID, "u1000", "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Badge != 3 {
+		t.Errorf("badge of u1000 = %d; want 3", d.Badge)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want int64
+	}{
+		{"IncrementBadges", cs.incrementBadges.Load(), 3},
+		{"IncrementBadge", cs.incrementBadge.Load(), 0},
+		{"UpdatePushRecords", cs.updatePushRecords.Load(), 2},
+		{"UpdatePushRecord", cs.updatePushRecord.Load(), 0},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s called %d times; want %d", c.name, c.got, c.want)
+		}
+	}
+}
+
 func TestPipeline_RedeliveredPlan(t *testing.T) {
 	t.Run("SameMsgID", func(t *testing.T) {
 		// One plan at a time, so that a later message's records show the queue moved on.

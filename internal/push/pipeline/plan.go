@@ -256,15 +256,29 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 	if pl.batches == nil {
 		pl.batches = map[batchKey]*sendJob{}
 	}
+	// The badges of a page are counted in one transaction. A replayed record's badge
+	// was counted by the try that created it.
+	var counted []store.DeviceKey
+	for _, t := range targets {
+		if pl.badged(t.cert.Vendor) && !t.replay {
+			counted = append(counted, store.DeviceKey{UserID: t.device.UserID, DeviceID: t.device.DeviceID})
+		}
+	}
+	var badges map[store.DeviceKey]int
+	if len(counted) > 0 {
+		var err error
+		if badges, err = p.Store.IncrementBadges(ctx, m.SDKAppID, counted); err != nil {
+			return fmt.Errorf("increment badges: %w", err)
+		}
+	}
 	for _, t := range targets {
 		var badge *int
-		if push.SupportsBadge(t.cert.Vendor) && !(pl.info != nil && pl.info.IgnoreIOSBadge && t.cert.Vendor == push.APNs) {
+		if pl.badged(t.cert.Vendor) {
 			b := t.device.Badge
-			// A replayed record's badge was counted by the try that created it.
 			if !t.replay {
-				var err error
-				if b, err = p.Store.IncrementBadge(ctx, m.SDKAppID, t.device.UserID, t.device.DeviceID); err != nil {
-					return fmt.Errorf("increment badge: %w", err)
+				var ok bool
+				if b, ok = badges[store.DeviceKey{UserID: t.device.UserID, DeviceID: t.device.DeviceID}]; !ok {
+					continue // the device was deleted since it was read: nothing to send
 				}
 			}
 			badge = &b
@@ -293,6 +307,11 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 		return pl.flush(ctx)
 	}
 	return nil
+}
+
+// badged reports whether notifications of vendor carry this message's badge.
+func (pl *planner) badged(vendor push.Vendor) bool {
+	return push.SupportsBadge(vendor) && !(pl.info != nil && pl.info.IgnoreIOSBadge && vendor == push.APNs)
 }
 
 // publish publishes the send job of k and forgets it.

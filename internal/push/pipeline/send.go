@@ -110,6 +110,7 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 	var retry []sendTarget
 	var retryAfter time.Duration
 	now := p.Now()
+	upds := make(map[int64]store.PushRecordUpdate, len(results))
 	for i, r := range results {
 		t := j.Targets[i]
 		outcome := r.Outcome.String()
@@ -143,9 +144,12 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 		if r.MessageID != "" {
 			upd.VendorMessageID = &r.MessageID
 		}
-		if err := p.Store.UpdatePushRecord(ctx, j.SDKAppID, t.RecordID, upd); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("update record: %w", err)
-		}
+		upds[t.RecordID] = upd
+	}
+	// One transaction for the job's answers; records deleted by retention meanwhile
+	// are skipped.
+	if _, err := p.Store.UpdatePushRecords(ctx, j.SDKAppID, upds); err != nil {
+		return fmt.Errorf("update records: %w", err)
 	}
 	p.Logger.Debug("push sent", "message", j.MessageID, "certificate", j.CertificateID, "attempt", j.Attempt, "tokens", len(results), "retries", len(retry))
 	if len(retry) > 0 {
