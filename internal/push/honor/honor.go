@@ -192,14 +192,9 @@ func (s *Sender) post(ctx context.Context, sendURL, accessToken string, body []b
 	hreq.Header.Set("Content-Type", "application/json; charset=UTF-8")
 	hreq.Header.Set("Authorization", "Bearer "+accessToken)
 	hreq.Header.Set("timestamp", strconv.FormatInt(s.Now().UnixMilli(), 10))
-	resp, err := s.HTTPClient.Do(hreq)
+	resp, b, err := push.ReadAnswer(s.HTTPClient, hreq, maxResponseBytes)
 	if err != nil {
 		return push.Results(tokens, push.RetryLater, 0, "honor: "+err.Error()), false
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return push.Results(tokens, push.RetryLater, 0, "honor: read answer: "+err.Error()), false
 	}
 	return classify(resp.StatusCode, resp.Header, b, tokens, s.Now())
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,14 +65,9 @@ func (s *Sender) post(ctx context.Context, url string, form url.Values) (*respon
 		return nil, fmt.Errorf("new request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
-	res, err := s.HTTPClient.Do(req)
+	res, data, err := push.ReadAnswer(s.HTTPClient, req, 1<<20)
 	if err != nil {
 		return nil, err
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read answer: %w", err)
 	}
 	after := push.ParseRetryAfter(res.Header.Get("Retry-After"), s.Now())
 	if res.StatusCode != http.StatusOK {

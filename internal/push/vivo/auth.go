@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -102,14 +101,9 @@ func (s *Sender) do(ctx context.Context, url, authToken string, body []byte) (*r
 	if authToken != "" {
 		req.Header.Set("authToken", authToken)
 	}
-	res, err := s.HTTPClient.Do(req)
+	res, data, err := push.ReadAnswer(s.HTTPClient, req, 1<<20)
 	if err != nil {
 		return nil, err
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read answer: %w", err)
 	}
 	after := push.ParseRetryAfter(res.Header.Get("Retry-After"), s.Now())
 	if res.StatusCode != http.StatusOK {
