@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -359,6 +360,8 @@ type countingStore struct {
 	store.Store
 	incrementBadge, incrementBadges     atomic.Int64
 	updatePushRecord, updatePushRecords atomic.Int64
+	// beforeIncrementBadges, when set, runs at the start of each IncrementBadges.
+	beforeIncrementBadges func()
 }
 
 func (s *countingStore) IncrementBadge(ctx context.Context, sdkAppID int64, userID, deviceID string) (int, error) {
@@ -368,6 +371,9 @@ func (s *countingStore) IncrementBadge(ctx context.Context, sdkAppID int64, user
 
 func (s *countingStore) IncrementBadges(ctx context.Context, sdkAppID int64, devices []store.DeviceKey) (map[store.DeviceKey]int, error) {
 	s.incrementBadges.Add(1)
+	if s.beforeIncrementBadges != nil {
+		s.beforeIncrementBadges()
+	}
 	return s.Store.IncrementBadges(ctx, sdkAppID, devices)
 }
 
@@ -438,6 +444,48 @@ func TestPipeline_BatchedWrites(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s called %d times; want %d", c.name, c.got, c.want)
 		}
+	}
+}
+
+// TestPipeline_DeviceDeletedWhilePlanned: a device deleted after its page was read,
+// before its badge is counted, is not pushed to; the others are.
+func TestPipeline_DeviceDeletedWhilePlanned(t *testing.T) {
+	var cs *countingStore
+	e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
+		cs = &countingStore{Store: p.Store}
+		p.Store = cs
+	})
+	e.MustCreateDevice(t, "owner", push.Xiaomi, 0)
+	e.MustCreateDevice(t, "h0", push.Huawei, 0)
+	e.MustCreateDevice(t, "h1", push.Huawei, 0)
+	e.MustCreateGroup(t, "g1", "owner", []string{"h0", "h1"})
+	deleted := make(chan error, 1)
+	var once sync.Once
+	cs.beforeIncrementBadges = func() {
+		once.Do(func() { deleted <- e.st.DeleteDevice(context.Background(), testAppID, "h1", "phone") })
+	}
+	m := e.MustCreateMessage(t, "owner", "group:g1")
+	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	if err := <-deleted; err != nil {
+		t.Fatalf("delete device: %v", err)
+	}
+	outcomes := map[string]string{}
+	waitFor(t, "h0's push accepted", func() bool {
+		rs, err := e.st.FindPushRecords(context.Background(), testAppID, m.ID)
+		if err != nil {
+			return false
+		}
+		clear(outcomes)
+		for _, r := range rs {
+			outcomes[r.UserID] = r.Outcome
+		}
+		return outcomes["h0"] == "accepted"
+	})
+	if want := map[string]string{"h0": "accepted", "h1": "queued"}; !maps.Equal(outcomes, want) {
+		t.Errorf("outcomes %v; want %v", outcomes, want)
+	}
+	if got := e.senders[push.Huawei].tokenCounts(); len(got) != 1 || got["tok-h0"] != 1 {
+		t.Errorf("huawei tokens sent %v; want tok-h0 once", got)
 	}
 }
 

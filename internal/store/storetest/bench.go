@@ -73,3 +73,92 @@ func BenchmarkFindInbox(b *testing.B, open Opener) {
 		}
 	})
 }
+
+// BenchmarkIncrementBadges measures counting the badges of a page of 500 devices: 500
+// IncrementBadge calls (One) against one IncrementBadges (Batch). An op is the page.
+func BenchmarkIncrementBadges(b *testing.B, open Opener) {
+	ctx := context.Background()
+	const n = 500
+	keys := make([]store.DeviceKey, n)
+	for i := range keys {
+		keys[i] = store.DeviceKey{UserID: fmt.Sprintf("u%04d", i), DeviceID: "phone"}
+	}
+	setup := func(b *testing.B) store.Store {
+		s := open(b)
+		for _, k := range keys {
+			must(b, "UpsertDevice", s.UpsertDevice(ctx, &store.Device{SDKAppID: appA, UserID: k.UserID,
+				DeviceID: k.DeviceID, Platform: store.IOS, State: store.Offline, LoginAt: t0}))
+		}
+		return s
+	}
+
+	b.Run("One", func(b *testing.B) {
+		s := setup(b)
+		for b.Loop() {
+			for _, k := range keys {
+				if _, err := s.IncrementBadge(ctx, appA, k.UserID, k.DeviceID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("Batch", func(b *testing.B) {
+		s := setup(b)
+		for b.Loop() {
+			badges, err := s.IncrementBadges(ctx, appA, keys)
+			if err != nil {
+				b.Fatal(err)
+			} else if len(badges) != n {
+				b.Fatalf("IncrementBadges returned %d badges, want %d", len(badges), n)
+			}
+		}
+	})
+}
+
+// BenchmarkUpdatePushRecords measures recording the answers of a send job of 100
+// tokens: 100 UpdatePushRecord calls (One) against one UpdatePushRecords (Batch). An
+// op is the job.
+func BenchmarkUpdatePushRecords(b *testing.B, open Opener) {
+	ctx := context.Background()
+	const n = 100
+	setup := func(b *testing.B) (store.Store, []int64) {
+		s := open(b)
+		rs := make([]*store.PushRecord, n)
+		for i := range rs {
+			rs[i] = &store.PushRecord{SDKAppID: appA, MessageID: "m1", UserID: fmt.Sprintf("u%04d", i), DeviceID: "phone",
+				Decision: "push", Vendor: "huawei", CertificateID: 1, Outcome: "queued"}
+		}
+		must(b, "CreatePushRecords", s.CreatePushRecords(ctx, rs))
+		ids := make([]int64, n)
+		for i, r := range rs {
+			ids[i] = r.ID
+		}
+		return s, ids
+	}
+	upd := store.PushRecordUpdate{Outcome: ptr("accepted"), Reason: ptr(""), VendorMessageID: ptr("v1"), Attempts: ptr(1)}
+
+	b.Run("One", func(b *testing.B) {
+		s, ids := setup(b)
+		for b.Loop() {
+			for _, id := range ids {
+				if err := s.UpdatePushRecord(ctx, appA, id, upd); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("Batch", func(b *testing.B) {
+		s, ids := setup(b)
+		upds := make(map[int64]store.PushRecordUpdate, n)
+		for _, id := range ids {
+			upds[id] = upd
+		}
+		for b.Loop() {
+			if k, err := s.UpdatePushRecords(ctx, appA, upds); err != nil {
+				b.Fatal(err)
+			} else if k != n {
+				b.Fatalf("UpdatePushRecords updated %d records, want %d", k, n)
+			}
+		}
+	})
+}

@@ -1,0 +1,16 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/store/storetest"
+)
+
+func BenchmarkDB_IncrementBadges(b *testing.B) {
+	storetest.BenchmarkIncrementBadges(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
+}
+
+func BenchmarkDB_UpdatePushRecords(b *testing.B) {
+	storetest.BenchmarkUpdatePushRecords(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
+}
