@@ -14,16 +14,23 @@ type App struct {
 	DevicePolicy DevicePolicy
 	// Retention is how long messages are kept. Default 7 days.
 	Retention time.Duration
-	CreatedAt time.Time
+	// CallbackURL is where the app's webhooks are posted; empty means none are sent.
+	CallbackURL string
+	// CallbackSecret is secret: it signs each webhook request (HMAC-SHA256). Empty
+	// until one is generated.
+	CallbackSecret string
+	CreatedAt      time.Time
 }
 
 // AppUpdate changes an app; nil fields are left as they are.
 type AppUpdate struct {
-	Name         *string
-	SecretKey    *string
-	AdminUserID  *string
-	DevicePolicy *DevicePolicy
-	Retention    *time.Duration
+	Name           *string
+	SecretKey      *string
+	AdminUserID    *string
+	DevicePolicy   *DevicePolicy
+	Retention      *time.Duration
+	CallbackURL    *string
+	CallbackSecret *string
 }
 
 // DevicePolicy says how many devices of one user may be logged in at once.

@@ -15,7 +15,8 @@ func testApp(t *testing.T, open Opener) {
 	t.Run("OK", func(t *testing.T) {
 		s := open(t)
 		a := &store.App{SDKAppID: appB, SecretKey: "k2", AdminUserID: "admin", Name: "B",
-			DevicePolicy: store.OneDevice, Retention: 48 * time.Hour, CreatedAt: t0}
+			DevicePolicy: store.OneDevice, Retention: 48 * time.Hour,
+			CallbackURL: "https://hooks.example.com/im", CallbackSecret: "s2", CreatedAt: t0}
 		must(t, "CreateApp", s.CreateApp(ctx, a))
 		// Zero fields take the defaults documented on store.App.
 		must(t, "CreateApp", s.CreateApp(ctx, &store.App{SDKAppID: appA, SecretKey: "k1", Name: "A", CreatedAt: t0}))
@@ -96,5 +97,34 @@ func testApp(t *testing.T, open Opener) {
 		other, err := s.FindAppByID(ctx, appB)
 		must(t, "FindAppByID", err)
 		assertEqual(t, "other app's name", other.Name, "B")
+	})
+
+	t.Run("Callback", func(t *testing.T) {
+		s := open(t)
+		a := &store.App{SDKAppID: appA, SecretKey: "k", Name: "A", CreatedAt: t0}
+		must(t, "CreateApp", s.CreateApp(ctx, a))
+		must(t, "CreateApp", s.CreateApp(ctx, &store.App{SDKAppID: appB, Name: "B", CreatedAt: t0}))
+		got, err := s.FindAppByID(ctx, appA)
+		must(t, "FindAppByID", err)
+		assertEqual(t, "callback of a new app", [2]string{got.CallbackURL, got.CallbackSecret}, [2]string{"", ""})
+
+		must(t, "UpdateApp", s.UpdateApp(ctx, appA, store.AppUpdate{
+			CallbackURL: ptr("https://hooks.example.com/im?x=1"), CallbackSecret: ptr("first")}))
+		got, err = s.FindAppByID(ctx, appA)
+		must(t, "FindAppByID", err)
+		assertEqual(t, "after setting", [2]string{got.CallbackURL, got.CallbackSecret},
+			[2]string{"https://hooks.example.com/im?x=1", "first"})
+
+		// Rotating the secret keeps the URL; clearing the URL keeps the secret.
+		must(t, "UpdateApp", s.UpdateApp(ctx, appA, store.AppUpdate{CallbackSecret: ptr("second")}))
+		must(t, "UpdateApp", s.UpdateApp(ctx, appA, store.AppUpdate{CallbackURL: ptr("")}))
+		got, err = s.FindAppByID(ctx, appA)
+		must(t, "FindAppByID", err)
+		assertEqual(t, "after rotating and clearing", [2]string{got.CallbackURL, got.CallbackSecret}, [2]string{"", "second"})
+		assertEqual(t, "name kept", got.Name, "A")
+
+		other, err := s.FindAppByID(ctx, appB)
+		must(t, "FindAppByID", err)
+		assertEqual(t, "other app's callback", [2]string{other.CallbackURL, other.CallbackSecret}, [2]string{"", ""})
 	})
 }
