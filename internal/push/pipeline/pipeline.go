@@ -69,9 +69,14 @@ type Pipeline struct {
 	// MaxAge bounds how long a push is retried. Default DefaultMaxAge.
 	MaxAge time.Duration
 	// Rate is the sends per second per certificate. Default DefaultRate.
-	Rate   float64
-	Now    func() time.Time
-	Logger *slog.Logger
+	Rate float64
+	// Answered, if set, is called with the final answers of each send job (accepted,
+	// or failed for good: not those queued for a retry) once they are recorded. It
+	// must not block: the send path waits for it. A job redone after a crash may
+	// report its answers twice.
+	Answered func(ctx context.Context, as []Answer)
+	Now      func() time.Time
+	Logger   *slog.Logger
 
 	js    jetstream.JetStream
 	certs *certCache
@@ -173,6 +178,23 @@ func (p *Pipeline) Close() error {
 	}
 	p.wg.Wait()
 	return nil
+}
+
+// Answer is the final vendor answer for the push of one message to one device.
+type Answer struct {
+	SDKAppID  int64
+	MessageID string
+	From      string // the message's sender
+	GroupID   string // the message's group; empty for a one-to-one message
+	UserID    string // the recipient
+	DeviceID  string
+	Vendor    push.Vendor
+	// CertificateID is the certificate the push went through.
+	CertificateID int64
+	Outcome       push.Outcome
+	Reason        string // the vendor's code and message, or why the push failed
+	Attempts      int
+	Time          time.Time // when the answer was recorded
 }
 
 // planJob asks for one message to be planned.

@@ -674,3 +674,56 @@ func TestPipeline_ErrCertificateDeleted(t *testing.T) {
 		t.Errorf("%d requests; want only the first", n)
 	}
 }
+
+// answers collects what a pipeline's Answered hook reports.
+type answers struct {
+	mu sync.Mutex // protects as
+	as []pipeline.Answer
+}
+
+func (a *answers) add(_ context.Context, as []pipeline.Answer) {
+	a.mu.Lock()
+	a.as = append(a.as, as...)
+	a.mu.Unlock()
+}
+
+func (a *answers) get() []pipeline.Answer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.as)
+}
+
+func TestPipeline_Answered(t *testing.T) {
+	clock := newStepClock(20 * time.Minute) // past the longest backoff
+	var got answers
+	e := MustOpenEnv(t, func(p *pipeline.Pipeline) { p.Now, p.Answered = clock.Now, got.add })
+	e.senders[push.Xiaomi].retry = 1 // bob's first try is throttled: no answer for it
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	e.MustCreateDevice(t, "carol", push.Huawei, 0)
+	e.MustCreateGroup(t, "g1", "alice", []string{"bob", "carol"})
+	m := e.MustCreateMessage(t, "alice", "group:g1")
+	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	e.waitRecords(t, m.ID, 2)
+	waitFor(t, "2 answers", func() bool { return len(got.get()) >= 2 })
+
+	as := got.get()
+	slices.SortFunc(as, func(a, b pipeline.Answer) int { return strings.Compare(a.UserID, b.UserID) })
+	for i := range as {
+		as[i].Time = time.Time{}
+	}
+	want := []pipeline.Answer{
+		{SDKAppID: testAppID, MessageID: m.ID, From: "alice", GroupID: "g1", UserID: "bob", DeviceID: "phone",
+			Vendor: push.Xiaomi, CertificateID: e.certs[push.Xiaomi], Outcome: push.Accepted, Attempts: 2},
+		{SDKAppID: testAppID, MessageID: m.ID, From: "alice", GroupID: "g1", UserID: "carol", DeviceID: "phone",
+			Vendor: push.Huawei, CertificateID: e.certs[push.Huawei], Outcome: push.Accepted, Attempts: 1},
+	}
+	if len(as) != len(want) {
+		t.Fatalf("answers %+v; want %+v", as, want)
+	}
+	for i := range want {
+		if as[i] != want[i] {
+			t.Errorf("answer %d:\n got %+v\nwant %+v", i, as[i], want[i])
+		}
+	}
+}

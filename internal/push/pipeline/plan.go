@@ -291,11 +291,12 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 		k := batchKey{t.cert.ID, string(nb)}
 		j := pl.batches[k]
 		if j == nil {
-			j = &sendJob{SDKAppID: m.SDKAppID, MessageID: m.ID, CertificateID: t.cert.ID, Notification: n, Attempt: 1, Deadline: p.Now().Add(p.MaxAge)}
+			j = &sendJob{SDKAppID: m.SDKAppID, MessageID: m.ID, From: m.From, GroupID: m.GroupID, CertificateID: t.cert.ID,
+				Notification: n, Attempt: 1, Deadline: p.Now().Add(p.MaxAge)}
 			pl.batches[k] = j
 			pl.order = append(pl.order, k)
 		}
-		j.Targets = append(j.Targets, sendTarget{RecordID: t.record.ID, Token: t.device.PushToken})
+		j.Targets = append(j.Targets, sendTarget{RecordID: t.record.ID, Token: t.device.PushToken, UserID: t.device.UserID, DeviceID: t.device.DeviceID})
 		pl.pending++
 		if s := p.Senders[t.cert.Vendor]; s != nil && len(j.Targets) >= s.MaxBatch() {
 			if err := pl.publish(ctx, k); err != nil {

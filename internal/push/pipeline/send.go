@@ -18,8 +18,12 @@ import (
 // sendJob is one vendor request's worth of work: one notification to tokens of one
 // certificate.
 type sendJob struct {
-	SDKAppID      int64              `json:"app"`
-	MessageID     string             `json:"message_id"`
+	SDKAppID  int64  `json:"app"`
+	MessageID string `json:"message_id"`
+	// From and GroupID describe the message for Answered; jobs queued before they
+	// existed lack them.
+	From          string             `json:"from,omitempty"`
+	GroupID       string             `json:"group_id,omitempty"`
 	CertificateID int64              `json:"certificate_id"`
 	Notification  *push.Notification `json:"notification"`
 	Targets       []sendTarget       `json:"targets"`
@@ -31,6 +35,8 @@ type sendJob struct {
 type sendTarget struct {
 	RecordID int64  `json:"record_id"`
 	Token    string `json:"token"`
+	UserID   string `json:"user_id,omitempty"`
+	DeviceID string `json:"device_id,omitempty"`
 }
 
 func (p *Pipeline) publishSend(ctx context.Context, j *sendJob) error {
@@ -109,6 +115,7 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result) error {
 	var retry []sendTarget
 	var retryAfter time.Duration
+	var answers []Answer
 	now := p.Now()
 	upds := make(map[int64]store.PushRecordUpdate, len(results))
 	for i, r := range results {
@@ -139,6 +146,13 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 				outcome = "queued"
 			}
 		}
+		if outcome != "queued" && p.Answered != nil {
+			answers = append(answers, Answer{
+				SDKAppID: j.SDKAppID, MessageID: j.MessageID, From: j.From, GroupID: j.GroupID,
+				UserID: t.UserID, DeviceID: t.DeviceID, Vendor: push.Vendor(vendorOf(j, p)), CertificateID: j.CertificateID,
+				Outcome: r.Outcome, Reason: r.Reason, Attempts: j.Attempt, Time: now,
+			})
+		}
 		attempts := j.Attempt
 		upd := store.PushRecordUpdate{Outcome: &outcome, Reason: &r.Reason, Attempts: &attempts}
 		if r.MessageID != "" {
@@ -158,6 +172,9 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 		if err := p.publishSend(ctx, &next); err != nil {
 			return err
 		}
+	}
+	if len(answers) > 0 {
+		p.Answered(ctx, answers)
 	}
 	return nil
 }
