@@ -60,6 +60,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/admin/accounts/import", s.admin(s.importAccounts))
 	mux.Handle("POST /v1/admin/app/settings", s.admin(s.appSettings))
 	mux.Handle("GET /v1/admin/app/settings", s.admin(s.getAppSettings))
+	mux.Handle("POST /v1/admin/app/callback-secret", s.admin(s.rotateCallbackSecret))
 	mux.Handle("POST /v1/admin/groups", s.admin(s.createGroup))
 	mux.Handle("GET /v1/admin/groups/{id}", s.admin(s.getGroup))
 	mux.Handle("POST /v1/admin/groups/{id}/members", s.admin(s.addMembers))

@@ -2,8 +2,10 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"time"
 
+	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/errcode"
 	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/store"
@@ -27,14 +29,34 @@ func (s *Server) importAccounts(r *http.Request, app *store.App) (any, error) {
 type AppSettings struct {
 	DevicePolicy  string `json:"device_policy,omitempty"`  // per_platform, single or unlimited
 	RetentionDays int    `json:"retention_days,omitempty"` // 1-30
+	// CallbackURL is where webhooks are posted (docs/webhooks.md); empty: none are.
+	CallbackURL string `json:"callback_url"`
+	// CallbackSecretSet says whether a signing secret exists; the secret itself is
+	// shown only in CallbackSecret of the answer that generated it.
+	CallbackSecretSet bool   `json:"callback_secret_set"`
+	CallbackSecret    string `json:"callback_secret,omitempty"`
 }
 
+// appSettingsRequest changes app settings; absent fields are left as they are, and
+// callback_url "" removes the callback.
+type appSettingsRequest struct {
+	DevicePolicy  string  `json:"device_policy,omitempty"`
+	RetentionDays int     `json:"retention_days,omitempty"`
+	CallbackURL   *string `json:"callback_url,omitempty"`
+}
+
+// MaxCallbackURLBytes bounds a callback URL.
+const MaxCallbackURLBytes = 1024
+
 func (s *Server) getAppSettings(r *http.Request, app *store.App) (any, error) {
-	return AppSettings{DevicePolicy: string(app.DevicePolicy), RetentionDays: int(app.Retention / (24 * time.Hour))}, nil
+	return AppSettings{
+		DevicePolicy: string(app.DevicePolicy), RetentionDays: int(app.Retention / (24 * time.Hour)),
+		CallbackURL: app.CallbackURL, CallbackSecretSet: app.CallbackSecret != "",
+	}, nil
 }
 
 func (s *Server) appSettings(r *http.Request, app *store.App) (any, error) {
-	var req AppSettings
+	var req appSettingsRequest
 	if err := decodeBody(r, &req); err != nil {
 		return nil, err
 	}
@@ -55,6 +77,18 @@ func (s *Server) appSettings(r *http.Request, app *store.App) (any, error) {
 		d := time.Duration(req.RetentionDays) * 24 * time.Hour
 		upd.Retention = &d
 	}
+	var secret string
+	if req.CallbackURL != nil {
+		if err := validateCallbackURL(*req.CallbackURL); err != nil {
+			return nil, err
+		}
+		upd.CallbackURL = req.CallbackURL
+		if *req.CallbackURL != "" && app.CallbackSecret == "" {
+			// The first callback gets a secret at once; it is shown in this answer only.
+			secret = auth.NewSecretKey()
+			upd.CallbackSecret = &secret
+		}
+	}
 	if err := s.Apps.UpdateApp(r.Context(), app.SDKAppID, upd); err != nil {
 		return nil, err
 	}
@@ -62,7 +96,35 @@ func (s *Server) appSettings(r *http.Request, app *store.App) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.getAppSettings(r, app)
+	res, _ := s.getAppSettings(r, app)
+	settings := res.(AppSettings)
+	settings.CallbackSecret = secret
+	return settings, nil
+}
+
+// validateCallbackURL accepts "" (no callback) or an absolute http(s) URL.
+func validateCallbackURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	if len(raw) > MaxCallbackURLBytes {
+		return errcode.Errorf(errcode.InvalidRequest, "callback_url is over %d bytes", MaxCallbackURLBytes)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" {
+		return errcode.Errorf(errcode.InvalidRequest, "callback_url must be an absolute http or https URL without user info or fragment")
+	}
+	return nil
+}
+
+// rotateCallbackSecret replaces the app's callback signing secret with a new one,
+// shown in this answer only. Requests signed with the old one stop at once.
+func (s *Server) rotateCallbackSecret(r *http.Request, app *store.App) (any, error) {
+	secret := auth.NewSecretKey()
+	if err := s.Apps.UpdateApp(r.Context(), app.SDKAppID, store.AppUpdate{CallbackSecret: &secret}); err != nil {
+		return nil, err
+	}
+	return map[string]string{"callback_secret": secret}, nil
 }
 
 // CreateGroupRequest is the admin form of group creation: the owner is named.

@@ -34,6 +34,7 @@ import (
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/internal/store/postgres"
 	"github.com/herald-im/herald/internal/store/sqlite"
+	"github.com/herald-im/herald/internal/webhook"
 )
 
 // DefaultRetention is how long messages are kept unless the app says otherwise.
@@ -53,9 +54,14 @@ type Main struct {
 	// Senders are the vendor senders, by vendor; Pipeline carries stored messages to them.
 	Senders  map[push.Vendor]push.Sender
 	Pipeline *pipeline.Pipeline
-	Gateway  *gateway.Server
-	API      *api.Server
-	Tencent  *tencent.Server // the Tencent-compatible REST API under /v4/
+	// Webhooks posts push answers and device state changes to each app's callback URL.
+	Webhooks *webhook.Notifier
+	// ConfigureWebhooks, if set, changes the notifier before it opens (tests shorten
+	// its backoff).
+	ConfigureWebhooks func(n *webhook.Notifier)
+	Gateway           *gateway.Server
+	API               *api.Server
+	Tencent           *tencent.Server // the Tencent-compatible REST API under /v4/
 
 	registry *prometheus.Registry
 	ln       net.Listener
@@ -98,8 +104,17 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Senders = buildSenders(m.Logger, roots)
 	m.Pipeline = pipeline.New(m.Store, m.Bus, m.Senders)
+	m.Webhooks = webhook.New(m.Store, m.Bus)
+	m.Webhooks.Logger = m.Logger
+	if m.ConfigureWebhooks != nil {
+		m.ConfigureWebhooks(m.Webhooks)
+	}
+	if err := m.Webhooks.Open(ctx); err != nil {
+		return fmt.Errorf("open webhooks: %w", err)
+	}
 	m.Pipeline.Workers = c.PushWorkers
 	m.Pipeline.Logger = m.Logger
+	m.Pipeline.Answered = m.Webhooks.Answered
 	if err := m.Pipeline.Open(ctx); err != nil {
 		return fmt.Errorf("open push pipeline: %w", err)
 	}
@@ -108,6 +123,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.IM = im.NewService(m.Store, m.Hub)
 	m.IM.Logger = m.Logger
 	m.IM.Stored = m.Pipeline.Stored
+	m.IM.StateChanged = m.Webhooks.StateChanged
 	m.Gateway = gateway.NewServer(m.IM, m.Hub, m.Store)
 	m.Gateway.NodeID = c.NodeID
 	m.Gateway.Heartbeat = c.Heartbeat
@@ -120,6 +136,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(pipeline.Collectors()...)
+	m.registry.MustRegister(webhook.Collectors()...)
 
 	if m.ln, err = net.Listen("tcp", c.Listen); err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -326,6 +343,9 @@ func (m *Main) Close() error {
 	}
 	if m.Pipeline != nil {
 		m.Pipeline.Close()
+	}
+	if m.Webhooks != nil {
+		m.Webhooks.Close()
 	}
 	if m.Bus != nil {
 		if err := m.Bus.Close(); err != nil {

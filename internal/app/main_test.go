@@ -96,7 +96,16 @@ func MustPostgresSchema(tb testing.TB) string {
 // MustOpenNode starts a node with c and stops it in cleanup.
 func MustOpenNode(tb testing.TB, c app.Config) *node {
 	tb.Helper()
+	return mustOpenNodeWith(tb, c, nil)
+}
+
+// mustOpenNodeWith is MustOpenNode with configure, when set, changing Main before Open.
+func mustOpenNodeWith(tb testing.TB, c app.Config, configure func(m *app.Main)) *node {
+	tb.Helper()
 	m := app.NewMain(c)
+	if configure != nil {
+		configure(m)
+	}
 	m.Logger = discardLogger()
 	if os.Getenv("HERALD_TEST_LOG") != "" {
 		// Logs of the node under test, for debugging a failure.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/herald-im/herald/client"
+	"github.com/herald-im/herald/internal/app"
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/internal/vendorsim"
@@ -35,10 +36,17 @@ type pushNode struct {
 
 func MustOpenPushNode(tb testing.TB, kind string) *pushNode {
 	tb.Helper()
+	return mustOpenPushNodeWith(tb, kind, nil)
+}
+
+// mustOpenPushNodeWith is MustOpenPushNode with configure, when set, changing Main
+// before Open.
+func mustOpenPushNodeWith(tb testing.TB, kind string, configure func(m *app.Main)) *pushNode {
+	tb.Helper()
 	sims := MustOpenSims(tb)
 	cfg := MustConfig(tb, kind)
 	cfg.PushCAFile = sims.CAFile()
-	n := &pushNode{node: MustOpenNode(tb, cfg), sims: sims, certs: map[push.Vendor]int64{}}
+	n := &pushNode{node: mustOpenNodeWith(tb, cfg, configure), sims: sims, certs: map[push.Vendor]int64{}}
 	for _, v := range sims.Vendors() {
 		c := *v.Certificate
 		c.ID, c.SDKAppID = 0, testAppID

@@ -59,6 +59,32 @@ type SentHow struct {
 	IgnoreDND bool
 }
 
+// StateAction is what happened to a device's login.
+type StateAction string
+
+// State actions.
+const (
+	StateLogin      StateAction = "login"      // the device logged in
+	StateLogout     StateAction = "logout"     // the device logged out
+	StateKicked     StateAction = "kicked"     // a login elsewhere ended the device's login (multi-device policy)
+	StateDisconnect StateAction = "disconnect" // the connection ended without a logout: the device stays logged in
+)
+
+// StateChange is a change of one device's login state.
+type StateChange struct {
+	SDKAppID int64
+	UserID   string
+	DeviceID string
+	Platform store.Platform
+	Action   StateAction
+	// Kicked lists, for a login, the devices it ended (each also has its own StateKicked change).
+	Kicked []*store.Device
+	Time   time.Time
+}
+
+// StateChangedFunc is called after a device's login state changed and was stored.
+type StateChangedFunc func(ctx context.Context, c StateChange)
+
 // Service is the chat core. Set Store and Router, then use it; it is safe for
 // concurrent use.
 type Service struct {
@@ -66,6 +92,9 @@ type Service struct {
 	Router Router
 	// Stored, if set, is called after each stored message (not for online-only ones).
 	Stored StoredFunc
+	// StateChanged, if set, is called after each login, logout, kick and disconnect of
+	// a device. It must not block: the session waits for it.
+	StateChanged StateChangedFunc
 	// MaxMessageBytes limits a message's size. Default DefaultMaxMessageBytes.
 	MaxMessageBytes int
 	Now             func() time.Time
@@ -86,6 +115,16 @@ func NewService(st store.Store, r Router) *Service {
 // newMessageID returns a new server message ID: a UUIDv7, so IDs sort by time.
 func newMessageID() string {
 	return uuid.Must(uuid.NewV7()).String()
+}
+
+// stateChanged reports c to StateChanged, if set.
+func (s *Service) stateChanged(ctx context.Context, c StateChange) {
+	if s.StateChanged != nil {
+		if c.Time.IsZero() {
+			c.Time = s.Now()
+		}
+		s.StateChanged(ctx, c)
+	}
 }
 
 func (s *Service) route(ctx context.Context, sdkAppID int64, userID string, ev *Event) {

@@ -51,6 +51,7 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (*store.Device, erro
 	if err != nil {
 		return nil, fmt.Errorf("find devices: %w", err)
 	}
+	var kicked []*store.Device
 	for _, d := range devices {
 		if d.DeviceID == p.DeviceID || d.State == store.LoggedOut || !displaces(app.DevicePolicy, platform, d.Platform) {
 			continue
@@ -58,6 +59,8 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (*store.Device, erro
 		if err := s.endDevice(ctx, d); err != nil {
 			return nil, err
 		}
+		kicked = append(kicked, d)
+		s.stateChanged(ctx, StateChange{SDKAppID: d.SDKAppID, UserID: d.UserID, DeviceID: d.DeviceID, Platform: d.Platform, Action: StateKicked})
 		s.route(ctx, p.SDKAppID, p.UserID, &Event{Kind: EventKick, DeviceID: d.DeviceID, Kicked: &protocol.Kicked{
 			Code:     int(errcode.KickedOffline),
 			Reason:   fmt.Sprintf("logged in on another %s device", platform),
@@ -80,6 +83,7 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (*store.Device, erro
 	if err != nil {
 		return nil, fmt.Errorf("find device: %w", err)
 	}
+	s.stateChanged(ctx, StateChange{SDKAppID: p.SDKAppID, UserID: p.UserID, DeviceID: p.DeviceID, Platform: platform, Action: StateLogin, Kicked: kicked})
 	return stored, nil
 }
 
@@ -135,7 +139,13 @@ func (s *Service) Logout(ctx context.Context, sdkAppID int64, userID, deviceID s
 	if err != nil {
 		return notFound(err, errcode.NotLoggedIn, "device %q is not logged in", deviceID)
 	}
-	return s.endDevice(ctx, d)
+	if err := s.endDevice(ctx, d); err != nil {
+		return err
+	}
+	if d.State != store.LoggedOut {
+		s.stateChanged(ctx, StateChange{SDKAppID: sdkAppID, UserID: userID, DeviceID: deviceID, Platform: d.Platform, Action: StateLogout})
+	}
+	return nil
 }
 
 // Disconnected records that the connection session of a device ended without a logout:
@@ -150,12 +160,16 @@ func (s *Service) Disconnected(ctx context.Context, sdkAppID int64, userID, devi
 	upd := store.DeviceUpdate{DeliveredSeq: &deliveredSeq}
 	now := s.Now()
 	upd.LastSeen = &now
-	if d.State == store.Online && d.NodeID == session {
+	disconnected := d.State == store.Online && d.NodeID == session
+	if disconnected {
 		offline, fg := store.Offline, false
 		upd.State, upd.Background = &offline, &fg
 	}
 	if err := s.Store.UpdateDevice(ctx, sdkAppID, userID, deviceID, upd); err != nil {
 		return fmt.Errorf("update device: %w", err)
+	}
+	if disconnected {
+		s.stateChanged(ctx, StateChange{SDKAppID: sdkAppID, UserID: userID, DeviceID: deviceID, Platform: d.Platform, Action: StateDisconnect})
 	}
 	return nil
 }
