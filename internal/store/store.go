@@ -150,6 +150,39 @@ type Store interface {
 	// day, vendor, decision and outcome.
 	CountPushRecords(ctx context.Context, sdkAppID int64, from, to time.Time) ([]*PushCount, error)
 
+	// CountMessagePushRecords counts the records of one message (or push task), grouped
+	// by decision and outcome; Day and Vendor are zero.
+	CountMessagePushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*PushCount, error)
+
+	// User tags and attributes, the audiences of broadcasts.
+	// AddUserTags adds tags to a user; tags it has already are kept. ErrLimit, adding
+	// none, if the user would have more than MaxUserTags.
+	AddUserTags(ctx context.Context, sdkAppID int64, userID string, tags []string) error
+	// RemoveUserTags removes tags from a user (all of them when tags is nil); tags it
+	// does not have are ignored.
+	RemoveUserTags(ctx context.Context, sdkAppID int64, userID string, tags []string) error
+	FindUserTags(ctx context.Context, sdkAppID int64, userID string) ([]string, error) // sorted
+	// SetAttrNames replaces the app's attribute names; the values users have of names
+	// no longer defined go. ErrLimit, changing nothing, if there are more than
+	// MaxAttrNames.
+	SetAttrNames(ctx context.Context, sdkAppID int64, names []string) error
+	FindAttrNames(ctx context.Context, sdkAppID int64) ([]string, error) // sorted
+	// SetUserAttrs sets a user's values of attrs; an empty value removes one. ErrNotFound,
+	// setting none, if a name is not one of the app's attribute names.
+	SetUserAttrs(ctx context.Context, sdkAppID int64, userID string, attrs map[string]string) error
+	FindUserAttrs(ctx context.Context, sdkAppID int64, userID string) (map[string]string, error)
+	// FindAudience pages through the user IDs of the accounts in a, ordered by user ID:
+	// those after the user ID after ("" = from the start), at most limit (<= 0 means
+	// 1000). A whole user base is streamed page by page, never loaded at once.
+	FindAudience(ctx context.Context, sdkAppID int64, a Audience, after string, limit int) ([]string, error)
+
+	// Push tasks (broadcasts).
+	CreatePushTask(ctx context.Context, t *PushTask) error                                   // ErrConflict if the ID exists; sets CreatedAt
+	FindPushTask(ctx context.Context, sdkAppID int64, id string) (*PushTask, error)          // ErrNotFound
+	UpdatePushTask(ctx context.Context, sdkAppID int64, id string, upd PushTaskUpdate) error // ErrNotFound
+	// CountPushTasks counts the app's tasks created at or after since.
+	CountPushTasks(ctx context.Context, sdkAppID int64, since time.Time) (int, error)
+
 	// Ping checks the database is reachable, for /readyz.
 	Ping(ctx context.Context) error
 	Close() error

@@ -89,8 +89,8 @@ func TestOpenSchema_Reopen(t *testing.T) {
 	if err := db2.QueryRowForTest(ctx, `SELECT count(*) FROM migrations`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if n != 3 { // 0001_init.sql, 0002_push.sql, 0003_callback.sql
-		t.Fatalf("migrations recorded = %d, want 3", n)
+	if n != 4 { // 0001_init.sql, 0002_push.sql, 0003_callback.sql, 0004_broadcast.sql
+		t.Fatalf("migrations recorded = %d, want 4", n)
 	}
 }
 

@@ -30,6 +30,10 @@ func Run(t *testing.T, open Opener) {
 	t.Run("PushToken", func(t *testing.T) { testPushToken(t, open) })
 	t.Run("Badge", func(t *testing.T) { testBadge(t, open) })
 	t.Run("PushRecord", func(t *testing.T) { testPushRecord(t, open) })
+	t.Run("UserTags", func(t *testing.T) { testUserTags(t, open) })
+	t.Run("UserAttrs", func(t *testing.T) { testUserAttrs(t, open) })
+	t.Run("Audience", func(t *testing.T) { testAudience(t, open) })
+	t.Run("PushTask", func(t *testing.T) { testPushTask(t, open) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping() = %v, want nil", err)
