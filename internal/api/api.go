@@ -35,6 +35,7 @@ type appStore interface {
 type adminStore interface {
 	appStore
 	pushStore
+	audienceStore
 }
 
 // Server is the admin REST API.
@@ -42,6 +43,17 @@ type Server struct {
 	IM   *im.Service
 	Apps appStore
 	Push pushStore
+	// Audience holds tags, attributes and push tasks.
+	Audience audienceStore
+	// Broadcaster queues broadcasts (the push pipeline); nil: broadcasts are refused
+	// as unavailable.
+	Broadcaster broadcaster
+	// BroadcastsPerDay bounds an app's broadcasts in any 24 hours. Default
+	// DefaultBroadcastsPerDay; 0: no bound.
+	BroadcastsPerDay int
+	// BroadcastInterval is the least time between two broadcasts of an app. Default
+	// DefaultBroadcastInterval; 0: none.
+	BroadcastInterval time.Duration
 	// Senders are the vendor senders, by vendor: they validate certificates on save
 	// (push.CertificateValidator) and send test pushes.
 	Senders map[push.Vendor]push.Sender
@@ -51,7 +63,11 @@ type Server struct {
 
 // NewServer returns an API server with defaults, using st for apps and push data.
 func NewServer(svc *im.Service, st adminStore, senders map[push.Vendor]push.Sender) *Server {
-	return &Server{IM: svc, Apps: st, Push: st, Senders: senders, Now: time.Now, Logger: slog.Default()}
+	return &Server{
+		IM: svc, Apps: st, Push: st, Audience: st, Senders: senders,
+		BroadcastsPerDay: DefaultBroadcastsPerDay, BroadcastInterval: DefaultBroadcastInterval,
+		Now: time.Now, Logger: slog.Default(),
+	}
 }
 
 // Handler returns the routes under /v1/admin/.
@@ -78,6 +94,15 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/admin/push/test", s.admin(s.testPush))
 	mux.Handle("GET /v1/admin/push/messages/{message_id}/trace", s.admin(s.trace))
 	mux.Handle("GET /v1/admin/push/stats", s.admin(s.stats))
+	mux.Handle("POST /v1/admin/push/broadcast", s.admin(s.broadcast))
+	mux.Handle("GET /v1/admin/push/tasks/{id}", s.admin(s.task))
+	mux.Handle("GET /v1/admin/push/attr-names", s.admin(s.getAttrNames))
+	mux.Handle("POST /v1/admin/push/attr-names", s.admin(s.setAttrNames))
+	mux.Handle("GET /v1/admin/users/{id}/attrs", s.admin(s.getUserAttrs))
+	mux.Handle("POST /v1/admin/users/{id}/attrs", s.admin(s.setUserAttrs))
+	mux.Handle("GET /v1/admin/users/{id}/tags", s.admin(s.getUserTags))
+	mux.Handle("POST /v1/admin/users/{id}/tags", s.admin(s.addUserTags))
+	mux.Handle("POST /v1/admin/users/{id}/tags/remove", s.admin(s.removeUserTags))
 	mux.Handle("/v1/admin/", s.admin(func(*http.Request, *store.App) (any, error) {
 		return nil, errcode.Errorf(errcode.UnknownOp, "no such admin call; see docs/api.md")
 	}))

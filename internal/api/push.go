@@ -330,6 +330,13 @@ func (s *Server) trace(r *http.Request, app *store.App) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find push records: %w", err)
 	}
+	if m == nil && isTaskID(id) {
+		if _, err := s.Audience.FindPushTask(ctx, app.SDKAppID, id); err == nil {
+			m = &store.Message{ID: id} // a broadcast's trace: its records are under the task ID
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("find push task: %w", err)
+		}
+	}
 	if m == nil && !(strings.HasPrefix(id, TestPushPrefix) && len(rs) > 0) {
 		return nil, errcode.Errorf(errcode.MessageNotFound, "no message %q in this app (or retention deleted it)", id)
 	}

@@ -61,7 +61,10 @@ type Main struct {
 	ConfigureWebhooks func(n *webhook.Notifier)
 	Gateway           *gateway.Server
 	API               *api.Server
-	Tencent           *tencent.Server // the Tencent-compatible REST API under /v4/
+	// ConfigureAPI, if set, changes the admin API before it serves (tests lift the
+	// broadcast rate limit).
+	ConfigureAPI func(s *api.Server)
+	Tencent      *tencent.Server // the Tencent-compatible REST API under /v4/
 
 	registry *prometheus.Registry
 	ln       net.Listener
@@ -130,6 +133,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Gateway.Logger = m.Logger
 	m.API = api.NewServer(m.IM, m.Store, m.Senders)
 	m.API.Logger = m.Logger
+	m.API.Broadcaster = m.Pipeline
+	if m.ConfigureAPI != nil {
+		m.ConfigureAPI(m.API)
+	}
 	m.Tencent = tencent.NewServer(m.IM, m.Store)
 	m.Tencent.Logger = m.Logger
 

@@ -193,8 +193,10 @@ type Answer struct {
 	CertificateID int64
 	Outcome       push.Outcome
 	Reason        string // the vendor's code and message, or why the push failed
-	Attempts      int
-	Time          time.Time // when the answer was recorded
+	// TaskID is set for the pushes of a broadcast; MessageID is then the task ID too.
+	TaskID   string
+	Attempts int
+	Time     time.Time // when the answer was recorded
 }
 
 // planJob asks for one message to be planned.
@@ -203,6 +205,8 @@ type planJob struct {
 	MessageID string `json:"message_id"`
 	// IgnoreDND: the admin API sent it without honouring do-not-disturb.
 	IgnoreDND bool `json:"ignore_dnd,omitempty"`
+	// TaskID names a broadcast to plan instead of a message.
+	TaskID string `json:"task_id,omitempty"`
 }
 
 // Stored is im's hook: it queues the planning of a stored message. It waits for

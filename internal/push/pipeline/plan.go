@@ -28,6 +28,10 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 		msg.Term()
 		return
 	}
+	if job.TaskID != "" {
+		p.handleTask(msg, job)
+		return
+	}
 	ctx, cancel := context.WithTimeout(p.ctx, 2*sendTimeout)
 	defer cancel()
 	if err := p.plan(ctx, job); err != nil {
@@ -54,6 +58,10 @@ type planner struct {
 	sender   string                       // the sender's display name
 	group    string                       // the group's name
 	replayed map[string]*store.PushRecord // records of an earlier try, by user/device
+	// broadcast: the planner plans a push task (job.TaskID), whose pushes leave badges
+	// alone; queued counts the pushes it queued since the count was last taken.
+	broadcast bool
+	queued    int
 
 	// The send jobs being filled, by certificate and notification, in the order they
 	// were opened; they are published when full, when more than maxPending targets wait
@@ -221,6 +229,7 @@ func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt
 		fresh = append(fresh, r)
 		if r.Outcome == "queued" {
 			targets = append(targets, &target{record: r, device: d})
+			pl.queued++
 		}
 	}
 	if len(fresh) > 0 {
@@ -291,7 +300,7 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 		k := batchKey{t.cert.ID, string(nb)}
 		j := pl.batches[k]
 		if j == nil {
-			j = &sendJob{SDKAppID: m.SDKAppID, MessageID: m.ID, From: m.From, GroupID: m.GroupID, CertificateID: t.cert.ID,
+			j = &sendJob{SDKAppID: m.SDKAppID, MessageID: m.ID, TaskID: pl.job.TaskID, From: m.From, GroupID: m.GroupID, CertificateID: t.cert.ID,
 				Notification: n, Attempt: 1, Deadline: p.Now().Add(p.MaxAge)}
 			pl.batches[k] = j
 			pl.order = append(pl.order, k)
@@ -312,7 +321,7 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 
 // badged reports whether notifications of vendor carry this message's badge.
 func (pl *planner) badged(vendor push.Vendor) bool {
-	return push.SupportsBadge(vendor) && !(pl.info != nil && pl.info.IgnoreIOSBadge && vendor == push.APNs)
+	return !pl.broadcast && push.SupportsBadge(vendor) && !(pl.info != nil && pl.info.IgnoreIOSBadge && vendor == push.APNs)
 }
 
 // publish publishes the send job of k and forgets it.

@@ -22,8 +22,10 @@ type sendJob struct {
 	MessageID string `json:"message_id"`
 	// From and GroupID describe the message for Answered; jobs queued before they
 	// existed lack them.
-	From          string             `json:"from,omitempty"`
-	GroupID       string             `json:"group_id,omitempty"`
+	From    string `json:"from,omitempty"`
+	GroupID string `json:"group_id,omitempty"`
+	// TaskID is set for a broadcast's pushes (MessageID is then the task ID).
+	TaskID        string             `json:"task_id,omitempty"`
 	CertificateID int64              `json:"certificate_id"`
 	Notification  *push.Notification `json:"notification"`
 	Targets       []sendTarget       `json:"targets"`
@@ -150,7 +152,7 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 			answers = append(answers, Answer{
 				SDKAppID: j.SDKAppID, MessageID: j.MessageID, From: j.From, GroupID: j.GroupID,
 				UserID: t.UserID, DeviceID: t.DeviceID, Vendor: push.Vendor(vendorOf(j, p)), CertificateID: j.CertificateID,
-				Outcome: r.Outcome, Reason: r.Reason, Attempts: j.Attempt, Time: now,
+				Outcome: r.Outcome, Reason: r.Reason, Attempts: j.Attempt, Time: now, TaskID: j.TaskID,
 			})
 		}
 		attempts := j.Attempt
@@ -175,6 +177,13 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 	}
 	if len(answers) > 0 {
 		p.Answered(ctx, answers)
+	}
+	if j.TaskID != "" && len(retry) == 0 {
+		// The task's last answers mark it done; a lost update is redone by the next
+		// job, or shows as "sending" with no push queued.
+		if err := p.finishTask(ctx, j.SDKAppID, j.TaskID); err != nil {
+			p.Logger.Warn("finish broadcast", "task", j.TaskID, "err", err)
+		}
 	}
 	return nil
 }
