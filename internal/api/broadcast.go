@@ -76,13 +76,13 @@ func (r *BroadcastRequest) Validate() error {
 	}
 	if c := r.Condition; c != nil {
 		for name, tags := range map[string][]string{"tags_and": c.TagsAnd, "tags_or": c.TagsOr, "tags_not": c.TagsNot} {
-			if err := validTags("condition."+name, tags); err != nil {
+			if err := ValidTags("condition."+name, tags); err != nil {
 				return err
 			}
 		}
 		for name, attrs := range map[string]map[string]string{"attrs_and": c.AttrsAnd, "attrs_or": c.AttrsOr} {
 			for k, v := range attrs {
-				if err := validTags("condition."+name, []string{k, v}); err != nil {
+				if err := ValidTags("condition."+name, []string{k, v}); err != nil {
 					return err
 				}
 			}
@@ -91,8 +91,8 @@ func (r *BroadcastRequest) Validate() error {
 	return nil
 }
 
-// validTags checks tags (or attribute names and values) are 1 to MaxTagBytes bytes.
-func validTags(field string, tags []string) error {
+// ValidTags checks tags (or attribute names and values) are 1 to MaxTagBytes bytes.
+func ValidTags(field string, tags []string) error {
 	for _, t := range tags {
 		if t == "" || len(t) > MaxTagBytes {
 			return errcode.Errorf(errcode.InvalidRequest, "field %q: %q must be 1 to %d bytes", field, t, MaxTagBytes)
@@ -261,7 +261,7 @@ func (s *Server) addUserTags(r *http.Request, app *store.App) (any, error) {
 	if err := decodeBody(r, &req); err != nil {
 		return nil, err
 	}
-	if err := validTags("tags", req.Tags); err != nil {
+	if err := ValidTags("tags", req.Tags); err != nil {
 		return nil, err
 	}
 	user := r.PathValue("id")
@@ -310,7 +310,7 @@ func (s *Server) setAttrNames(r *http.Request, app *store.App) (any, error) {
 	if err := decodeBody(r, &req); err != nil {
 		return nil, err
 	}
-	if err := validTags("names", req.Names); err != nil {
+	if err := ValidTags("names", req.Names); err != nil {
 		return nil, err
 	}
 	if err := s.Audience.SetAttrNames(r.Context(), app.SDKAppID, req.Names); err != nil {
@@ -340,7 +340,7 @@ func (s *Server) setUserAttrs(r *http.Request, app *store.App) (any, error) {
 		return nil, err
 	}
 	for k, v := range req.Attrs {
-		if err := validTags("attrs", []string{k}); err != nil {
+		if err := ValidTags("attrs", []string{k}); err != nil {
 			return nil, err
 		}
 		if len(v) > MaxTagBytes {

@@ -139,6 +139,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Tencent = tencent.NewServer(m.IM, m.Store)
 	m.Tencent.Logger = m.Logger
+	m.Tencent.Broadcaster, m.Tencent.Audience = m.API, m.Store
 
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

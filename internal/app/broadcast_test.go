@@ -214,3 +214,43 @@ func TestBroadcast_RateLimit(t *testing.T) {
 	n.adminErr("POST", "/v1/admin/push/broadcast", map[string]any{"title": "no desc"}, http.StatusBadRequest, 40001)
 	n.adminErr("GET", "/v1/admin/push/tasks/task-nope", nil, http.StatusNotFound, 40404)
 }
+
+func TestTencent_TimPush(t *testing.T) {
+	n := mustOpenBroadcastNode(t, "sqlite")
+	n.MustImport("a", "b")
+	ta := n.bindPhone(t, "a", push.Vivo, store.Offline)
+	tb := n.bindPhone(t, "b", push.Vivo, store.Offline)
+	mustOK(t, "im_add_tag", n.node.tim("all_member_push/im_add_tag", map[string]any{
+		"UserTags": []map[string]any{{"To_Account": "a", "Tags": []string{"vip"}}},
+	}))
+	wantFail(t, "im_add_tag of an unknown account", n.node.tim("all_member_push/im_add_tag", map[string]any{
+		"UserTags": []map[string]any{{"To_Account": "nobody", "Tags": []string{"vip"}}},
+	}), 70107)
+	mustOK(t, "im_set_attr_name", n.node.tim("all_member_push/im_set_attr_name", map[string]any{"AttrNames": map[string]string{"0": "city"}}))
+	mustOK(t, "im_set_attr", n.node.tim("all_member_push/im_set_attr", map[string]any{
+		"UserAttrs": []map[string]any{{"To_Account": "b", "Attrs": map[string]string{"city": "sz"}}},
+	}))
+	attrs, err := n.Store.FindUserAttrs(context.Background(), testAppID, "b")
+	if err != nil || attrs["city"] != "sz" {
+		t.Fatalf("b's attributes = %v, %v; want city sz", attrs, err)
+	}
+
+	a := mustOK(t, "timpush/push", n.node.tim("timpush/push", map[string]any{
+		"From_Account": "administrator", "MsgRandom": 1, "MsgBody": text("hello vips"),
+		"Condition": map[string]any{"TagsOr": []string{"vip"}},
+	}))
+	if a.TaskID == "" {
+		t.Fatal("timpush/push answered no TaskId")
+	}
+	var task api.TaskStatus
+	waitFor(t, "the task done", func() bool {
+		n.adminJSON("GET", "/v1/admin/push/tasks/"+a.TaskID, nil, &task)
+		return task.Status == string(store.TaskDone)
+	})
+	if got := n.waitInbox(t, push.Vivo, ta, 1); got[0].Body != "hello vips" {
+		t.Errorf("a's phone: body %q, want the message text", got[0].Body)
+	}
+	if got := n.sim(push.Vivo).Sim.Inbox(tb); len(got) != 0 {
+		t.Errorf("b's phone got %d notifications, want none", len(got))
+	}
+}

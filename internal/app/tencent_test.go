@@ -35,6 +35,7 @@ type timAnswer struct {
 		MemberAccount string `json:"Member_Account"`
 		Result        int
 	}
+	TaskID      string `json:"TaskId"` // timpush/push
 	QueryResult []struct {
 		ToAccount string `json:"To_Account"`
 		Status    string

@@ -41,10 +41,14 @@ type Store interface {
 // Server is the Tencent-compatible REST API. Set IM and Store (NewServer does), then
 // serve Handler; it is safe for concurrent use.
 type Server struct {
-	IM     *im.Service
-	Store  Store
-	Now    func() time.Time
-	Logger *slog.Logger
+	IM    *im.Service
+	Store Store
+	// Broadcaster queues timpush/push broadcasts, and Audience holds tags and
+	// attributes; while nil, those commands are refused.
+	Broadcaster broadcaster
+	Audience    audienceStore
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // NewServer returns a Server with defaults.
@@ -78,6 +82,16 @@ func (s *Server) Handler() http.Handler {
 		"group_open_http_svc/add_group_member":    s.addGroupMember,
 		"group_open_http_svc/delete_group_member": s.deleteGroupMember,
 		"group_open_http_svc/send_group_msg":      s.sendGroupMsg,
+		"timpush/push":                            s.timPush,
+	}
+	if s.Audience != nil {
+		for name, cmd := range map[string]command{
+			"im_add_tag": s.changeTags(true), "im_remove_tag": s.changeTags(false), "im_get_tag": s.getTags,
+			"im_remove_all_tags": s.removeAllTags, "im_set_attr_name": s.setAttrName, "im_get_attr_name": s.getAttrName,
+			"im_set_attr": s.setAttr, "im_get_attr": s.getAttr,
+		} {
+			cmds["all_member_push/"+name] = cmd
+		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := s.serve(w, r, cmds)
