@@ -205,6 +205,31 @@ func waitVisible(sel string) chromedp.Action[chromedp.Void] { return chromedp.Wa
 func clickOn(sel string) chromedp.Action[chromedp.Void]     { return chromedp.Click(css(sel)) }
 func setValue(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SetValue(css(sel), v) }
 
+// waitJS waits until the JavaScript expression js is true on the page.
+func waitJS(js string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for {
+			ok, err := chromedp.Evaluate[bool](js)(ctx, t)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("waiting for %s: %w", js, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	})
+}
+
+// certRow is a JavaScript expression true once the certificates table lists name.
+func certRow(name string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("#cert-table tbody tr")].some(r => r.cells[2] && r.cells[2].textContent === %q)`, name)
+}
+
 // choose selects value in a <select> as a user would, firing its change event.
 func choose(sel, value string) chromedp.Action[chromedp.Void] {
 	js := fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = %q; e.dispatchEvent(new Event("change")); return e.value; })()`, sel, value)
@@ -265,7 +290,7 @@ func TestConsole_Browser(t *testing.T) {
 		clickOn("#cert-endpoint summary"),
 		setValue(`[name=send_url]`, mi.URL))
 	b.shot("2-certificate-form")
-	b.do("save", clickOn("#cert-save"), waitVisible(".flash"))
+	b.do("save", clickOn("#cert-save"), waitJS(certRow("Mi release")))
 	certID := browserValue(b, "find the new row", chromedp.Evaluate[int64](`Number([...document.querySelectorAll("#cert-table tbody tr")].find(r => r.cells[2].textContent === "Mi release").dataset.id)`))
 	sc, err := n.Store.FindCertificateByID(ctx, testAppID, certID)
 	if err != nil {
@@ -295,7 +320,8 @@ func TestConsole_Browser(t *testing.T) {
 	}
 	b.shot("4-certificate-edit")
 	// Saving the edit with the secret left empty keeps it.
-	b.do("save the edit", setValue(`#cert-form [name=name]`, "Mi release 2"), clickOn("#cert-save"), waitVisible(".flash"))
+	// (The first save's notice may still be up: wait for the renamed row instead.)
+	b.do("save the edit", setValue(`#cert-form [name=name]`, "Mi release 2"), clickOn("#cert-save"), waitJS(certRow("Mi release 2")))
 	if sc, _ := n.Store.FindCertificateByID(ctx, testAppID, certID); sc == nil || sc.Name != "Mi release 2" {
 		t.Errorf("edit: certificate %+v, want the new name", sc)
 	} else if c, _ := push.FromStored(sc); c.AppSecret != mi.Certificate.AppSecret {
