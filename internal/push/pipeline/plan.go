@@ -115,7 +115,9 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 		pl.sender = a.Nickname
 	}
 	// A redelivered job finds the records of its first try: those devices are planned
-	// already, and only their queued pushes are sent again.
+	// already, and only their queued pushes that were never tried are queued again. A
+	// push tried at least once has its retry job in the queue already, which survives
+	// a restart; queuing it again would send it twice.
 	prev, err := p.Store.FindPushRecords(ctx, m.SDKAppID, m.ID)
 	if err != nil {
 		return fmt.Errorf("find records: %w", err)
@@ -202,7 +204,7 @@ func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt
 	var targets []*target
 	for _, d := range devices {
 		if prev, ok := pl.replayed[d.UserID+"/"+d.DeviceID]; ok {
-			if prev.Outcome == "queued" {
+			if prev.Outcome == "queued" && prev.Attempts == 0 {
 				if t := pl.target(prev, d); t != nil {
 					targets = append(targets, t)
 				}
