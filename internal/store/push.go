@@ -38,13 +38,17 @@ type PushRecord struct {
 	Vendor        string
 	CertificateID int64
 	// Outcome is the vendor's answer for pushes ("accepted", "invalid_token", "retry_later",
-	// "auth_expired", "quota_exceeded", "failed"), "queued" until it comes, "" for skips.
+	// "auth_expired", "quota_exceeded", "failed"), "expired" when its TTL ran out before
+	// a vendor took it, "queued" until a try, "sending" during one, "" for skips.
 	Outcome         string
 	Reason          string // the vendor's code and message, or why the push failed
 	VendorMessageID string
 	Attempts        int
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// DuplicatePossible: a try was cut off by a crash after its request may have
+	// reached the vendor, and the push was sent again.
+	DuplicatePossible bool
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // PushRecordUpdate records an attempt's result; nil fields are left as they are.

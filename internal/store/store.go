@@ -183,6 +183,8 @@ type Store interface {
 	// CountPushTasks counts the app's tasks created at or after since.
 	CountPushTasks(ctx context.Context, sdkAppID int64, since time.Time) (int, error)
 
+	PushQueue
+
 	// Ping checks the database is reachable, for /readyz.
 	Ping(ctx context.Context) error
 	Close() error

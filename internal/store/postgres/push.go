@@ -363,13 +363,13 @@ func (db *DB) CountPushRecords(ctx context.Context, sdkAppID int64, from, to tim
 }
 
 const pushRecordColumns = `id, sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
-	outcome, reason, vendor_message_id, attempts, created_at, updated_at`
+	outcome, reason, vendor_message_id, attempts, duplicate_possible, created_at, updated_at`
 
 func scanPushRecord(row scanner) (*store.PushRecord, error) {
 	var r store.PushRecord
 	var createdAt, updatedAt int64
 	err := row.Scan(&r.ID, &r.SDKAppID, &r.MessageID, &r.UserID, &r.DeviceID, &r.Decision, &r.Vendor,
-		&r.CertificateID, &r.Outcome, &r.Reason, &r.VendorMessageID, &r.Attempts, &createdAt, &updatedAt)
+		&r.CertificateID, &r.Outcome, &r.Reason, &r.VendorMessageID, &r.Attempts, &r.DuplicatePossible, &createdAt, &updatedAt)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// PushQueue is the part of Store that makes the hand-off of pushes durable: a stored
+// message waits, in the store, until its push is planned, and a push record is claimed
+// before its vendor request so that a crash repeats only what was really in flight.
+type PushQueue interface {
+	// FindPushPending returns the messages, of any app, committed at or before before
+	// whose push has not been planned yet (MarkPushPlanned), oldest first, at most
+	// limit. A message is pending from the moment CreateMessage commits it.
+	FindPushPending(ctx context.Context, before time.Time, limit int) ([]MessageKey, error)
+	// MarkPushPlanned marks messages as planned; keys that do not exist are ignored.
+	MarkPushPlanned(ctx context.Context, keys []MessageKey) error
+
+	// ClaimPushRecords marks the app's records ids as being sent at attempt (Outcome
+	// "sending", Attempts = attempt), in one transaction, and says for each what it
+	// found. A record is claimed when it is queued for an earlier attempt; with
+	// reclaim, also when it is being sent at this attempt already (a crash left it so:
+	// it is then marked DuplicatePossible). Any other record (answered, queued for a
+	// later attempt) is left as it is. IDs the app has no record of are absent from
+	// the map.
+	ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaim bool) (map[int64]Claim, error)
+
+	// DeploymentID returns the ID that names this deployment's queues on a shared
+	// NATS, generating and keeping one on first use: every node of one database gets
+	// the same.
+	DeploymentID(ctx context.Context) (string, error)
+}
+
+// MessageKey names one message.
+type MessageKey struct {
+	SDKAppID int64
+	ID       string
+}
+
+// Claim is what ClaimPushRecords found of one record.
+type Claim struct {
+	// Claimed: the record is now "sending" at the attempt, for the caller to send.
+	Claimed bool
+	// Reclaimed: it was "sending" at this attempt already; the vendor may have it.
+	Reclaimed bool
+	// Outcome and Attempts are the record's before the claim.
+	Outcome  string
+	Attempts int
+}
+
+// OutcomeSending is the outcome of a push record while its vendor request is made.
+const OutcomeSending = "sending"
+
+// Claimable says whether a record with outcome and attempts is claimed for a try at
+// attempt, and whether that is a reclaim of a try cut off by a crash. Both stores use
+// it, so that they agree.
+func Claimable(outcome string, attempts, attempt int, reclaim bool) (claimed, reclaimed bool) {
+	switch {
+	case outcome == "queued" && attempts < attempt:
+		return true, false
+	case reclaim && outcome == OutcomeSending && attempts == attempt:
+		return true, true
+	}
+	return false, false
+}

@@ -1,0 +1,128 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/herald-im/herald/internal/store"
+)
+
+// FindPushPending returns messages committed at or before before whose push is not
+// planned yet, oldest first.
+func (db *DB) FindPushPending(ctx context.Context, before time.Time, limit int) ([]store.MessageKey, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := db.reads.query(ctx, `
+		SELECT sdk_app_id, id FROM messages
+		WHERE push_pending = 1 AND time <= ?
+		ORDER BY time LIMIT ?`, ms(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("find push pending: %w", err)
+	}
+	defer rows.Close()
+	var out []store.MessageKey
+	for rows.Next() {
+		var k store.MessageKey
+		if err := rows.Scan(&k.SDKAppID, &k.ID); err != nil {
+			return nil, fmt.Errorf("find push pending: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find push pending: %w", err)
+	}
+	return out, nil
+}
+
+// MarkPushPlanned marks messages as planned, in one transaction.
+func (db *DB) MarkPushPlanned(ctx context.Context, keys []store.MessageKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := db.writes.txStmt(ctx, tx, markPushPlannedQuery)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := stmt.ExecContext(ctx, k.SDKAppID, k.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark push planned: %w", err)
+	}
+	return nil
+}
+
+const markPushPlannedQuery = `UPDATE messages SET push_pending = 0 WHERE sdk_app_id = ? AND id = ? AND push_pending = 1`
+
+// ClaimPushRecords marks the records that are due for attempt as being sent, in one
+// transaction: SQLite's single writer makes the read and the write one step.
+func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaim bool) (map[int64]store.Claim, error) {
+	claims := make(map[int64]store.Claim, len(ids))
+	if len(ids) == 0 {
+		return claims, nil
+	}
+	now := ms(db.Now())
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		clear(claims)
+		find, err := db.writes.txStmt(ctx, tx, `SELECT outcome, attempts FROM push_records WHERE sdk_app_id = ? AND id = ?`)
+		if err != nil {
+			return err
+		}
+		mark, err := db.writes.txStmt(ctx, tx, `
+			UPDATE push_records SET outcome = ?, attempts = ?, duplicate_possible = duplicate_possible OR ?, updated_at = ?
+			WHERE sdk_app_id = ? AND id = ?`)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			var c store.Claim
+			err := find.QueryRowContext(ctx, sdkAppID, id).Scan(&c.Outcome, &c.Attempts)
+			if err == sql.ErrNoRows {
+				continue
+			} else if err != nil {
+				return err
+			}
+			c.Claimed, c.Reclaimed = store.Claimable(c.Outcome, c.Attempts, attempt, reclaim)
+			if c.Claimed {
+				if _, err := mark.ExecContext(ctx, store.OutcomeSending, attempt, c.Reclaimed, now, sdkAppID, id); err != nil {
+					return err
+				}
+			}
+			claims[id] = c
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim push records: %w", err)
+	}
+	return claims, nil
+}
+
+// DeploymentID returns the deployment's ID, generating it on first use.
+func (db *DB) DeploymentID(ctx context.Context) (string, error) {
+	id := newDeploymentID()
+	if _, err := db.writes.exec(ctx, `INSERT INTO meta (key, value) VALUES ('deployment_id', ?) ON CONFLICT (key) DO NOTHING`, id); err != nil {
+		return "", fmt.Errorf("deployment id: %w", err)
+	}
+	if err := db.writes.queryRow(ctx, `SELECT value FROM meta WHERE key = 'deployment_id'`).Scan(&id); err != nil {
+		return "", fmt.Errorf("deployment id: %w", err)
+	}
+	return id, nil
+}
+
+// newDeploymentID returns 12 random hex digits: short enough for a NATS stream name.
+func newDeploymentID() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

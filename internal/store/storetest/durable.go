@@ -1,0 +1,133 @@
+package storetest
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/herald-im/herald/internal/store"
+)
+
+func testPushQueue(t *testing.T, open Opener) {
+	ctx := context.Background()
+
+	t.Run("PendingUntilPlanned", func(t *testing.T) {
+		s := open(t)
+		sendC2C(t, s, textMessage(appA, "alice", "bob", 1))
+		sendC2C(t, s, textMessage(appB, "alice", "bob", 2))
+		sendGroup(t, s, groupMessage(appA, "alice", "g", 3), "alice", "bob")
+		got, err := s.FindPushPending(ctx, at(2), 10)
+		must(t, "FindPushPending", err)
+		assertEqual(t, "pending at 2s, oldest first", got, []store.MessageKey{{appA, "alice-bob-1"}, {appB, "alice-bob-2"}})
+		got, err = s.FindPushPending(ctx, at(3), 1)
+		must(t, "FindPushPending", err)
+		assertEqual(t, "pending, limit 1", got, []store.MessageKey{{appA, "alice-bob-1"}})
+
+		// The same ID in the other app stays pending.
+		must(t, "MarkPushPlanned", s.MarkPushPlanned(ctx, []store.MessageKey{{appA, "alice-bob-1"}, {appB, "g-alice-3"}, {appA, "no-such"}}))
+		got, err = s.FindPushPending(ctx, at(3), 10)
+		must(t, "FindPushPending", err)
+		assertEqual(t, "pending after marking", got, []store.MessageKey{{appB, "alice-bob-2"}, {appA, "g-alice-3"}})
+		must(t, "MarkPushPlanned(none)", s.MarkPushPlanned(ctx, nil))
+	})
+
+	newRecords := func(t *testing.T, s store.Store, outcomes ...string) []int64 {
+		t.Helper()
+		var rs []*store.PushRecord
+		for _, o := range outcomes {
+			rs = append(rs, &store.PushRecord{SDKAppID: appA, MessageID: "m", UserID: "bob", DeviceID: o, Decision: "push",
+				Vendor: "fcm", CertificateID: 1, Outcome: o})
+		}
+		must(t, "CreatePushRecords", s.CreatePushRecords(ctx, rs))
+		ids := make([]int64, len(rs))
+		for i, r := range rs {
+			ids[i] = r.ID
+		}
+		return ids
+	}
+
+	t.Run("Claim", func(t *testing.T) {
+		s := open(t)
+		ids := newRecords(t, s, "queued", "accepted", "queued")
+		claims, err := s.ClaimPushRecords(ctx, appA, append(ids, 999_999), 1, false)
+		must(t, "ClaimPushRecords", err)
+		assertEqual(t, "first claim", claims, map[int64]store.Claim{
+			ids[0]: {Claimed: true, Outcome: "queued"},
+			ids[1]: {Outcome: "accepted"},
+			ids[2]: {Claimed: true, Outcome: "queued"},
+		})
+		// A second job with the same records (a republished job) claims none of them.
+		claims, err = s.ClaimPushRecords(ctx, appA, ids, 1, false)
+		must(t, "ClaimPushRecords", err)
+		assertEqual(t, "second claim", claims, map[int64]store.Claim{
+			ids[0]: {Outcome: store.OutcomeSending, Attempts: 1},
+			ids[1]: {Outcome: "accepted"},
+			ids[2]: {Outcome: store.OutcomeSending, Attempts: 1},
+		})
+		// Another app's claim sees nothing.
+		claims, err = s.ClaimPushRecords(ctx, appB, ids, 1, true)
+		must(t, "ClaimPushRecords(app B)", err)
+		assertEqual(t, "app B's claim", len(claims), 0)
+
+		// A redelivered job (after a crash) reclaims what was being sent at its attempt.
+		claims, err = s.ClaimPushRecords(ctx, appA, ids[:1], 1, true)
+		must(t, "ClaimPushRecords(reclaim)", err)
+		assertEqual(t, "reclaim", claims, map[int64]store.Claim{ids[0]: {Claimed: true, Reclaimed: true, Outcome: store.OutcomeSending, Attempts: 1}})
+		rs, err := s.FindPushRecords(ctx, appA, "m")
+		must(t, "FindPushRecords", err)
+		assertEqual(t, "duplicate possible", []bool{rs[0].DuplicatePossible, rs[1].DuplicatePossible, rs[2].DuplicatePossible}, []bool{true, false, false})
+		assertEqual(t, "outcome", rs[0].Outcome, store.OutcomeSending)
+
+		// A retry queued at attempt 1 is claimed by attempt 2, not by a replay of 1.
+		_, err = s.UpdatePushRecords(ctx, appA, map[int64]store.PushRecordUpdate{ids[2]: {Outcome: ptr("queued"), Attempts: ptr(1)}})
+		must(t, "UpdatePushRecords", err)
+		claims, err = s.ClaimPushRecords(ctx, appA, ids[2:], 1, true)
+		must(t, "ClaimPushRecords(replay 1)", err)
+		assertEqual(t, "replay of attempt 1", claims[ids[2]].Claimed, false)
+		claims, err = s.ClaimPushRecords(ctx, appA, ids[2:], 2, false)
+		must(t, "ClaimPushRecords(attempt 2)", err)
+		assertEqual(t, "attempt 2", claims[ids[2]], store.Claim{Claimed: true, Outcome: "queued", Attempts: 1})
+	})
+
+	t.Run("ClaimConcurrent", func(t *testing.T) {
+		s := open(t)
+		ids := newRecords(t, s, "queued", "queued", "queued", "queued", "queued", "queued", "queued", "queued")
+		var mu sync.Mutex
+		won := map[int64]int{}
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				claims, err := s.ClaimPushRecords(ctx, appA, ids, 1, false)
+				if err != nil {
+					t.Errorf("ClaimPushRecords: %v", err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for id, c := range claims {
+					if c.Claimed {
+						won[id]++
+					}
+				}
+			})
+		}
+		wg.Wait()
+		for _, id := range ids {
+			if won[id] != 1 {
+				t.Fatalf("record %d claimed %d times by concurrent claims, want once", id, won[id])
+			}
+		}
+	})
+
+	t.Run("DeploymentID", func(t *testing.T) {
+		s := open(t)
+		id, err := s.DeploymentID(ctx)
+		must(t, "DeploymentID", err)
+		if len(id) < 8 {
+			t.Fatalf("DeploymentID() = %q, want a generated ID", id)
+		}
+		again, err := s.DeploymentID(ctx)
+		must(t, "DeploymentID again", err)
+		assertEqual(t, "DeploymentID is kept", again, id)
+	})
+}
