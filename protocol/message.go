@@ -75,6 +75,10 @@ type OfflinePushInfo struct {
 	Title       string `json:"title,omitempty"`
 	Desc        string `json:"desc,omitempty"` // the notification body; required for custom messages
 	Ext         string `json:"ext,omitempty"`  // handed to the app on click; JSON is safest (OPPO)
+	// TTL is how long, in seconds from the message's time, the push is tried while a
+	// vendor cannot take it (an outage); 0 means the server's default (24 h); at most
+	// 7 days.
+	TTL int `json:"ttl,omitempty"`
 
 	IOSSound          string `json:"ios_sound,omitempty"` // file name with suffix; "push.no_sound" = silent
 	IgnoreIOSBadge    bool   `json:"ignore_ios_badge,omitempty"`

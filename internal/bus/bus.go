@@ -52,6 +52,10 @@ type Config struct {
 	// Logger receives connection events and the embedded server's log.
 	// Default: slog.Default().
 	Logger *slog.Logger
+	// Namespace, when set, puts every subject and stream of this bus under it (see
+	// Subject), so that deployments sharing one NATS never take each other's messages
+	// or jobs. Every node of one deployment uses the same.
+	Namespace string
 }
 
 // Validate reports whether c can be opened.
@@ -62,18 +66,22 @@ func (c Config) Validate() error {
 	if c.Replicas < 0 {
 		return fmt.Errorf("bus: replicas %d is negative", c.Replicas)
 	}
+	if c.Namespace != "" {
+		return CheckNamespace(c.Namespace)
+	}
 	return nil
 }
 
 // Bus is an open connection to NATS and JetStream, and in embedded mode the server itself.
 // Its methods are safe for concurrent use. Close it when done.
 type Bus struct {
-	conn     *nats.Conn
-	js       jetstream.JetStream
-	srv      *server.Server // nil in external mode
-	replicas int
-	logger   *slog.Logger
-	dispatch *dispatcher
+	conn      *nats.Conn
+	js        jetstream.JetStream
+	srv       *server.Server // nil in external mode
+	replicas  int
+	namespace string
+	logger    *slog.Logger
+	dispatch  *dispatcher
 
 	closed    chan struct{} // closed by the connection's ClosedHandler
 	closeOnce sync.Once
@@ -95,7 +103,7 @@ func Open(ctx context.Context, c Config) (*Bus, error) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	b := &Bus{replicas: c.Replicas, logger: c.Logger, closed: make(chan struct{})}
+	b := &Bus{replicas: c.Replicas, namespace: c.Namespace, logger: c.Logger, closed: make(chan struct{})}
 
 	opts := []nats.Option{
 		nats.Name(c.Name),

@@ -91,6 +91,9 @@ func (s *Service) validateSend(req *protocol.SendRequest) (elems, pushInfo []byt
 		return nil, nil, fmt.Errorf("marshal elements: %w", err)
 	}
 	if req.OfflinePushInfo != nil {
+		if ttl := req.OfflinePushInfo.TTL; ttl < 0 || ttl > maxPushTTL {
+			return nil, nil, invalid("offline_push_info.ttl: %d seconds; use 0 (the server's default, 24 hours) to %d (7 days)", ttl, maxPushTTL)
+		}
 		if pushInfo, err = json.Marshal(req.OfflinePushInfo); err != nil {
 			return nil, nil, fmt.Errorf("marshal push info: %w", err)
 		}
@@ -100,6 +103,10 @@ func (s *Service) validateSend(req *protocol.SendRequest) (elems, pushInfo []byt
 	}
 	return elems, pushInfo, nil
 }
+
+// maxPushTTL is the longest offline push lifetime a message may ask for, in seconds:
+// messages are kept 7 days by default.
+const maxPushTTL = 7 * 24 * 3600
 
 // validateElement checks the fields each element type needs. depth bounds merged
 // messages inside merged messages.

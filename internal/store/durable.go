@@ -18,7 +18,9 @@ type PushQueue interface {
 
 	// ClaimPushRecords marks the app's records ids as being sent at attempt (Outcome
 	// "sending", Attempts = attempt), in one transaction, and says for each what it
-	// found. A record is claimed when it is queued for an earlier attempt; with
+	// found. A record is claimed when it is queued or being sent at an earlier attempt
+	// (the answer to that try is being written: a job for a later attempt is queued
+	// only after the vendor answered); with
 	// reclaim, also when it is being sent at this attempt already (a crash left it so:
 	// it is then marked DuplicatePossible). Any other record (answered, queued for a
 	// later attempt) is left as it is. IDs the app has no record of are absent from
@@ -56,7 +58,9 @@ const OutcomeSending = "sending"
 // it, so that they agree.
 func Claimable(outcome string, attempts, attempt int, reclaim bool) (claimed, reclaimed bool) {
 	switch {
-	case outcome == "queued" && attempts < attempt:
+	case (outcome == "queued" || outcome == OutcomeSending) && attempts < attempt:
+		// Being sent at an earlier attempt: a job for a later one exists only once the
+		// vendor answered that try, whose records may not be written yet.
 		return true, false
 	case reclaim && outcome == OutcomeSending && attempts == attempt:
 		return true, true

@@ -57,6 +57,10 @@ type PushRecordUpdate struct {
 	Reason          *string
 	VendorMessageID *string
 	Attempts        *int
+	// IfSending, when set, applies the update only while the record is being sent at
+	// that attempt (Outcome "sending"): the answer of a try does not overwrite a later
+	// try's claim.
+	IfSending *int
 }
 
 // PushCount is the number of push records with one day, vendor, decision and outcome.

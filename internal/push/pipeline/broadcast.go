@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -96,6 +97,10 @@ func (p *Pipeline) planTask(ctx context.Context, job planJob, msg jetstream.Msg)
 		// No sender, and chat settings do not apply: only the device rules decide.
 		facts:    push.MessageFacts{IgnoreDND: true},
 		replayed: map[string]*store.PushRecord{},
+		deadline: t.CreatedAt.Add(p.TTL),
+	}
+	if info.TTL > 0 {
+		pl.deadline = t.CreatedAt.Add(min(time.Duration(info.TTL)*time.Second, MaxTTL))
 	}
 	if a, err := p.Store.FindAppByID(ctx, t.SDKAppID); err == nil {
 		pl.sender = a.Name // the title when the task gives none
@@ -201,7 +206,7 @@ func CountTask(cs []*store.PushCount) TaskCounts {
 		}
 		c.Pushed += pc.Count
 		switch pc.Outcome {
-		case "queued":
+		case "queued", store.OutcomeSending:
 			c.Queued += pc.Count
 		case push.Accepted.String():
 			c.Accepted += pc.Count

@@ -6,7 +6,7 @@ import (
 )
 
 // Backoff exposes backoff to the tests.
-func Backoff(attempt int) time.Duration { return backoff(attempt) }
+func Backoff(attempt int) time.Duration { return (&Pipeline{}).backoff(attempt) }
 
 // Replan plans message id of app again, as a redelivered plan job does.
 func (p *Pipeline) Replan(ctx context.Context, sdkAppID int64, id string) error {

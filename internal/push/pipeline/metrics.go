@@ -17,9 +17,25 @@ var (
 		Help:    "Time of one vendor request.",
 		Buckets: prometheus.DefBuckets,
 	}, []string{"vendor"})
+	duplicatesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "herald_push_duplicates_possible_total",
+		Help: "Pushes sent again after a crash cut off a try that may have reached the vendor, by vendor.",
+	}, []string{"vendor"})
+	expiredTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "herald_push_expired_total",
+		Help: "Pushes given up because their TTL ran out before a vendor took them, by vendor.",
+	}, []string{"vendor"})
+	sweptTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "herald_push_swept_total",
+		Help: "Stored messages whose planning was queued again by the sweep (the first queueing was lost).",
+	})
+	parkedCerts = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "herald_push_certificate_parked",
+		Help: "1 while a certificate is parked because its vendor is down or refuses its credentials, by certificate and reason.",
+	}, []string{"certificate", "vendor", "reason"})
 )
 
 // Collectors returns the pipeline's metrics, for the node's registry.
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{decisionsTotal, resultsTotal, sendSeconds}
+	return []prometheus.Collector{decisionsTotal, resultsTotal, sendSeconds, duplicatesTotal, expiredTotal, sweptTotal, parkedCerts}
 }

@@ -1,14 +1,26 @@
 // Package pipeline carries a stored message to the vendors: it plans who gets a push
 // (push.Decide), composes each notification (push.Compose), queues the work on a
 // JetStream work queue, sends through each vendor's push.Sender with a rate limit per
-// certificate, retries with backoff, unbinds invalid tokens, and records every decision
-// and answer as the message's push trace.
+// certificate, retries with backoff until the push's TTL, parks a certificate whose
+// vendor is down, unbinds invalid tokens, and records every decision and answer as the
+// message's push trace.
 //
-// Work moves in two durable steps, so that a crash loses nothing: im's Stored hook
-// publishes a plan job (acknowledged by JetStream before Send returns); a planner turns
-// it into push records and send jobs; senders acknowledge a send job only after the
-// vendor answered and the records were written. A crash can repeat at most the send in
-// flight.
+// Work moves in durable steps, so that no crash, NATS outage or vendor outage loses a
+// push:
+//   - A stored message is push-pending in the store from its commit. im's Stored hook
+//     publishes its plan job; a sweep republishes the plan jobs of messages still
+//     pending after SweepAfter (the publish was lost to a crash or a NATS outage).
+//   - A planner turns a plan job into push records ("queued") and send jobs, and marks
+//     the message planned. A plan replayed after a crash finds its records and queues
+//     again only pushes never tried.
+//   - A sender claims a send job's records in the store ("sending") before its vendor
+//     request, records the answers, and only then acknowledges the job. A record
+//     already claimed or answered is skipped, so a job published twice sends once; a
+//     job redelivered after a crash reclaims what was "sending" and sends it again,
+//     marked duplicate_possible: the vendor may have had it. So duplicates after a
+//     crash are bounded by the requests in flight, at most Workers batches.
+//   - Jobs in hand are kept from redelivery by in-progress beats, so a dead node's
+//     jobs come back after ackWait (seconds), not after a vendor timeout.
 package pipeline
 
 import (
@@ -20,6 +32,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/herald-im/herald/internal/im"
@@ -29,20 +42,36 @@ import (
 
 // Defaults.
 const (
+	// StreamName is the work queue's stream, in the bus's namespace.
 	StreamName     = "HERALD_PUSH"
 	planSubject    = "herald.push.plan"
 	sendSubject    = "herald.push.send"
 	DefaultWorkers = 16
 	// DefaultPlanWorkers is how many messages are planned at once.
 	DefaultPlanWorkers = 4
-	DefaultAttempts    = 8
-	// DefaultMaxAge bounds how long a push is retried: past it, a chat notification is
-	// stale.
-	DefaultMaxAge = 24 * time.Hour
+	// DefaultTTL is how long a push is tried when its message's push info sets no TTL:
+	// past it, a chat notification is stale.
+	DefaultTTL = 24 * time.Hour
+	// MaxTTL bounds a message's own TTL: messages are kept 7 days by default.
+	MaxTTL = 7 * 24 * time.Hour
+	// DefaultMaxBackoff caps the wait between two tries of a push.
+	DefaultMaxBackoff = 5 * time.Minute
 	// DefaultRate is the sends per second allowed per certificate.
 	DefaultRate = 200
+	// DefaultSweepAfter is how long after its commit a message whose push is not planned
+	// has its plan job published again.
+	DefaultSweepAfter = time.Minute
+	// DefaultShutdownGrace is how long Close lets the sends in flight finish.
+	DefaultShutdownGrace = sendTimeout + 5*time.Second
 	// sendTimeout bounds one vendor call.
 	sendTimeout = 30 * time.Second
+	// ackWait is how long JetStream waits for a job's acknowledgement or in-progress
+	// beat before it redelivers the job: a crashed node's jobs come back after it.
+	ackWait = 10 * time.Second
+	// beatEvery is how often a job in hand is reported in progress.
+	beatEvery = ackWait / 3
+	// fetchWait bounds one wait for a job.
+	fetchWait = 30 * time.Second
 	// memberPage is how many group members are planned at once: a large group is
 	// streamed, never loaded whole.
 	memberPage = 500
@@ -52,6 +81,8 @@ const (
 type workQueue interface {
 	EnsureWorkQueue(ctx context.Context, name string, subjects []string) (jetstream.Stream, error)
 	JetStream() jetstream.JetStream
+	// Subject puts a subject in the bus's namespace, for JetStream publishes.
+	Subject(subject string) string
 }
 
 // Pipeline is the push pipeline of one node; every node runs one, and any may plan or
@@ -64,42 +95,61 @@ type Pipeline struct {
 	Workers int
 	// PlanWorkers is how many messages are planned at once. Default DefaultPlanWorkers.
 	PlanWorkers int
-	// MaxAttempts bounds the tries of one push. Default DefaultAttempts.
+	// MaxAttempts, when above zero, bounds the tries of one push besides its TTL.
+	// Default 0: a push is tried until its TTL runs out.
 	MaxAttempts int
-	// MaxAge bounds how long a push is retried. Default DefaultMaxAge.
-	MaxAge time.Duration
+	// TTL is how long a push is tried when its message's push info sets none, counted
+	// from the message's time. Default DefaultTTL.
+	TTL time.Duration
+	// MaxBackoff caps the wait between two tries (a vendor's Retry-After may be
+	// longer). Default DefaultMaxBackoff.
+	MaxBackoff time.Duration
 	// Rate is the sends per second per certificate. Default DefaultRate.
 	Rate float64
+	// SweepAfter is how long after its commit a stored message whose push was not
+	// planned has its planning queued again. Default DefaultSweepAfter.
+	SweepAfter time.Duration
+	// ShutdownGrace is how long Close waits for the sends in flight before it cuts
+	// them off. Default DefaultShutdownGrace.
+	ShutdownGrace time.Duration
 	// Answered, if set, is called with the final answers of each send job (accepted,
 	// or failed for good: not those queued for a retry) once they are recorded. It
 	// must not block: the send path waits for it. A job redone after a crash may
 	// report its answers twice.
 	Answered func(ctx context.Context, as []Answer)
 	Now      func() time.Time
-	Logger   *slog.Logger
+	// Speed is how much faster than real time Now runs (tests run a long outage in
+	// seconds); JetStream's redelivery delays are divided by it. Default 1.
+	Speed  float64
+	Logger *slog.Logger
 
-	js    jetstream.JetStream
-	certs *certCache
+	js     jetstream.JetStream
+	certs  *certCache
+	marker *planMarker
 
-	ctx      context.Context // ends the workers on Close
+	ctx      context.Context // ends the work in hand, at the end of Close
 	cancel   context.CancelFunc
-	consumes []jetstream.ConsumeContext
-	jobs     chan jetstream.Msg // send jobs, to the Workers
-	plans    chan jetstream.Msg // plan jobs, to the PlanWorkers
-	wg       sync.WaitGroup
+	fetching context.Context // ends the taking of new jobs, at the start of Close
+	stop     context.CancelFunc
+	wg       sync.WaitGroup // workers
+	loops    sync.WaitGroup // the sweep and the marker
 }
 
 // New returns a pipeline with defaults.
 func New(st store.Store, b workQueue, senders map[push.Vendor]push.Sender) *Pipeline {
 	return &Pipeline{
 		Store: st, Bus: b, Senders: senders,
-		Workers: DefaultWorkers, PlanWorkers: DefaultPlanWorkers, MaxAttempts: DefaultAttempts, MaxAge: DefaultMaxAge, Rate: DefaultRate,
-		Now: time.Now, Logger: slog.Default(),
+		Workers: DefaultWorkers, PlanWorkers: DefaultPlanWorkers, TTL: DefaultTTL, MaxBackoff: DefaultMaxBackoff,
+		Rate: DefaultRate, SweepAfter: DefaultSweepAfter, ShutdownGrace: DefaultShutdownGrace,
+		Now: time.Now, Speed: 1, Logger: slog.Default(),
 	}
 }
 
-// Open creates the work queue if needed and starts planning and sending.
+// Open creates the work queue if needed and starts planning, sending and sweeping.
 func (p *Pipeline) Open(ctx context.Context) error {
+	if p.Speed <= 0 {
+		p.Speed = 1
+	}
 	stream, err := p.Bus.EnsureWorkQueue(ctx, StreamName, []string{planSubject, sendSubject})
 	if err != nil {
 		return err
@@ -107,77 +157,122 @@ func (p *Pipeline) Open(ctx context.Context) error {
 	p.js = p.Bus.JetStream()
 	p.certs = newCertCache(p.Store, p.Rate, p.Now)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
-	p.jobs = make(chan jetstream.Msg)
-	p.plans = make(chan jetstream.Msg)
-	// JetStream calls a consumer's handler for one message at a time: the handlers hand
-	// the jobs to pools of workers, so that one slow plan (a large group) or vendor does
-	// not hold up the others.
-	p.startWorkers(max(1, p.Workers), p.jobs, p.handleSend)
-	p.startWorkers(max(1, p.PlanWorkers), p.plans, p.handlePlan)
+	p.fetching, p.stop = context.WithCancel(p.ctx)
+	p.marker = newPlanMarker(p.Store, p.Logger)
 
 	for _, c := range []struct {
 		name, subject string
-		jobs          chan jetstream.Msg
+		workers       int
+		handle        func(jetstream.Msg)
 	}{
-		{"planner", planSubject, p.plans},
-		{"sender", sendSubject, p.jobs},
+		{"planner", planSubject, max(1, p.PlanWorkers), p.handlePlan},
+		{"sender", sendSubject, max(1, p.Workers), p.handleSend},
 	} {
 		cons, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 			Durable:       c.name,
-			FilterSubject: c.subject,
+			FilterSubject: p.Bus.Subject(c.subject),
 			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       2 * sendTimeout,
-			MaxAckPending: 4 * p.Workers,
+			AckWait:       ackWait,
+			MaxAckPending: 4 * c.workers,
 		})
 		if err != nil {
 			p.Close()
 			return fmt.Errorf("consumer %s: %w", c.name, err)
 		}
-		cc, err := cons.Consume(func(m jetstream.Msg) {
-			select {
-			case c.jobs <- m:
-			case <-p.ctx.Done():
-				// Closing: the job comes back after AckWait, here or on another node.
+		p.startWorkers(c.workers, cons, c.handle)
+	}
+	p.loops.Add(2)
+	go func() {
+		defer p.loops.Done()
+		p.marker.run(p.ctx)
+	}()
+	go func() {
+		defer p.loops.Done()
+		p.sweepLoop(p.ctx)
+	}()
+	return nil
+}
+
+// startWorkers starts n workers that each take one job at a time from cons until
+// Close. A worker asks for a job only when it is free, so no job waits in a buffer
+// while its acknowledgement time runs out.
+func (p *Pipeline) startWorkers(n int, cons jetstream.Consumer, handle func(jetstream.Msg)) {
+	for range n {
+		p.wg.Go(func() {
+			for p.fetching.Err() == nil {
+				fctx, cancel := context.WithTimeout(p.fetching, fetchWait)
+				m, err := cons.Next(jetstream.FetchContext(fctx))
+				cancel()
+				if err != nil {
+					if p.fetching.Err() == nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+						p.Logger.Warn("take push job", "err", err)
+						sleep(p.fetching, time.Second) // NATS is down: wait, then ask again
+					}
+					continue
+				}
+				p.inHand(m, handle)
 			}
 		})
-		if err != nil {
-			p.Close()
-			return fmt.Errorf("consume %s: %w", c.name, err)
-		}
-		p.consumes = append(p.consumes, cc)
 	}
-	return nil
 }
 
-// startWorkers starts n workers that handle the jobs until Close.
-func (p *Pipeline) startWorkers(n int, jobs <-chan jetstream.Msg, handle func(jetstream.Msg)) {
-	for range n {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			for {
-				select {
-				case <-p.ctx.Done():
-					return
-				case m := <-jobs:
-					handle(m)
-				}
+// inHand handles one job, reporting it in progress meanwhile so that JetStream does
+// not give it to another worker.
+func (p *Pipeline) inHand(m jetstream.Msg, handle func(jetstream.Msg)) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(beatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				m.InProgress()
 			}
-		}()
-	}
+		}
+	}()
+	defer close(done)
+	handle(m)
 }
 
-// Close stops taking jobs and waits for the running ones. Unacknowledged jobs are
-// redelivered to a node that is still running, or after a restart.
+// Close stops taking jobs, lets the jobs in hand finish for ShutdownGrace, then cuts
+// off the rest. A job not finished is redelivered to a node that is still running, or
+// after a restart; a send it had in flight is marked duplicate_possible then.
 func (p *Pipeline) Close() error {
-	for _, cc := range p.consumes {
-		cc.Stop()
+	if p.stop == nil {
+		return nil
 	}
-	if p.cancel != nil {
-		p.cancel()
+	p.stop()
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(p.ShutdownGrace):
+		p.Logger.Warn("push sends still in flight at shutdown: cut off")
 	}
-	p.wg.Wait()
+	p.cancel()
+	<-done
+	p.loops.Wait()
 	return nil
+}
+
+// real turns a wait on the pipeline's clock into real time, for JetStream.
+func (p *Pipeline) real(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / p.Speed)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // Answer is the final vendor answer for the push of one message to one device.
@@ -209,12 +304,13 @@ type planJob struct {
 	TaskID string `json:"task_id,omitempty"`
 }
 
-// Stored is im's hook: it queues the planning of a stored message. It waits for
-// JetStream's acknowledgement, so a stored message's pushes survive a crash.
+// Stored is im's hook: it queues the planning of a stored message. The message is
+// push-pending in the store already, so a publish lost to a crash or a NATS outage is
+// made again by the sweep; Stored need not fail the send.
 func (p *Pipeline) Stored(ctx context.Context, m *store.Message, _ []store.Delivery, how im.SentHow) {
 	job := planJob{SDKAppID: m.SDKAppID, MessageID: m.ID, IgnoreDND: how.IgnoreDND}
 	if err := p.publishPlan(ctx, job, "plan:"+m.ID); err != nil {
-		p.Logger.Error("queue push planning", "app", m.SDKAppID, "message", m.ID, "err", err)
+		p.Logger.Warn("queue push planning; the sweep will queue it again", "app", m.SDKAppID, "message", m.ID, "err", err)
 	}
 }
 
@@ -225,7 +321,7 @@ func (p *Pipeline) publishPlan(ctx context.Context, job planJob, msgID string) e
 	if err != nil {
 		return fmt.Errorf("encode plan job: %w", err)
 	}
-	if _, err := p.js.Publish(ctx, planSubject, data, jetstream.WithMsgID(msgID)); err != nil {
+	if _, err := p.js.Publish(ctx, p.Bus.Subject(planSubject), data, jetstream.WithMsgID(msgID)); err != nil {
 		return fmt.Errorf("queue plan: %w", err)
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"path/filepath"
@@ -129,7 +128,7 @@ func MustOpenEnv(tb testing.TB, configure func(p *pipeline.Pipeline)) *env {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := slog.New(slog.NewTextHandler(testLogOut(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "herald.db"))
 	if err != nil {
 		tb.Fatalf("open sqlite: %v", err)
@@ -231,7 +230,7 @@ func (e *env) waitRecords(tb testing.TB, messageID string, want int) []*store.Pu
 			return false
 		}
 		for _, r := range rs {
-			if r.Outcome == "queued" {
+			if r.Outcome == "queued" || r.Outcome == store.OutcomeSending {
 				return false
 			}
 		}
@@ -584,15 +583,15 @@ func TestPipeline_RedeliveredPlan(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	for attempt := 1; attempt <= 20; attempt++ {
-		base := min(time.Second<<min(attempt-1, 10), 10*time.Minute)
+		base := min(time.Second<<min(attempt-1, 20), pipeline.DefaultMaxBackoff)
 		for range 50 {
 			if d := pipeline.Backoff(attempt); d < base/2 || d > base {
 				t.Fatalf("Backoff(%d) = %v; want in [%v, %v]", attempt, d, base/2, base)
 			}
 		}
 	}
-	if pipeline.Backoff(30) > 10*time.Minute {
-		t.Errorf("Backoff(30) = %v; want at most 10m", pipeline.Backoff(30))
+	if pipeline.Backoff(30) > pipeline.DefaultMaxBackoff {
+		t.Errorf("Backoff(30) = %v; want at most %v", pipeline.Backoff(30), pipeline.DefaultMaxBackoff)
 	}
 }
 
@@ -600,7 +599,7 @@ func TestPipeline_Retries(t *testing.T) {
 	t.Run("MaxAttempts", func(t *testing.T) {
 		clock := newStepClock(20 * time.Minute) // past the longest backoff
 		e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
-			p.Now, p.MaxAttempts, p.MaxAge = clock.Now, 3, 1000*time.Hour
+			p.Now, p.MaxAttempts, p.TTL = clock.Now, 3, 1000*time.Hour
 		})
 		e.senders[push.Xiaomi].retry = -1
 		e.MustCreateDevice(t, "alice", push.Huawei, 0)
@@ -608,7 +607,7 @@ func TestPipeline_Retries(t *testing.T) {
 		m := e.MustCreateMessage(t, "alice", "bob")
 		e.p.Stored(context.Background(), m, nil, im.SentHow{})
 		rs := e.waitRecords(t, m.ID, 1)
-		if rs[0].Outcome != "retry_later" || rs[0].Attempts != 3 || rs[0].Reason != "fake: retry" {
+		if rs[0].Outcome != "retry_later" || rs[0].Attempts != 3 || rs[0].Reason != "gave up after 3 tries; last answer fake: retry" {
 			t.Errorf("record %+v; want retry_later after 3 attempts", rs[0])
 		}
 		if n := len(e.senders[push.Xiaomi].sent()); n != 3 {
@@ -618,7 +617,7 @@ func TestPipeline_Retries(t *testing.T) {
 	t.Run("Deadline", func(t *testing.T) {
 		clock := newStepClock(20 * time.Minute)
 		e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
-			p.Now, p.MaxAttempts, p.MaxAge = clock.Now, 1000, 3*time.Hour
+			p.Now, p.TTL = clock.Now, 3*time.Hour
 		})
 		e.senders[push.Xiaomi].retry = -1
 		e.MustCreateDevice(t, "alice", push.Huawei, 0)
@@ -627,10 +626,10 @@ func TestPipeline_Retries(t *testing.T) {
 		e.p.Stored(context.Background(), m, nil, im.SentHow{})
 		rs := e.waitRecords(t, m.ID, 1)
 		// Every read of the clock moves it 20 minutes, a try reads it a few times: a
-		// 3-hour deadline leaves room for a few tries, far fewer than 1000.
+		// 3-hour TTL leaves room for a few tries.
 		n := len(e.senders[push.Xiaomi].sent())
-		if rs[0].Outcome != "retry_later" || rs[0].Attempts != n || n < 1 || n > 9 {
-			t.Errorf("record %+v after %d requests; want retry_later, stopped by the deadline after a few", rs[0], n)
+		if rs[0].Outcome != "expired" || rs[0].Attempts != n || n < 1 || n > 9 || !strings.Contains(rs[0].Reason, "TTL ran out") {
+			t.Errorf("record %+v after %d requests; want expired, stopped by the TTL after a few", rs[0], n)
 		}
 	})
 	t.Run("RetryThenAccepted", func(t *testing.T) {

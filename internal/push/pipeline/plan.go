@@ -44,6 +44,7 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 		msg.NakWithDelay(time.Second)
 		return
 	}
+	p.marker.add(store.MessageKey{SDKAppID: job.SDKAppID, ID: job.MessageID})
 	p.ack(msg)
 }
 
@@ -62,6 +63,8 @@ type planner struct {
 	// alone; queued counts the pushes it queued since the count was last taken.
 	broadcast bool
 	queued    int
+	// deadline is when the message's pushes expire: no try after it.
+	deadline time.Time
 
 	// The send jobs being filled, by certificate and notification, in the order they
 	// were opened; they are published when full, when more than maxPending targets wait
@@ -91,7 +94,7 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 	if err != nil {
 		return fmt.Errorf("find message: %w", err)
 	}
-	pl := &planner{p: p, job: job, m: m}
+	pl := &planner{p: p, job: job, m: m, deadline: m.Time.Add(p.TTL)}
 	if err := json.Unmarshal(m.Elements, &pl.elems); err != nil {
 		return fmt.Errorf("decode elements: %w", err)
 	}
@@ -99,6 +102,9 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 		pl.info = new(protocol.OfflinePushInfo)
 		if err := json.Unmarshal(m.PushInfo, pl.info); err != nil {
 			return fmt.Errorf("decode push info: %w", err)
+		}
+		if pl.info.TTL > 0 {
+			pl.deadline = m.Time.Add(min(time.Duration(pl.info.TTL)*time.Second, MaxTTL))
 		}
 	}
 	pl.facts = push.MessageFacts{
@@ -303,7 +309,7 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 		j := pl.batches[k]
 		if j == nil {
 			j = &sendJob{SDKAppID: m.SDKAppID, MessageID: m.ID, TaskID: pl.job.TaskID, From: m.From, GroupID: m.GroupID, CertificateID: t.cert.ID,
-				Notification: n, Attempt: 1, Deadline: p.Now().Add(p.MaxAge)}
+				Notification: n, Attempt: 1, Deadline: pl.deadline}
 			pl.batches[k] = j
 			pl.order = append(pl.order, k)
 		}

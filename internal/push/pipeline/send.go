@@ -2,13 +2,17 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/redact"
@@ -46,13 +50,25 @@ func (p *Pipeline) publishSend(ctx context.Context, j *sendJob) error {
 	if err != nil {
 		return fmt.Errorf("encode send job: %w", err)
 	}
-	// The ID makes a republished job (after a crash between records and acknowledgement)
-	// a duplicate JetStream drops.
-	id := fmt.Sprintf("send:%d:%d:%d:%d", j.SDKAppID, j.Targets[0].RecordID, len(j.Targets), j.Attempt)
-	if _, err := p.js.Publish(ctx, sendSubject, data, jetstream.WithMsgID(id)); err != nil {
+	// The ID makes a job published again with the same records and attempt (a replayed
+	// plan, a redelivered send) a duplicate JetStream drops within its window; past
+	// it, the records' claims keep the second copy from sending.
+	if _, err := p.js.Publish(ctx, p.Bus.Subject(sendSubject), data, jetstream.WithMsgID(sendJobID(j))); err != nil {
 		return fmt.Errorf("queue send: %w", err)
 	}
 	return nil
+}
+
+// sendJobID names a send job by its app, attempt, records and, for a retry, its time.
+func sendJobID(j *sendJob) string {
+	h := sha256.New()
+	for _, t := range j.Targets {
+		binary.Write(h, binary.BigEndian, t.RecordID)
+	}
+	// A retry's NotBefore is its own: a retry queued again after a failed write is a
+	// new job, not a duplicate to drop.
+	binary.Write(h, binary.BigEndian, j.NotBefore.UnixNano())
+	return fmt.Sprintf("send:%d:%d:%x", j.SDKAppID, j.Attempt, h.Sum(nil)[:12])
 }
 
 // handleSend makes one vendor request for a send job and records the answers.
@@ -66,14 +82,13 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 	now := p.Now()
 	if wait := j.NotBefore.Sub(now); wait > 0 {
 		p.Logger.Debug("push retry waits", "message", j.MessageID, "attempt", j.Attempt, "wait", wait)
-		msg.NakWithDelay(wait)
+		msg.NakWithDelay(p.real(wait))
 		return
 	}
 	ctx := p.ctx
 	cert, err := p.certs.get(ctx, j.SDKAppID, j.CertificateID)
 	if errors.Is(err, store.ErrNotFound) {
-		p.finish(ctx, &j, push.Results(tokens(j.Targets), push.Failed, 0, "the certificate was deleted"))
-		p.ack(msg)
+		p.giveUp(msg, &j, "the certificate was deleted")
 		return
 	}
 	if err != nil {
@@ -81,20 +96,51 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 		msg.NakWithDelay(time.Second)
 		return
 	}
-	if until := p.certs.pausedUntil(cert.ID); until.After(now) {
-		msg.NakWithDelay(until.Sub(now))
-		return
-	}
 	sender := p.Senders[cert.Vendor]
 	if sender == nil {
-		p.finish(ctx, &j, push.Results(tokens(j.Targets), push.Failed, 0, "no sender for "+string(cert.Vendor)))
-		p.ack(msg)
+		p.giveUp(msg, &j, "no sender for "+string(cert.Vendor))
 		return
 	}
+	if until := p.certs.pausedUntil(cert.ID); until.After(now) {
+		msg.NakWithDelay(p.real(until.Sub(now)))
+		return
+	}
+	ok, probe, wait := p.certs.admit(cert.ID, now)
+	if !ok {
+		// Parked: the job waits in JetStream, backing off on its own deliveries, while
+		// one probe at a time finds out whether the vendor is back.
+		n := uint64(1)
+		if md, err := msg.Metadata(); err == nil {
+			n = md.NumDelivered
+		}
+		msg.NakWithDelay(p.real(max(wait, p.backoff(int(min(n, 64))))))
+		return
+	}
+	released := false
+	release := func() {
+		if probe && !released {
+			p.certs.release(cert.ID)
+			released = true
+		}
+	}
+	defer release()
 	if err := p.certs.limiter(cert.ID).Wait(ctx); err != nil {
 		msg.Nak() // shutting down
 		return
 	}
+	targets, err := p.claim(ctx, msg, &j, cert.Vendor)
+	if err != nil {
+		p.Logger.Warn("claim push records", "message", j.MessageID, "err", err)
+		msg.NakWithDelay(time.Second)
+		return
+	}
+	if len(targets) == 0 {
+		// Sent or being sent by another copy of this job.
+		p.ack(msg)
+		return
+	}
+	j.Targets = targets
+
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	start := time.Now()
 	results := sender.Send(sctx, cert, j.Notification, tokens(j.Targets))
@@ -104,6 +150,8 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 		p.Logger.Error("sender answered for the wrong number of tokens", "vendor", cert.Vendor, "tokens", len(j.Targets), "results", len(results))
 		results = push.Results(tokens(j.Targets), push.RetryLater, 0, "sender answered for the wrong number of tokens")
 	}
+	released = true // answered settles the probe
+	p.observe(cert, results)
 	if err := p.finish(ctx, &j, results); err != nil {
 		p.Logger.Warn("record push results", "message", j.MessageID, "err", err)
 		msg.NakWithDelay(time.Second)
@@ -112,37 +160,126 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 	p.ack(msg)
 }
 
+// claim claims the job's records for its attempt and returns the targets to send: a
+// record answered or claimed by another copy of the job is left out. A job delivered
+// again reclaims the records it was sending when its node died; those may have reached
+// the vendor, and are counted as possible duplicates.
+func (p *Pipeline) claim(ctx context.Context, msg jetstream.Msg, j *sendJob, vendor push.Vendor) ([]sendTarget, error) {
+	redelivered := false
+	if md, err := msg.Metadata(); err == nil {
+		redelivered = md.NumDelivered > 1
+	}
+	ids := make([]int64, len(j.Targets))
+	for i, t := range j.Targets {
+		ids[i] = t.RecordID
+	}
+	claims, err := p.Store.ClaimPushRecords(ctx, j.SDKAppID, ids, j.Attempt, redelivered)
+	if err != nil {
+		return nil, err
+	}
+	var out []sendTarget
+	dups := 0
+	for _, t := range j.Targets {
+		c := claims[t.RecordID]
+		if !c.Claimed {
+			continue
+		}
+		out = append(out, t)
+		if c.Reclaimed {
+			dups++
+		}
+	}
+	if dups > 0 {
+		duplicatesTotal.WithLabelValues(string(vendor)).Add(float64(dups))
+		p.Logger.Warn("push sent again after a try was cut off: the vendor may have had it", "message", j.MessageID, "attempt", j.Attempt, "pushes", dups)
+	}
+	return out, nil
+}
+
+// giveUp answers every target of a job that cannot be sent as failed for good.
+func (p *Pipeline) giveUp(msg jetstream.Msg, j *sendJob, reason string) {
+	targets, err := p.claim(p.ctx, msg, j, "unknown")
+	if err == nil && len(targets) > 0 {
+		j.Targets = targets
+		err = p.finish(p.ctx, j, push.Results(tokens(targets), push.Failed, 0, reason))
+	}
+	if err != nil {
+		p.Logger.Warn("record failed pushes", "message", j.MessageID, "err", err)
+		msg.NakWithDelay(time.Second)
+		return
+	}
+	p.ack(msg)
+}
+
+// observe tells the certificate's health what the request found, parking a
+// certificate whose vendor keeps failing whole requests and unparking it when a
+// request goes through.
+func (p *Pipeline) observe(cert *push.Certificate, results []push.Result) {
+	failedWhole, auth := true, true
+	for _, r := range results {
+		switch r.Outcome {
+		case push.RetryLater:
+			auth = false
+		case push.AuthExpired:
+		default:
+			failedWhole = false
+		}
+	}
+	reason := "vendor_down"
+	if auth {
+		reason = "auth_refused"
+	}
+	id := strconv.FormatInt(cert.ID, 10)
+	switch p.certs.answered(cert.ID, failedWhole, reason, p.Now(), p.MaxBackoff) {
+	case parked:
+		parkedCerts.WithLabelValues(id, string(cert.Vendor), reason).Set(1)
+		p.Logger.Error("certificate parked: its vendor fails every request; one probe at a time until it answers",
+			"vendor", cert.Vendor, "certificate", cert.ID, "reason", reason, "last_answer", results[0].Reason)
+	case unparked:
+		parkedCerts.DeletePartialMatch(prometheus.Labels{"certificate": id})
+		p.Logger.Info("certificate unparked: its vendor answers again", "vendor", cert.Vendor, "certificate", cert.ID)
+	}
+}
+
 // finish records each token's answer, unbinds invalid tokens, pauses a certificate
-// whose quota is used up, and queues the retries.
+// whose quota is used up, and queues the retries: a push that the vendor could not
+// take (down, throttled, quota, credentials refused) is tried again until its TTL.
 func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result) error {
 	var retry []sendTarget
 	var retryAfter time.Duration
 	var answers []Answer
 	now := p.Now()
 	upds := make(map[int64]store.PushRecordUpdate, len(results))
+	vendor := vendorOf(j, p)
 	for i, r := range results {
 		t := j.Targets[i]
-		outcome := r.Outcome.String()
-		resultsTotal.WithLabelValues(vendorOf(j, p), outcome).Inc()
+		outcome, reason := r.Outcome.String(), r.Reason
+		resultsTotal.WithLabelValues(vendor, outcome).Inc()
 		switch r.Outcome {
 		case push.InvalidToken:
 			if _, err := p.Store.UnbindPushToken(ctx, j.SDKAppID, j.CertificateID, t.Token); err != nil {
 				return fmt.Errorf("unbind token: %w", err)
 			}
-			p.Logger.Info("push token unbound", "vendor", vendorOf(j, p), "certificate", j.CertificateID, "token", redact.Token(t.Token), "reason", r.Reason)
+			p.Logger.Info("push token unbound", "vendor", vendor, "certificate", j.CertificateID, "token", redact.Token(t.Token), "reason", r.Reason)
 		case push.QuotaExceeded:
 			wait := r.RetryAfter
 			if wait <= 0 {
 				wait = time.Hour
 			}
 			p.certs.pause(j.CertificateID, now.Add(wait))
-			p.Logger.Warn("certificate quota exceeded", "vendor", vendorOf(j, p), "certificate", j.CertificateID, "until", now.Add(wait), "reason", r.Reason)
-		case push.AuthExpired:
-			p.Logger.Error("certificate refused by the vendor", "vendor", vendorOf(j, p), "certificate", j.CertificateID, "reason", r.Reason)
+			p.Logger.Warn("certificate quota exceeded", "vendor", vendor, "certificate", j.CertificateID, "until", now.Add(wait), "reason", r.Reason)
 		}
-		if (r.Outcome == push.RetryLater || r.Outcome == push.QuotaExceeded) && j.Attempt < p.MaxAttempts {
-			wait := max(r.RetryAfter, backoff(j.Attempt))
-			if now.Add(wait).Before(j.Deadline) {
+		if retryable(r.Outcome) {
+			wait := max(r.RetryAfter, p.backoff(j.Attempt))
+			switch {
+			case p.MaxAttempts > 0 && j.Attempt >= p.MaxAttempts:
+				reason = fmt.Sprintf("gave up after %d tries; last answer %s", j.Attempt, r.Reason)
+			case !now.Add(wait).Before(j.Deadline):
+				outcome = "expired"
+				reason = fmt.Sprintf("its TTL ran out (at %s) after %d tries; last answer %s: %s",
+					j.Deadline.UTC().Format(time.RFC3339), j.Attempt, r.Outcome, r.Reason)
+				expiredTotal.WithLabelValues(vendor).Inc()
+			default:
 				retry = append(retry, t)
 				retryAfter = max(retryAfter, wait)
 				outcome = "queued"
@@ -151,30 +288,44 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 		if outcome != "queued" && p.Answered != nil {
 			answers = append(answers, Answer{
 				SDKAppID: j.SDKAppID, MessageID: j.MessageID, From: j.From, GroupID: j.GroupID,
-				UserID: t.UserID, DeviceID: t.DeviceID, Vendor: push.Vendor(vendorOf(j, p)), CertificateID: j.CertificateID,
-				Outcome: r.Outcome, Reason: r.Reason, Attempts: j.Attempt, Time: now, TaskID: j.TaskID,
+				UserID: t.UserID, DeviceID: t.DeviceID, Vendor: push.Vendor(vendor), CertificateID: j.CertificateID,
+				Outcome: r.Outcome, Reason: reason, Attempts: j.Attempt, Time: now, TaskID: j.TaskID,
 			})
 		}
 		attempts := j.Attempt
-		upd := store.PushRecordUpdate{Outcome: &outcome, Reason: &r.Reason, Attempts: &attempts}
+		// Only while this try's claim holds: a retry may have claimed the record already.
+		upd := store.PushRecordUpdate{Outcome: &outcome, Reason: &reason, Attempts: &attempts, IfSending: &attempts}
 		if r.MessageID != "" {
 			upd.VendorMessageID = &r.MessageID
 		}
 		upds[t.RecordID] = upd
+	}
+	// The retry is queued before the records say so: a record "queued" after attempt
+	// N always has its job for N+1 in the queue. When the queue cannot take it, the
+	// records go back to "queued" before this attempt, for this job's redelivery to
+	// claim them again.
+	var queueErr error
+	if len(retry) > 0 {
+		next := *j
+		next.Targets, next.Attempt, next.NotBefore = retry, j.Attempt+1, now.Add(retryAfter)
+		if queueErr = p.publishSend(ctx, &next); queueErr != nil {
+			before := j.Attempt - 1
+			for _, t := range retry {
+				u := upds[t.RecordID]
+				u.Attempts = &before
+				upds[t.RecordID] = u
+			}
+		}
 	}
 	// One transaction for the job's answers; records deleted by retention meanwhile
 	// are skipped.
 	if _, err := p.Store.UpdatePushRecords(ctx, j.SDKAppID, upds); err != nil {
 		return fmt.Errorf("update records: %w", err)
 	}
-	p.Logger.Debug("push sent", "message", j.MessageID, "certificate", j.CertificateID, "attempt", j.Attempt, "tokens", len(results), "retries", len(retry))
-	if len(retry) > 0 {
-		next := *j
-		next.Targets, next.Attempt, next.NotBefore = retry, j.Attempt+1, now.Add(retryAfter)
-		if err := p.publishSend(ctx, &next); err != nil {
-			return err
-		}
+	if queueErr != nil {
+		return queueErr
 	}
+	p.Logger.Debug("push sent", "message", j.MessageID, "certificate", j.CertificateID, "attempt", j.Attempt, "tokens", len(results), "retries", len(retry))
 	if len(answers) > 0 {
 		p.Answered(ctx, answers)
 	}
@@ -188,11 +339,23 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 	return nil
 }
 
-// backoff is the wait before try attempt+1: exponential from 1s, capped at 10 min, with
-// jitter so that a vendor outage does not end in a thundering herd.
-func backoff(attempt int) time.Duration {
-	d := time.Second << min(attempt-1, 10)
-	d = min(d, 10*time.Minute)
+// retryable reports whether a push answered so is tried again (until its TTL).
+func retryable(o push.Outcome) bool {
+	return o == push.RetryLater || o == push.QuotaExceeded || o == push.AuthExpired
+}
+
+// backoff is the wait before try attempt+1: exponential from 1s, capped at MaxBackoff,
+// with jitter so that the end of a vendor outage is not a thundering herd.
+func (p *Pipeline) backoff(attempt int) time.Duration {
+	limit := p.MaxBackoff
+	if limit <= 0 {
+		limit = DefaultMaxBackoff
+	}
+	return jitter(min(time.Second<<min(max(attempt, 1)-1, 20), limit))
+}
+
+// jitter returns a random wait in [d/2, d].
+func jitter(d time.Duration) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 

@@ -293,7 +293,7 @@ func (db *DB) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[in
 	slices.Sort(ids)
 	n := len(ids)
 	outcomes, reasons, vendorMsgIDs := make([]*string, n), make([]*string, n), make([]*string, n)
-	attempts := make([]*int32, n)
+	attempts, ifSending := make([]*int32, n), make([]*int32, n)
 	for i, id := range ids {
 		upd := upds[id]
 		outcomes[i], reasons[i], vendorMsgIDs[i] = upd.Outcome, upd.Reason, upd.VendorMessageID
@@ -301,16 +301,21 @@ func (db *DB) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[in
 			a := int32(*upd.Attempts)
 			attempts[i] = &a
 		}
+		if upd.IfSending != nil {
+			a := int32(*upd.IfSending)
+			ifSending[i] = &a
+		}
 	}
 	// A NULL in a column's array leaves that column of its record as it is.
 	tag, err := db.pool.Exec(ctx, `
 		UPDATE push_records r SET outcome = coalesce(u.outcome, r.outcome), reason = coalesce(u.reason, r.reason),
 			vendor_message_id = coalesce(u.vendor_message_id, r.vendor_message_id),
 			attempts = coalesce(u.attempts, r.attempts), updated_at = $2
-		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[])
-			AS u (id, outcome, reason, vendor_message_id, attempts)
-		WHERE r.sdk_app_id = $1 AND r.id = u.id`,
-		sdkAppID, ms(db.Now()), ids, outcomes, reasons, vendorMsgIDs, attempts)
+		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[])
+			AS u (id, outcome, reason, vendor_message_id, attempts, if_sending)
+		WHERE r.sdk_app_id = $1 AND r.id = u.id
+			AND (u.if_sending IS NULL OR (r.outcome = 'sending' AND r.attempts = u.if_sending))`,
+		sdkAppID, ms(db.Now()), ids, outcomes, reasons, vendorMsgIDs, attempts, ifSending)
 	if err != nil {
 		return 0, fmt.Errorf("update push records: %w", err)
 	}

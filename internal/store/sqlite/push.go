@@ -269,7 +269,7 @@ func (db *DB) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[in
 		for id, upd := range upds {
 			// A NULL leaves the column as it is: one statement serves every update.
 			res, err := stmt.ExecContext(ctx, nullable(upd.Outcome), nullable(upd.Reason),
-				nullable(upd.VendorMessageID), nullable(upd.Attempts), now, sdkAppID, id)
+				nullable(upd.VendorMessageID), nullable(upd.Attempts), now, sdkAppID, id, nullable(upd.IfSending), nullable(upd.IfSending))
 			if err != nil {
 				return err
 			}
@@ -291,7 +291,7 @@ func (db *DB) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[in
 const updatePushRecordQuery = `
 	UPDATE push_records SET outcome = coalesce(?, outcome), reason = coalesce(?, reason),
 		vendor_message_id = coalesce(?, vendor_message_id), attempts = coalesce(?, attempts), updated_at = ?
-	WHERE sdk_app_id = ? AND id = ?`
+	WHERE sdk_app_id = ? AND id = ? AND (? IS NULL OR (outcome = 'sending' AND attempts = ?))`
 
 // nullable returns *p, or nil (NULL) for a nil p.
 func nullable[T any](p *T) any {

@@ -18,16 +18,16 @@ func testPushQueue(t *testing.T, open Opener) {
 		sendGroup(t, s, groupMessage(appA, "alice", "g", 3), "alice", "bob")
 		got, err := s.FindPushPending(ctx, at(2), 10)
 		must(t, "FindPushPending", err)
-		assertEqual(t, "pending at 2s, oldest first", got, []store.MessageKey{{appA, "alice-bob-1"}, {appB, "alice-bob-2"}})
+		assertEqual(t, "pending at 2s, oldest first", got, []store.MessageKey{{SDKAppID: appA, ID: "alice-bob-1"}, {SDKAppID: appB, ID: "alice-bob-2"}})
 		got, err = s.FindPushPending(ctx, at(3), 1)
 		must(t, "FindPushPending", err)
-		assertEqual(t, "pending, limit 1", got, []store.MessageKey{{appA, "alice-bob-1"}})
+		assertEqual(t, "pending, limit 1", got, []store.MessageKey{{SDKAppID: appA, ID: "alice-bob-1"}})
 
 		// The same ID in the other app stays pending.
-		must(t, "MarkPushPlanned", s.MarkPushPlanned(ctx, []store.MessageKey{{appA, "alice-bob-1"}, {appB, "g-alice-3"}, {appA, "no-such"}}))
+		must(t, "MarkPushPlanned", s.MarkPushPlanned(ctx, []store.MessageKey{{SDKAppID: appA, ID: "alice-bob-1"}, {SDKAppID: appB, ID: "g-alice-3"}, {SDKAppID: appA, ID: "no-such"}}))
 		got, err = s.FindPushPending(ctx, at(3), 10)
 		must(t, "FindPushPending", err)
-		assertEqual(t, "pending after marking", got, []store.MessageKey{{appB, "alice-bob-2"}, {appA, "g-alice-3"}})
+		assertEqual(t, "pending after marking", got, []store.MessageKey{{SDKAppID: appB, ID: "alice-bob-2"}, {SDKAppID: appA, ID: "g-alice-3"}})
 		must(t, "MarkPushPlanned(none)", s.MarkPushPlanned(ctx, nil))
 	})
 
@@ -77,6 +77,18 @@ func testPushQueue(t *testing.T, open Opener) {
 		must(t, "FindPushRecords", err)
 		assertEqual(t, "duplicate possible", []bool{rs[0].DuplicatePossible, rs[1].DuplicatePossible, rs[2].DuplicatePossible}, []bool{true, false, false})
 		assertEqual(t, "outcome", rs[0].Outcome, store.OutcomeSending)
+
+		// The answer of attempt 1 does not overwrite attempt 2's claim: a job for attempt 2
+		// may claim the record while attempt 1's answer is still being written.
+		claims, err = s.ClaimPushRecords(ctx, appA, ids[:1], 2, false)
+		must(t, "ClaimPushRecords(attempt 2 while 1 is sending)", err)
+		assertEqual(t, "claim of a record sending at attempt 1 by attempt 2", claims[ids[0]].Claimed, true)
+		n, err := s.UpdatePushRecords(ctx, appA, map[int64]store.PushRecordUpdate{ids[0]: {Outcome: ptr("queued"), Attempts: ptr(1), IfSending: ptr(1)}})
+		must(t, "UpdatePushRecords(if sending at 1)", err)
+		assertEqual(t, "late answer of attempt 1 applied", n, 0)
+		n, err = s.UpdatePushRecords(ctx, appA, map[int64]store.PushRecordUpdate{ids[0]: {Outcome: ptr("accepted"), IfSending: ptr(2)}})
+		must(t, "UpdatePushRecords(if sending at 2)", err)
+		assertEqual(t, "answer of attempt 2 applied", n, 1)
 
 		// A retry queued at attempt 1 is claimed by attempt 2, not by a replay of 1.
 		_, err = s.UpdatePushRecords(ctx, appA, map[int64]store.PushRecordUpdate{ids[2]: {Outcome: ptr("queued"), Attempts: ptr(1)}})
