@@ -94,7 +94,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Store, err = OpenStore(ctx, c); err != nil {
 		return err
 	}
-	if m.Bus, err = bus.Open(ctx, bus.Config{URL: c.NATS, DataDir: filepath.Join(c.DataDir, "nats"), Logger: m.Logger}); err != nil {
+	namespace := c.DeploymentID
+	if namespace == "" {
+		if namespace, err = m.Store.DeploymentID(ctx); err != nil {
+			return err
+		}
+	}
+	if m.Bus, err = bus.Open(ctx, bus.Config{URL: c.NATS, DataDir: filepath.Join(c.DataDir, "nats"), Logger: m.Logger, Namespace: namespace}); err != nil {
 		return fmt.Errorf("open nats: %w", err)
 	}
 	if err := m.ensureApp(ctx); err != nil {
@@ -116,6 +122,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("open webhooks: %w", err)
 	}
 	m.Pipeline.Workers = c.PushWorkers
+	if c.PushTTL > 0 {
+		m.Pipeline.TTL = c.PushTTL
+	}
 	m.Pipeline.Logger = m.Logger
 	m.Pipeline.Answered = m.Webhooks.Answered
 	if err := m.Pipeline.Open(ctx); err != nil {
@@ -159,7 +168,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		defer m.wg.Done()
 		m.retentionLoop(loopCtx)
 	}()
-	m.Logger.Info("herald serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "nats", m.natsKind())
+	m.Logger.Info("herald serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "nats", m.natsKind(), "deployment", namespace)
 	return nil
 }
 

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/herald-im/herald/internal/bus"
+	"github.com/herald-im/herald/internal/push/pipeline"
 )
 
 // Config is everything `herald serve` can be told. It is read from defaults, then the
@@ -44,6 +47,12 @@ type Config struct {
 	PushCAFile string `yaml:"push_ca_file"`
 	// PushWorkers is how many vendor requests a node makes at once. Default 16.
 	PushWorkers int `yaml:"push_workers"`
+	// DeploymentID names this deployment's subjects and streams on NATS, so that
+	// deployments sharing one NATS never take each other's jobs. Default: an ID
+	// generated once and kept in the database, the same for every node of it.
+	DeploymentID string `yaml:"deployment_id"`
+	// PushTTL is how long a push is tried when its message sets no TTL. Default 24h.
+	PushTTL time.Duration `yaml:"push_ttl"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -99,6 +108,14 @@ func (c Config) Validate() error {
 	if c.PushWorkers < 1 || c.PushWorkers > 1024 {
 		return &ConfigError{"push_workers", strconv.Itoa(c.PushWorkers), errors.New("1-1024")}
 	}
+	if c.DeploymentID != "" {
+		if err := bus.CheckNamespace(c.DeploymentID); err != nil {
+			return &ConfigError{"deployment_id", c.DeploymentID, errors.New("use 1-32 letters, digits, _ or -")}
+		}
+	}
+	if c.PushTTL != 0 && (c.PushTTL < time.Minute || c.PushTTL > pipeline.MaxTTL) {
+		return &ConfigError{"push_ttl", c.PushTTL.String(), errors.New("1m to 168h")}
+	}
 	if c.Heartbeat < time.Second {
 		return &ConfigError{"heartbeat", c.Heartbeat.String(), errors.New("at least 1s")}
 	}
@@ -128,6 +145,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	level := fs.String("log-level", "", "debug, info, warn or error")
 	pushCA := fs.String("push-ca-file", "", "PEM CAs trusted for APNs hosts besides the system's")
 	pushWorkers := fs.Int("push-workers", 0, "vendor requests a node makes at once (default 16)")
+	deployment := fs.String("deployment-id", "", "names this deployment's queues on a shared NATS (default: generated, kept in the database)")
+	pushTTL := fs.Duration("push-ttl", 0, "how long a push is tried when its message sets no TTL (default 24h)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -171,6 +190,10 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.PushCAFile = *pushCA
 		case "push-workers":
 			c.PushWorkers = *pushWorkers
+		case "deployment-id":
+			c.DeploymentID = *deployment
+		case "push-ttl":
+			c.PushTTL = *pushTTL
 		}
 	})
 	return c, c.Validate()
@@ -181,6 +204,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"HERALD_LISTEN": &c.Listen, "HERALD_DATA": &c.DataDir, "HERALD_POSTGRES": &c.Postgres,
 		"HERALD_NATS": &c.NATS, "HERALD_SECRET_KEY": &c.SecretKey, "HERALD_ADMIN": &c.AdminUserID,
 		"HERALD_NODE_ID": &c.NodeID, "HERALD_LOG_LEVEL": &c.LogLevel, "HERALD_PUSH_CA_FILE": &c.PushCAFile,
+		"HERALD_DEPLOYMENT_ID": &c.DeploymentID,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -200,6 +224,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			return &ConfigError{"HERALD_HEARTBEAT", v, err}
 		}
 		c.Heartbeat = d
+	}
+	if v := getenv("HERALD_PUSH_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return &ConfigError{"HERALD_PUSH_TTL", v, err}
+		}
+		c.PushTTL = d
 	}
 	return nil
 }

@@ -66,6 +66,8 @@ type appFinder interface {
 type workQueue interface {
 	EnsureWorkQueue(ctx context.Context, name string, subjects []string) (jetstream.Stream, error)
 	JetStream() jetstream.JetStream
+	// Subject puts a subject in the bus's namespace, for JetStream publishes.
+	Subject(subject string) string
 }
 
 // Notifier posts the webhooks of every app of a node. Every node runs one: any node may
@@ -252,7 +254,7 @@ func (n *Notifier) publish() {
 				continue // the app takes no webhooks
 			}
 			data, _ := json.Marshal(q)
-			subject := subjectPrefix + strconv.FormatInt(q.SDKAppID, 10)
+			subject := n.Bus.Subject(subjectPrefix + strconv.FormatInt(q.SDKAppID, 10))
 			if _, err := n.js.Publish(n.ctx, subject, data); err != nil {
 				if n.ctx.Err() != nil {
 					return
