@@ -56,6 +56,9 @@ type Main struct {
 	Pipeline *pipeline.Pipeline
 	// Webhooks posts push answers and device state changes to each app's callback URL.
 	Webhooks *webhook.Notifier
+	// ConfigurePipeline, if set, changes the push pipeline before it opens (tests
+	// shorten its sweep).
+	ConfigurePipeline func(p *pipeline.Pipeline)
 	// ConfigureWebhooks, if set, changes the notifier before it opens (tests shorten
 	// its backoff).
 	ConfigureWebhooks func(n *webhook.Notifier)
@@ -127,6 +130,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.Pipeline.Logger = m.Logger
 	m.Pipeline.Answered = m.Webhooks.Answered
+	if m.ConfigurePipeline != nil {
+		m.ConfigurePipeline(m.Pipeline)
+	}
 	if err := m.Pipeline.Open(ctx); err != nil {
 		return fmt.Errorf("open push pipeline: %w", err)
 	}

@@ -95,7 +95,7 @@ func (n *pushNode) waitRecord(t *testing.T, messageID, deviceID string) *store.P
 	waitFor(t, "the push record of "+deviceID, func() bool {
 		rs, _ := n.Store.FindPushRecords(context.Background(), testAppID, messageID)
 		for _, r := range rs {
-			if r.DeviceID == deviceID && r.Outcome != "queued" {
+			if r.DeviceID == deviceID && r.Outcome != "queued" && r.Outcome != store.OutcomeSending {
 				rec = r
 				return true
 			}

@@ -298,7 +298,7 @@ func TestWebhook_NoCallbackURL(t *testing.T) {
 	if got := r.events("State.StateChange"); len(got) != 1 {
 		t.Errorf("events %v; want only dave's", got)
 	}
-	stream, err := n.Bus.JetStream().Stream(ctx, webhook.StreamName)
+	stream, err := n.Bus.JetStream().Stream(ctx, n.Bus.StreamName(webhook.StreamName))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -160,7 +160,7 @@
     if (!outcome) {
       return "—";
     }
-    const kind = { accepted: "good", queued: "wait", retry_later: "wait", not_sent: "muted" }[outcome] || "bad";
+    const kind = { accepted: "good", queued: "wait", sending: "wait", retry_later: "wait", not_sent: "muted" }[outcome] || "bad";
     return tag(outcome, kind);
   }
 
@@ -717,7 +717,7 @@
             p.accepted += c.count;
           } else if (c.outcome === "invalid_token") {
             p.invalid += c.count;
-          } else if (c.outcome === "queued" || c.outcome === "retry_later") {
+          } else if (c.outcome === "queued" || c.outcome === "sending" || c.outcome === "retry_later") {
             p.pending += c.count;
           } else {
             p.failed += c.count;

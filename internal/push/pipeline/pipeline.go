@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -72,6 +73,9 @@ const (
 	beatEvery = ackWait / 3
 	// fetchWait bounds one wait for a job.
 	fetchWait = 30 * time.Second
+	// storedPublishTimeout bounds how long a send waits for its plan job to be queued;
+	// past it the sweep queues the job.
+	storedPublishTimeout = 2 * time.Second
 	// memberPage is how many group members are planned at once: a large group is
 	// streamed, never loaded whole.
 	memberPage = 500
@@ -109,6 +113,8 @@ type Pipeline struct {
 	// SweepAfter is how long after its commit a stored message whose push was not
 	// planned has its planning queued again. Default DefaultSweepAfter.
 	SweepAfter time.Duration
+	// SweepEvery is how often the sweep runs (and once at Open). Default 30s.
+	SweepEvery time.Duration
 	// ShutdownGrace is how long Close waits for the sends in flight before it cuts
 	// them off. Default DefaultShutdownGrace.
 	ShutdownGrace time.Duration
@@ -132,7 +138,11 @@ type Pipeline struct {
 	fetching context.Context // ends the taking of new jobs, at the start of Close
 	stop     context.CancelFunc
 	wg       sync.WaitGroup // workers
-	loops    sync.WaitGroup // the sweep and the marker
+	// fetchFailing is set while NATS does not give jobs, so that an outage is logged once.
+	fetchFailing atomic.Bool
+	// crashed makes the pipeline act as a dead node, for tests (Crash).
+	crashed atomic.Bool
+	loops   sync.WaitGroup // the sweep and the marker
 }
 
 // New returns a pipeline with defaults.
@@ -140,7 +150,7 @@ func New(st store.Store, b workQueue, senders map[push.Vendor]push.Sender) *Pipe
 	return &Pipeline{
 		Store: st, Bus: b, Senders: senders,
 		Workers: DefaultWorkers, PlanWorkers: DefaultPlanWorkers, TTL: DefaultTTL, MaxBackoff: DefaultMaxBackoff,
-		Rate: DefaultRate, SweepAfter: DefaultSweepAfter, ShutdownGrace: DefaultShutdownGrace,
+		Rate: DefaultRate, SweepAfter: DefaultSweepAfter, SweepEvery: sweepEvery, ShutdownGrace: DefaultShutdownGrace,
 		Now: time.Now, Speed: 1, Logger: slog.Default(),
 	}
 }
@@ -205,10 +215,15 @@ func (p *Pipeline) startWorkers(n int, cons jetstream.Consumer, handle func(jets
 				cancel()
 				if err != nil {
 					if p.fetching.Err() == nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
-						p.Logger.Warn("take push job", "err", err)
+						if p.fetchFailing.CompareAndSwap(false, true) {
+							p.Logger.Warn("cannot take push jobs: NATS is unreachable; waiting for it", "err", err)
+						}
 						sleep(p.fetching, time.Second) // NATS is down: wait, then ask again
 					}
 					continue
+				}
+				if p.fetchFailing.CompareAndSwap(true, false) {
+					p.Logger.Info("taking push jobs again")
 				}
 				p.inHand(m, handle)
 			}
@@ -228,6 +243,9 @@ func (p *Pipeline) inHand(m jetstream.Msg, handle func(jetstream.Msg)) {
 			case <-done:
 				return
 			case <-t.C:
+				if p.crashed.Load() {
+					return
+				}
 				m.InProgress()
 			}
 		}
@@ -308,6 +326,13 @@ type planJob struct {
 // push-pending in the store already, so a publish lost to a crash or a NATS outage is
 // made again by the sweep; Stored need not fail the send.
 func (p *Pipeline) Stored(ctx context.Context, m *store.Message, _ []store.Delivery, how im.SentHow) {
+	if !p.js.Conn().IsConnected() {
+		// NATS is down: the send does not wait for it; the sweep queues the plan.
+		p.Logger.Warn("NATS is down: the sweep will queue the push planning", "app", m.SDKAppID, "message", m.ID)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, storedPublishTimeout)
+	defer cancel()
 	job := planJob{SDKAppID: m.SDKAppID, MessageID: m.ID, IgnoreDND: how.IgnoreDND}
 	if err := p.publishPlan(ctx, job, "plan:"+m.ID); err != nil {
 		p.Logger.Warn("queue push planning; the sweep will queue it again", "app", m.SDKAppID, "message", m.ID, "err", err)

@@ -118,6 +118,8 @@ func (s *fakeSender) tokenCounts() map[string]int {
 // 3 tokens a request.
 type env struct {
 	st      *sqlite.DB
+	bus     *bus.Bus
+	logger  *slog.Logger
 	p       *pipeline.Pipeline
 	senders map[push.Vendor]*fakeSender
 	certs   map[push.Vendor]int64
@@ -142,7 +144,7 @@ func MustOpenEnv(tb testing.TB, configure func(p *pipeline.Pipeline)) *env {
 	if err := st.CreateApp(ctx, &store.App{SDKAppID: testAppID, SecretKey: "k", Name: "test"}); err != nil {
 		tb.Fatal(err)
 	}
-	e := &env{st: st, senders: map[push.Vendor]*fakeSender{}, certs: map[push.Vendor]int64{}}
+	e := &env{st: st, bus: b, logger: logger, senders: map[push.Vendor]*fakeSender{}, certs: map[push.Vendor]int64{}}
 	senders := map[push.Vendor]push.Sender{}
 	for _, v := range []push.Vendor{push.Huawei, push.Xiaomi} {
 		c := &push.Certificate{SDKAppID: testAppID, Vendor: v, Name: "test " + v.String()}
@@ -168,6 +170,22 @@ func MustOpenEnv(tb testing.TB, configure func(p *pipeline.Pipeline)) *env {
 	}
 	tb.Cleanup(func() { e.p.Close() })
 	return e
+}
+
+// OpenPipeline opens another pipeline on e's store, bus and senders: another node.
+func (e *env) OpenPipeline(tb testing.TB) *pipeline.Pipeline {
+	tb.Helper()
+	senders := map[push.Vendor]push.Sender{}
+	for v, s := range e.senders {
+		senders[v] = s
+	}
+	p := pipeline.New(e.st, e.bus, senders)
+	p.Logger, p.Workers = e.logger, 4
+	if err := p.Open(context.Background()); err != nil {
+		tb.Fatalf("open pipeline: %v", err)
+	}
+	tb.Cleanup(func() { p.Close() })
+	return p
 }
 
 // MustCreateDevice creates user with one offline device bound to a token on vendor,

@@ -145,6 +145,9 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 	start := time.Now()
 	results := sender.Send(sctx, cert, j.Notification, tokens(j.Targets))
 	cancel()
+	if p.crashed.Load() {
+		return // a dead node records nothing
+	}
 	sendSeconds.WithLabelValues(string(cert.Vendor)).Observe(time.Since(start).Seconds())
 	if len(results) != len(j.Targets) {
 		p.Logger.Error("sender answered for the wrong number of tokens", "vendor", cert.Vendor, "tokens", len(j.Targets), "results", len(results))

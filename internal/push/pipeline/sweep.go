@@ -22,7 +22,7 @@ const sweepPage = 1000
 // still in JetStream's duplicate window is not queued twice; one queued twice later is
 // planned once, since a replayed plan queues only pushes never tried.
 func (p *Pipeline) sweepLoop(ctx context.Context) {
-	t := time.NewTicker(sweepEvery)
+	t := time.NewTicker(max(p.SweepEvery, 10*time.Millisecond))
 	defer t.Stop()
 	for {
 		if n, err := p.Sweep(ctx); err != nil {

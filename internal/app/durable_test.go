@@ -1,0 +1,213 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/herald-im/herald/internal/app"
+	"github.com/herald-im/herald/internal/im"
+	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/push/pipeline"
+	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/vendorsim/simulate"
+	"github.com/herald-im/herald/protocol"
+)
+
+// addSimCertificate stores the demo certificate of sims' vendor v for the test app.
+func addSimCertificate(tb testing.TB, st store.Store, sims *simulate.Servers, v push.Vendor) int64 {
+	tb.Helper()
+	for _, s := range sims.Vendors() {
+		if s.Vendor != v {
+			continue
+		}
+		c := *s.Certificate
+		c.ID, c.SDKAppID = 0, testAppID
+		sc, err := c.ToStored()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := st.CreateCertificate(context.Background(), sc); err != nil {
+			tb.Fatal(err)
+		}
+		return sc.ID
+	}
+	tb.Fatalf("no simulator for %s", v)
+	return 0
+}
+
+// mustPhones imports users, each with one device that is logged in, not connected,
+// and bound to a new phone of sims' vendor v; it returns the tokens by user.
+func mustPhones(tb testing.TB, st store.Store, sims *simulate.Servers, v push.Vendor, cert int64, users []string) map[string]string {
+	tb.Helper()
+	ctx := context.Background()
+	var sim *simulate.Vendor
+	for _, s := range sims.Vendors() {
+		if s.Vendor == v {
+			sim = s
+		}
+	}
+	tokens := map[string]string{}
+	for _, u := range users {
+		if err := st.CreateAccounts(ctx, []*store.Account{{SDKAppID: testAppID, UserID: u}}); err != nil {
+			tb.Fatal(err)
+		}
+		now := time.Now()
+		if err := st.UpsertDevice(ctx, &store.Device{SDKAppID: testAppID, UserID: u, DeviceID: "phone", Platform: store.Android,
+			State: store.Offline, LoginAt: now, LastSeen: now}); err != nil {
+			tb.Fatal(err)
+		}
+		tokens[u] = sim.Sim.Register(sim.App)
+		if _, err := st.BindPushToken(ctx, testAppID, u, "phone", cert, tokens[u]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return tokens
+}
+
+// waitEachOnce waits until every token's phone has a notification, and fails if one
+// has more than one.
+func waitEachOnce(t *testing.T, sims *simulate.Servers, v push.Vendor, tokens map[string]string, within time.Duration) {
+	t.Helper()
+	var sim *simulate.Vendor
+	for _, s := range sims.Vendors() {
+		if s.Vendor == v {
+			sim = s
+		}
+	}
+	deadline := time.Now().Add(within)
+	for {
+		missing := 0
+		for u, tok := range tokens {
+			switch n := len(sim.Sim.Inbox(tok)); {
+			case n > 1:
+				t.Fatalf("%s's phone got %d notifications; want 1", u, n)
+			case n == 0:
+				missing++
+			}
+		}
+		if missing == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d phones got no notification", missing, len(tokens))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func sendText(t *testing.T, n *node, from, to, text string) {
+	t.Helper()
+	_, err := n.IM.Send(ctxT(t), im.SendParams{SDKAppID: testAppID, From: from, ByAdmin: true,
+		Request: protocol.SendRequest{To: to, Elements: []protocol.Element{{Type: protocol.ElemText, Text: text}}}})
+	if err != nil {
+		t.Fatalf("send to %s: %v", to, err)
+	}
+}
+
+// Two deployments on one NATS: each takes only its own push jobs, so none is lost.
+// (With one fixed stream and consumer name, a node took the other deployment's plan
+// jobs, found no such message and dropped them.)
+func TestDurable_TwoDeploymentsOneNATS(t *testing.T) {
+	url := os.Getenv("HERALD_TEST_NATS")
+	if url == "" {
+		t.Skip("HERALD_TEST_NATS is not set")
+	}
+	sims := MustOpenSims(t)
+	var nodes []*node
+	var phones []map[string]string
+	for i := range 2 {
+		c := MustConfig(t, "sqlite")
+		c.NATS, c.PushCAFile = url, sims.CAFile()
+		n := MustOpenNode(t, c)
+		cert := addSimCertificate(t, n.Store, sims, push.Xiaomi)
+		var users []string
+		for j := range 20 {
+			users = append(users, fmt.Sprintf("d%d_u%02d", i, j))
+		}
+		if err := n.Store.CreateAccounts(context.Background(), []*store.Account{{SDKAppID: testAppID, UserID: "alice"}}); err != nil {
+			t.Fatal(err)
+		}
+		nodes, phones = append(nodes, n), append(phones, mustPhones(t, n.Store, sims, push.Xiaomi, cert, users))
+	}
+	for i, n := range nodes {
+		for u := range phones[i] {
+			sendText(t, n, "alice", u, "hello "+u)
+		}
+	}
+	for i := range nodes {
+		waitEachOnce(t, sims, push.Xiaomi, phones[i], 20*time.Second)
+	}
+}
+
+// startNATS runs a NATS server with JetStream in dir on port (0: any) until the test
+// ends or it is shut down.
+func startNATS(tb testing.TB, dir string, port int) *server.Server {
+	tb.Helper()
+	if port == 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		tb.Fatal("nats not ready")
+	}
+	tb.Cleanup(srv.Shutdown)
+	return srv
+}
+
+// NATS goes down while messages are sent, and the node is restarted before it comes
+// back: every message is stored (the send API answers OK) and every push arrives once
+// NATS is back, because the stored messages wait in the store, push-pending, for the
+// sweep. (The plan jobs that could not be published were lost before.)
+func TestDurable_NATSOutage(t *testing.T) {
+	sims := MustOpenSims(t)
+	natsDir := t.TempDir()
+	srv := startNATS(t, natsDir, 0)
+	port := srv.Addr().(*net.TCPAddr).Port
+	c := MustConfig(t, "sqlite")
+	c.NATS, c.PushCAFile = srv.ClientURL(), sims.CAFile()
+	sweepSoon := func(m *app.Main) {
+		m.ConfigurePipeline = func(p *pipeline.Pipeline) { p.SweepAfter, p.SweepEvery = 500*time.Millisecond, 200*time.Millisecond }
+	}
+	n := mustOpenNodeWith(t, c, sweepSoon)
+	cert := addSimCertificate(t, n.Store, sims, push.Huawei)
+	var users []string
+	for j := range 20 {
+		users = append(users, fmt.Sprintf("u%02d", j))
+	}
+	if err := n.Store.CreateAccounts(context.Background(), []*store.Account{{SDKAppID: testAppID, UserID: "alice"}}); err != nil {
+		t.Fatal(err)
+	}
+	phones := mustPhones(t, n.Store, sims, push.Huawei, cert, users)
+
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	start := time.Now()
+	for _, u := range users {
+		sendText(t, n, "alice", u, "while NATS is down")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("20 sends took %v with NATS down; the send must not wait for NATS", d)
+	}
+	n.Close()
+
+	startNATS(t, natsDir, port)
+	c2 := c
+	n2 := mustOpenNodeWith(t, c2, sweepSoon)
+	_ = n2
+	waitEachOnce(t, sims, push.Huawei, phones, 30*time.Second)
+}

@@ -1,0 +1,281 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/herald-im/herald/internal/im"
+	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/push/pipeline"
+	"github.com/herald-im/herald/internal/store"
+)
+
+// fastClock runs speed times faster than real time, from the real now.
+type fastClock struct {
+	start time.Time
+	speed float64
+}
+
+func (c fastClock) Now() time.Time {
+	return c.start.Add(time.Duration(float64(time.Since(c.start)) * c.speed))
+}
+
+// outageSender answers every token with answer while the clock is before until, then
+// accepts; it counts its requests in each phase.
+type outageSender struct {
+	*fakeSender
+	now    func() time.Time
+	until  time.Time
+	answer push.Outcome
+
+	mu         sync.Mutex
+	duringDown int
+}
+
+func (s *outageSender) Send(ctx context.Context, c *push.Certificate, n *push.Notification, tokens []string) []push.Result {
+	if s.now().Before(s.until) {
+		s.mu.Lock()
+		s.duringDown++
+		s.mu.Unlock()
+		return push.Results(tokens, s.answer, 0, "simulated outage")
+	}
+	return s.fakeSender.Send(ctx, c, n, tokens)
+}
+
+func (s *outageSender) requestsWhileDown() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.duringDown
+}
+
+// A 30-minute vendor outage (on a clock 1,000 times faster than real time) loses no
+// push: each is tried until the vendor answers, well within its TTL; the certificate is
+// parked meanwhile, so the vendor sees probes, not every queued push at every backoff.
+// With a retry budget of 8 tries from 1 s (the old pipeline), every push was lost
+// after ~3.5 minutes.
+func TestPipeline_LongOutage(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer push.Outcome
+	}{
+		{"VendorDown", push.RetryLater},
+		{"AuthRefused", push.AuthExpired}, // Xiaomi 21301, Meizu 1006 after the refresh
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := fastClock{start: time.Now(), speed: 1000}
+			var down *outageSender
+			e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
+				p.Now, p.Speed = clock.Now, clock.speed
+				down = &outageSender{fakeSender: &fakeSender{vendor: push.Xiaomi, maxBatch: 1}, now: clock.Now,
+					until: clock.Now().Add(30 * time.Minute), answer: tc.answer}
+				p.Senders[push.Xiaomi] = down
+			})
+			const users = 20
+			var members []string
+			for i := range users {
+				u := fmt.Sprintf("u%02d", i)
+				e.MustCreateDevice(t, u, push.Xiaomi, 0)
+				members = append(members, u)
+			}
+			e.MustCreateDevice(t, "alice", push.Huawei, 0)
+			e.MustCreateGroup(t, "g", "alice", members)
+			m := e.MustCreateMessage(t, "alice", "group:g")
+			e.p.Stored(context.Background(), m, nil, im.SentHow{})
+
+			rs := e.waitRecordsWithin(t, m.ID, users, 20*time.Second)
+			for _, r := range rs {
+				if r.Outcome != "accepted" {
+					t.Errorf("%s: outcome %s (%s) after %d tries; want accepted once the vendor is back", r.UserID, r.Outcome, r.Reason, r.Attempts)
+				}
+			}
+			counts := down.tokenCounts()
+			for _, u := range members {
+				if counts["tok-"+u] != 1 {
+					t.Errorf("%s got %d notifications; want 1", u, counts["tok-"+u])
+				}
+			}
+			// Unparked, each push backs off at most 5 minutes: over 30 minutes that is
+			// at least 6 requests a push, 120 in all; parked, the vendor sees far fewer.
+			if n := down.requestsWhileDown(); n > 60 {
+				t.Errorf("%d requests reached the vendor during the outage; want the parked certificate's probes (< 60)", n)
+			}
+			t.Logf("%d requests during the 30-minute outage for %d pushes", down.requestsWhileDown(), users)
+		})
+	}
+}
+
+// A push whose TTL runs out during an outage is given up as expired, with the reason.
+func TestPipeline_OutageLongerThanTTL(t *testing.T) {
+	clock := fastClock{start: time.Now(), speed: 1000}
+	var down *outageSender
+	e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
+		p.Now, p.Speed, p.TTL = clock.Now, clock.speed, 10*time.Minute
+		down = &outageSender{fakeSender: &fakeSender{vendor: push.Xiaomi, maxBatch: 1}, now: clock.Now,
+			until: clock.Now().Add(time.Hour), answer: push.RetryLater}
+		p.Senders[push.Xiaomi] = down
+	})
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	m := e.MustCreateMessage(t, "alice", "bob")
+	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	rs := e.waitRecordsWithin(t, m.ID, 1, 20*time.Second)
+	if r := rs[0]; r.Outcome != "expired" || r.Attempts < 2 {
+		t.Errorf("record %+v; want expired after a few tries", r)
+	}
+}
+
+// A message whose plan job never reached JetStream (a crash or a NATS outage between
+// the commit and the publish) is planned by the sweep.
+func TestPipeline_SweepPlansLostMessages(t *testing.T) {
+	e := MustOpenEnv(t, func(p *pipeline.Pipeline) { p.SweepAfter = 0 })
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	m := e.MustCreateMessage(t, "alice", "bob") // stored; Stored is never called
+	if _, err := e.p.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rs := e.waitRecords(t, m.ID, 1)
+	if rs[0].Outcome != "accepted" {
+		t.Errorf("record %+v; want accepted", rs[0])
+	}
+	// Once planned, it is not pending any more: a later sweep queues nothing.
+	waitFor(t, "the message marked planned", func() bool {
+		keys, err := e.st.FindPushPending(context.Background(), time.Now(), 10)
+		return err == nil && len(keys) == 0
+	})
+	if n := e.senders[push.Xiaomi].tokenCounts()["tok-bob"]; n != 1 {
+		t.Errorf("bob got %d notifications; want 1", n)
+	}
+}
+
+// A send job published twice (a replayed plan whose first job is still queued, past
+// JetStream's duplicate window) sends once: the second copy finds its records claimed.
+func TestPipeline_SendJobTwice(t *testing.T) {
+	e := MustOpenEnv(t, nil)
+	s := e.senders[push.Xiaomi]
+	s.mu.Lock()
+	s.hold = make(chan struct{})
+	s.mu.Unlock()
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	m := e.MustCreateMessage(t, "alice", "bob")
+	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	waitFor(t, "the first send at the vendor", func() bool { return s.heldCalls() == 1 })
+	// The plan again, under another publish ID: its record is being sent, so it queues
+	// nothing; then the record's job again.
+	if err := e.p.PublishPlan(context.Background(), testAppID, m.ID, "replay"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.p.RepublishSends(context.Background(), testAppID, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(s.hold)
+	rs := e.waitRecords(t, m.ID, 1)
+	time.Sleep(300 * time.Millisecond)
+	if rs[0].Outcome != "accepted" || rs[0].DuplicatePossible {
+		t.Errorf("record %+v; want accepted, no duplicate", rs[0])
+	}
+	if n := s.tokenCounts()["tok-bob"]; n != 1 {
+		t.Errorf("bob got %d notifications; want 1", n)
+	}
+}
+
+// waitRecordsWithin waits up to d until the message has want final push records.
+func (e *env) waitRecordsWithin(tb testing.TB, messageID string, want int, d time.Duration) []*store.PushRecord {
+	tb.Helper()
+	var rs []*store.PushRecord
+	deadline := time.Now().Add(d)
+	for {
+		var err error
+		rs, err = e.st.FindPushRecords(context.Background(), testAppID, messageID)
+		final := 0
+		for _, r := range rs {
+			if r.Decision == "push" && r.Outcome != "queued" && r.Outcome != store.OutcomeSending {
+				final++
+			}
+		}
+		if err == nil && final == want {
+			return rs
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %d final records of %s; have %s", want, messageID, recordsString(rs))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func recordsString(rs []*store.PushRecord) string {
+	s := ""
+	for _, r := range rs {
+		s += fmt.Sprintf("\n  %s/%s %s %s %s attempts=%d", r.UserID, r.DeviceID, r.Decision, r.Outcome, r.Reason, r.Attempts)
+	}
+	return s
+}
+
+// Close lets the sends in flight finish and records their answers: a graceful stop
+// repeats nothing.
+func TestPipeline_CloseFinishesInFlight(t *testing.T) {
+	e := MustOpenEnv(t, nil)
+	s := e.senders[push.Xiaomi]
+	s.mu.Lock()
+	s.hold = make(chan struct{})
+	s.mu.Unlock()
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	m := e.MustCreateMessage(t, "alice", "bob")
+	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	waitFor(t, "the send at the vendor", func() bool { return s.heldCalls() == 1 })
+	closed := make(chan struct{})
+	go func() {
+		e.p.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+		t.Fatal("Close returned with a send in flight")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(s.hold)
+	<-closed
+	rs, err := e.st.FindPushRecords(context.Background(), testAppID, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Outcome != "accepted" || rs[0].DuplicatePossible {
+		t.Errorf("records %s; want bob's accepted", recordsString(rs))
+	}
+}
+
+// A node that dies with a send in flight (its job neither answered nor acknowledged)
+// has the job redelivered to a live node within seconds; the push is sent again and
+// marked duplicate_possible, since the vendor may have had it.
+func TestPipeline_CrashedNodeJobRedelivered(t *testing.T) {
+	e := MustOpenEnv(t, nil)
+	s := e.senders[push.Xiaomi]
+	s.mu.Lock()
+	s.hold = make(chan struct{})
+	s.mu.Unlock()
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	m := e.MustCreateMessage(t, "alice", "bob")
+	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	waitFor(t, "the send at the vendor", func() bool { return s.heldCalls() == 1 })
+	start := time.Now()
+	e.p.Crash() // the node dies: its send never answers, its job is never acknowledged
+	s.mu.Lock()
+	s.hold = nil
+	s.mu.Unlock()
+	survivor := e.OpenPipeline(t) // another node on the same store and NATS
+	_ = survivor
+	rs := e.waitRecordsWithin(t, m.ID, 1, 30*time.Second)
+	if rs[0].Outcome != "accepted" || !rs[0].DuplicatePossible {
+		t.Errorf("record %s; want accepted, duplicate_possible", recordsString(rs))
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the job came back after %v; want within seconds", d)
+	}
+}
