@@ -200,9 +200,12 @@ type Store interface {
 	// ErrNotFound if it does not exist. Messages it sent stay until they expire.
 	DeleteAccount(ctx context.Context, sdkAppID int64, userID string) error
 
-	// Recalls. RecallMessage marks a stored message recalled; ErrNotFound if the app has
-	// no such message, ErrConflict (keeping the first) if it was recalled already.
-	RecallMessage(ctx context.Context, sdkAppID int64, r *Recall) error
+	// Recalls. RecallMessage marks a stored message recalled and appends it once more to
+	// the inbox of each of users, in one transaction, so that every device syncing
+	// after its copy learns of the recall; it returns users with their new InboxSeq.
+	// ErrNotFound if the app has no such message, ErrConflict (keeping the first, and
+	// appending nothing) if it was recalled already.
+	RecallMessage(ctx context.Context, sdkAppID int64, r *Recall, users []string) ([]Delivery, error)
 	// FindRecalls returns the recalls of those of ids that were recalled.
 	FindRecalls(ctx context.Context, sdkAppID int64, ids []string) (map[string]*Recall, error)
 

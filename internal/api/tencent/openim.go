@@ -217,6 +217,35 @@ const (
 // MaxQueryStateAccounts bounds one querystate call (Tencent's limit).
 const MaxQueryStateAccounts = 500
 
+// OnlineStatusResponse answers openim/query_online_status
+// (cloud.tencent.com/document/product/269/2566): as querystate, with each account's
+// state in State (the legacy querystate says Status); Detail keeps Status.
+type OnlineStatusResponse struct {
+	Status
+	QueryResult []OnlineState
+	ErrorList   []AccountError
+}
+
+// OnlineState is one account's state in query_online_status.
+type OnlineState struct {
+	ToAccount string        `json:"To_Account"`
+	State     string        `json:"State"`
+	Detail    []DeviceState `json:",omitempty"`
+}
+
+func (s *Server) queryOnlineStatus(ctx context.Context, app *store.App, body []byte) (any, error) {
+	res, err := s.queryState(ctx, app, body)
+	if err != nil {
+		return nil, err
+	}
+	legacy := res.(QueryStateResponse)
+	out := OnlineStatusResponse{Status: legacy.Status, QueryResult: make([]OnlineState, 0, len(legacy.QueryResult)), ErrorList: legacy.ErrorList}
+	for _, r := range legacy.QueryResult {
+		out.QueryResult = append(out.QueryResult, OnlineState{ToAccount: r.ToAccount, State: r.Status, Detail: r.Detail})
+	}
+	return out, nil
+}
+
 func (s *Server) queryState(ctx context.Context, app *store.App, body []byte) (any, error) {
 	var req QueryStateRequest
 	if err := decode(body, &req); err != nil {

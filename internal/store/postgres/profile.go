@@ -181,9 +181,12 @@ func (db *DB) DeleteAccount(ctx context.Context, sdkAppID int64, userID string) 
 	return nil
 }
 
-// RecallMessage marks a message recalled; store.ErrNotFound if there is no such
-// message, store.ErrConflict if it was recalled already.
-func (db *DB) RecallMessage(ctx context.Context, sdkAppID int64, r *store.Recall) error {
+// RecallMessage marks a message recalled and appends it again to the inboxes of users;
+// store.ErrNotFound if there is no such message, store.ErrConflict if it was recalled
+// already.
+func (db *DB) RecallMessage(ctx context.Context, sdkAppID int64, r *store.Recall, users []string) ([]store.Delivery, error) {
+	users = uniq(users)
+	ds := make([]store.Delivery, 0, len(users))
 	if r.At.IsZero() {
 		r.At = db.Now()
 	}
@@ -198,12 +201,36 @@ func (db *DB) RecallMessage(ctx context.Context, sdkAppID int64, r *store.Recall
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO message_recalls (sdk_app_id, msg_id, recalled_by, recalled_at) VALUES ($1, $2, $3, $4)`,
 			sdkAppID, r.MessageID, r.By, ms(r.At))
-		return err
+		if err != nil || len(users) == 0 {
+			return formatError(err)
+		}
+		rows, err := tx.Query(ctx, `
+			WITH seqs AS (
+				INSERT INTO inboxes (sdk_app_id, user_id, last_seq)
+				SELECT $1, u, 1 FROM unnest($2::text[]) AS u ORDER BY u
+				ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = inboxes.last_seq + 1
+				RETURNING user_id, last_seq
+			)
+			INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id)
+			SELECT $1, user_id, last_seq, $3 FROM seqs
+			RETURNING user_id, inbox_seq`, sdkAppID, users, r.MessageID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d store.Delivery
+			if err := rows.Scan(&d.UserID, &d.InboxSeq); err != nil {
+				return err
+			}
+			ds = append(ds, d)
+		}
+		return rows.Err()
 	})
 	if err != nil {
-		return fmt.Errorf("recall message: %w", err)
+		return nil, fmt.Errorf("recall message: %w", err)
 	}
-	return nil
+	return ds, nil
 }
 
 // FindRecalls returns the recalls of those of ids that were recalled.

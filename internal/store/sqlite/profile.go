@@ -174,9 +174,12 @@ func (db *DB) DeleteAccount(ctx context.Context, sdkAppID int64, userID string) 
 	return nil
 }
 
-// RecallMessage marks a message recalled; store.ErrNotFound if there is no such
-// message, store.ErrConflict if it was recalled already.
-func (db *DB) RecallMessage(ctx context.Context, sdkAppID int64, r *store.Recall) error {
+// RecallMessage marks a message recalled and appends it again to the inboxes of users;
+// store.ErrNotFound if there is no such message, store.ErrConflict if it was recalled
+// already.
+func (db *DB) RecallMessage(ctx context.Context, sdkAppID int64, r *store.Recall, users []string) ([]store.Delivery, error) {
+	users = uniq(users)
+	ds := make([]store.Delivery, 0, len(users))
 	if r.At.IsZero() {
 		r.At = db.Now()
 	}
@@ -191,12 +194,32 @@ func (db *DB) RecallMessage(ctx context.Context, sdkAppID int64, r *store.Recall
 		}
 		_, err := db.writes.txExec(ctx, tx, `INSERT INTO message_recalls (sdk_app_id, msg_id, recalled_by, recalled_at) VALUES (?, ?, ?, ?)`,
 			sdkAppID, r.MessageID, r.By, ms(r.At))
+		if err != nil || len(users) == 0 {
+			return err
+		}
+		list := jsonList(users)
+		rows, err := db.writes.txQuery(ctx, tx, nextInboxSeqsQuery, sdkAppID, list)
+		if err != nil {
+			return fmt.Errorf("next inbox seqs: %w", err)
+		}
+		for rows.Next() {
+			var d store.Delivery
+			if err := rows.Scan(&d.UserID, &d.InboxSeq); err != nil {
+				rows.Close()
+				return err
+			}
+			ds = append(ds, d)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		_, err = db.writes.txExec(ctx, tx, insertInboxEntriesQuery, r.MessageID, sdkAppID, list)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("recall message: %w", err)
+		return nil, fmt.Errorf("recall message: %w", err)
 	}
-	return nil
+	return ds, nil
 }
 
 // FindRecalls returns the recalls of those of ids that were recalled.

@@ -79,12 +79,30 @@ func testProfile(t *testing.T, open Opener) {
 
 	t.Run("Recall", func(t *testing.T) {
 		m := textMessage(appA, "bob", "alice", 2)
-		sendC2C(t, s, m)
-		must(t, "RecallMessage", s.RecallMessage(ctx, appA, &store.Recall{MessageID: m.ID, By: "bob", At: at(5)}))
-		if err := s.RecallMessage(ctx, appA, &store.Recall{MessageID: m.ID, By: "bob"}); !errors.Is(err, store.ErrConflict) {
+		sent := sendC2C(t, s, m)
+		ds, err := s.RecallMessage(ctx, appA, &store.Recall{MessageID: m.ID, By: "bob", At: at(5)}, []string{"bob", "alice"})
+		must(t, "RecallMessage", err)
+		want := map[string]int64{}
+		for _, d := range sent {
+			want[d.UserID] = d.InboxSeq + 1
+		}
+		got0 := map[string]int64{}
+		for _, d := range ds {
+			got0[d.UserID] = d.InboxSeq
+		}
+		assertEqual(t, "RecallMessage inbox seqs", got0, want)
+		es, err := s.FindInbox(ctx, appA, "alice", want["alice"]-1, 0)
+		must(t, "FindInbox", err)
+		if len(es) != 1 || es[0].Message.ID != m.ID || es[0].InboxSeq != want["alice"] {
+			t.Errorf("alice's inbox after the recall: %s, want the message again at %d", dump(es), want["alice"])
+		}
+		if _, err := s.RecallMessage(ctx, appA, &store.Recall{MessageID: m.ID, By: "bob"}, []string{"alice"}); !errors.Is(err, store.ErrConflict) {
 			t.Errorf("second RecallMessage = %v, want ErrConflict", err)
 		}
-		if err := s.RecallMessage(ctx, appB, &store.Recall{MessageID: m.ID, By: "bob"}); !errors.Is(err, store.ErrNotFound) {
+		if es, _ := s.FindInbox(ctx, appA, "alice", want["alice"], 0); len(es) != 0 {
+			t.Errorf("a refused recall appended to the inbox: %s", dump(es))
+		}
+		if _, err := s.RecallMessage(ctx, appB, &store.Recall{MessageID: m.ID, By: "bob"}, nil); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("RecallMessage in another app = %v, want ErrNotFound", err)
 		}
 		got, err := s.FindRecalls(ctx, appA, []string{m.ID, "other"})
