@@ -276,3 +276,28 @@ func TestTencent_GroupAdmin(t *testing.T) {
 		n.v4(t, "group_open_http_svc/destroy_group", `{"GroupId": "MyFirstGroup"}`, 10010)
 	})
 }
+
+// TestTencent_ErrorTextsNameCommercialFields: a bad field is named as the caller wrote
+// it, never by Herald's internal name.
+func TestTencent_ErrorTextsNameCommercialFields(t *testing.T) {
+	n := MustOpenNode(t, MustConfig(t, "sqlite"))
+	n.MustImport("alice", "bob")
+	for _, c := range []struct{ command, body, field string }{
+		{"openim/sendmsg", `{"From_Account":"bad id!","To_Account":"bob","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}]}`, "From_Account"},
+		{"openim/sendmsg", `{"From_Account":"alice","To_Account":"bad id!","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}]}`, "To_Account"},
+		{"openim/sendmsg", `{"From_Account":"alice","To_Account":"alice","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}]}`, "To_Account"},
+		{"im_open_login_svc/kick", `{"UserID":""}`, "UserID"},
+		{"group_open_http_svc/modify_group_member_info", `{"GroupId":"g","Member_Account":"a b"}`, "Member_Account"},
+	} {
+		a := n.v4(t, c.command, c.body, 10004)
+		info := a["ErrorInfo"].(string)
+		if !strings.Contains(info, c.field) {
+			t.Errorf("%s %s: ErrorInfo %q does not name %s", c.command, c.body, info, c.field)
+		}
+		for _, internal := range []string{"user_id", "from:", "to:", "accounts["} {
+			if strings.Contains(info, internal) {
+				t.Errorf("%s: ErrorInfo %q uses Herald's name %q", c.command, info, internal)
+			}
+		}
+	}
+}

@@ -237,7 +237,12 @@ func (s *Server) sendGroupMsg(ctx context.Context, app *store.App, body []byte) 
 	p.Request.ClientMsgID = clientMsgID("group", req.GroupID, req.Random)
 	p.Request.Priority = prio
 	p.Request.OnlineOnly = req.OnlineOnlyFlag == 1
-	for _, at := range req.GroupAtInfo {
+	for i, at := range req.GroupAtInfo {
+		if at.GroupAtAllFlag != 1 && at.GroupAtAccount != "" {
+			if err := checkAccount(fmt.Sprintf("GroupAtInfo[%d].GroupAt_Account", i), at.GroupAtAccount); err != nil {
+				return nil, err
+			}
+		}
 		if at.GroupAtAllFlag == 1 {
 			p.Request.AtAll = true
 		} else if at.GroupAtAccount != "" {

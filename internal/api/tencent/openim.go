@@ -77,6 +77,8 @@ func (m *Msg) params(app *store.App) (im.SendParams, error) {
 	from := m.FromAccount
 	if from == "" {
 		from = app.AdminUserID
+	} else if err := checkAccount("From_Account", from); err != nil {
+		return im.SendParams{}, err
 	}
 	var noSync bool
 	switch m.SyncOtherMachine {
@@ -122,12 +124,15 @@ func (s *Server) sendMsg(ctx context.Context, app *store.App, body []byte) (any,
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	if req.ToAccount == "" {
-		return nil, &Error{Code: CodeInvalidParam, Info: "To_Account is required"}
+	if err := checkAccount("To_Account", req.ToAccount); err != nil {
+		return nil, err
 	}
 	p, err := req.params(app)
 	if err != nil {
 		return nil, err
+	}
+	if p.From == req.ToAccount {
+		return nil, &Error{Code: CodeInvalidParam, Info: "From_Account and To_Account are the same account"}
 	}
 	p.Request.To = req.ToAccount
 	p.Request.ClientMsgID = clientMsgID("c2c", req.ToAccount, req.MsgRandom)
