@@ -72,7 +72,11 @@ func (s ConnState) String() string {
 // Listener receives events. Each function may be nil. They are called one at a time
 // from the client's receive goroutine, in order; a slow listener slows delivery.
 type Listener struct {
-	OnNewMessage          func(m *Message)
+	OnNewMessage func(m *Message)
+	// OnRecvMessageRevoked is called when a message was recalled (by its sender, a group
+	// admin or the app's server): m carries its ID and Recalled, RecalledBy and
+	// RecalledAt, and no content. A device that never showed the message may get it too.
+	OnRecvMessageRevoked  func(m *Message)
 	OnConversationChanged func(c *Conversation)
 	OnKickedOffline       func(k *Kicked)
 	OnConnectionChanged   func(s ConnState, err error)
@@ -409,6 +413,13 @@ func (c *Client) event(ctx context.Context, f *protocol.Frame) error {
 			_, own := c.sentIDs[m.ClientMsgID]
 			c.mu.Unlock()
 			if dup {
+				return nil
+			}
+			if m.Recalled {
+				if l := c.cfg.Listener.OnRecvMessageRevoked; l != nil {
+					l(m)
+				}
+				c.scheduleAck()
 				return nil
 			}
 			if own && m.From == c.userID {

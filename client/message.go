@@ -126,3 +126,15 @@ func (c *Client) history(ctx context.Context, convID string, count int, lastMsg 
 	}
 	return res.Messages, nil
 }
+
+// RevokeMessage recalls msg (the commercial SDK's revokeMessage): your own message within
+// the app's recall window (2 minutes by default), or any message of a group you own or
+// administer. Every device of everyone who has it gets OnRecvMessageRevoked, and history
+// shows it recalled. It returns the message as recalled.
+func (c *Client) RevokeMessage(ctx context.Context, msg *Message) (*Message, error) {
+	var res Message
+	if err := c.call(ctx, protocol.OpRevokeMessage, protocol.RevokeMessageRequest{MessageID: msg.ID}, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}

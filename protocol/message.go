@@ -24,6 +24,18 @@ type Message struct {
 	OnlineOnly      bool             `json:"online_only,omitempty"`
 	OfflinePushInfo *OfflinePushInfo `json:"offline_push_info,omitempty"`
 	CloudCustomData string           `json:"cloud_custom_data,omitempty"`
+	// Recalled: the message was recalled (RevokeMessage, or the admin API). It comes with
+	// no elements, push info or custom data; a message event carrying a message the
+	// client already has with Recalled set is the recall notice (docs/protocol.md).
+	Recalled   bool   `json:"recalled,omitempty"`
+	RecalledBy string `json:"recalled_by,omitempty"`
+	RecalledAt int64  `json:"recalled_at,omitempty"` // Unix ms
+}
+
+// RevokeMessageRequest recalls a message: the sender's own within the app's recall
+// window, or any message of a group the caller owns or administers.
+type RevokeMessageRequest struct {
+	MessageID string `json:"message_id"`
 }
 
 // Element types.

@@ -43,6 +43,7 @@ const (
 	OpSetPushConfig = "set_push_config" // SetPushConfigRequest → no data
 	OpBackground    = "background"      // BackgroundRequest → no data
 	OpForeground    = "foreground"      // no data → no data
+	OpRevokeMessage = "revoke_message"  // RevokeMessageRequest → Message (as recalled)
 )
 
 // Event ops (server → client, Seq 0).

@@ -175,6 +175,7 @@ type device struct {
 	messages []*client.Message
 	convs    []*client.Conversation
 	kicked   []*client.Kicked
+	revoked  []*client.Message // OnRecvMessageRevoked
 	states   []client.ConnState
 	changed  chan struct{}
 }
@@ -189,6 +190,7 @@ func newDevice(n *node, user, deviceID, platform string) *device {
 			OnNewMessage:          func(m *client.Message) { d.record(func() { d.messages = append(d.messages, m) }) },
 			OnConversationChanged: func(c *client.Conversation) { d.record(func() { d.convs = append(d.convs, c) }) },
 			OnKickedOffline:       func(k *client.Kicked) { d.record(func() { d.kicked = append(d.kicked, k) }) },
+			OnRecvMessageRevoked:  func(m *client.Message) { d.record(func() { d.revoked = append(d.revoked, m) }) },
 			OnConnectionChanged:   func(s client.ConnState, _ error) { d.record(func() { d.states = append(d.states, s) }) },
 		},
 	})

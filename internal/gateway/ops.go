@@ -79,6 +79,9 @@ var ops = map[string]opFunc{
 		}
 		return protocol.SendResponse{Message: m}, nil
 	}),
+	protocol.OpRevokeMessage: typed(func(ctx context.Context, s *session, req protocol.RevokeMessageRequest) (any, error) {
+		return s.g.IM.Recall(ctx, im.RecallParams{SDKAppID: s.app, By: s.user, ByDevice: s.device, MessageID: req.MessageID})
+	}),
 	protocol.OpAck: typed(func(ctx context.Context, s *session, req protocol.AckRequest) (any, error) {
 		if err := s.g.IM.Ack(ctx, s.app, s.user, s.device, req.InboxSeq, s.delivered.Load()); err != nil {
 			return nil, err

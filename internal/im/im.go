@@ -95,6 +95,11 @@ type Service struct {
 	// StateChanged, if set, is called after each login, logout, kick and disconnect of
 	// a device. It must not block: the session waits for it.
 	StateChanged StateChangedFunc
+	// Recalled, if set, is called after each recall (recall.go).
+	Recalled RecalledFunc
+	// RecallWindow is how long a sender may recall their message. Default
+	// DefaultRecallWindow.
+	RecallWindow time.Duration
 	// MaxMessageBytes limits a message's size. Default DefaultMaxMessageBytes.
 	MaxMessageBytes int
 	Now             func() time.Time

@@ -164,6 +164,9 @@ func (s *Service) groupRecipients(ctx context.Context, p SendParams, atUsers []s
 		if _, err := s.member(ctx, p.SDKAppID, gid, p.From); err != nil {
 			return nil, err
 		}
+		if err := s.checkNotMuted(ctx, p.SDKAppID, gid, p.From); err != nil {
+			return nil, err
+		}
 	}
 	var out []string
 	members := map[string]bool{}
@@ -219,6 +222,9 @@ func (s *Service) Sync(ctx context.Context, sdkAppID int64, userID string, after
 	for _, e := range es {
 		res.Messages = append(res.Messages, wireMessage(e.Message, e.InboxSeq))
 	}
+	if err := s.applyRecalls(ctx, sdkAppID, res.Messages); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -257,6 +263,9 @@ func (s *Service) History(ctx context.Context, sdkAppID int64, userID string, re
 	}
 	for _, m := range ms {
 		res.Messages = append(res.Messages, wireMessage(m, 0))
+	}
+	if err := s.applyRecalls(ctx, sdkAppID, res.Messages); err != nil {
+		return nil, err
 	}
 	return res, nil
 }

@@ -80,6 +80,15 @@ func Compose(in ComposeInput) *Notification {
 		n.Ext = defaultExt(m, in.Recipient)
 	}
 	n.ThreadID = m.ConversationID(in.Recipient)
+	// Each message's notification carries its message ID in the vendor's replace
+	// mechanism, so that a recall can replace it on the lock screen (ComposeRecall).
+	// FCM gets it as a display tag only: collapse_key keeps at most 4 keys per device
+	// and would drop undelivered messages.
+	if c.Vendor == FCM {
+		n.Tag = m.ID
+	} else {
+		n.CollapseID = m.ID
+	}
 
 	// Per-vendor values from the push info win over the certificate's defaults.
 	n.ChannelID, n.Category, n.Importance = c.ChannelID, c.Category, c.Importance

@@ -34,6 +34,11 @@ type Notification struct {
 	// notifyId, OPPO/Huawei notify ID); 0 means not set.
 	CollapseID string
 	NotifyID   int
+	// Tag replaces a shown notification with the same tag without collapsing undelivered
+	// ones (FCM android.notification.tag, which has no 4-key limit as collapse_key
+	// has); a CollapseID sets it too. Compose gives each message's push its message ID
+	// here or in CollapseID, so that a recall can replace it (ComposeRecall).
+	Tag string
 
 	TTL      time.Duration // how long the vendor keeps it for an offline phone; 0 means the vendor default
 	Priority Priority

@@ -184,6 +184,31 @@ type Store interface {
 	CountPushTasks(ctx context.Context, sdkAppID int64, since time.Time) (int, error)
 
 	PushQueue
+	// Profiles (profile.go): tag → value maps beside accounts, groups and members.
+	// Set* write the tags given (an empty value removes one) in one transaction and
+	// return ErrNotFound, writing nothing, if the owner does not exist.
+	SetAccountProfile(ctx context.Context, sdkAppID int64, userID string, items map[string]string) error
+	// FindAccountProfiles returns the profiles of userIDs; a user without tags is absent.
+	FindAccountProfiles(ctx context.Context, sdkAppID int64, userIDs []string) (map[string]map[string]string, error)
+	SetGroupProfile(ctx context.Context, sdkAppID int64, groupID string, items map[string]string) error
+	FindGroupProfile(ctx context.Context, sdkAppID int64, groupID string) (map[string]string, error) // empty if none
+	SetMemberProfile(ctx context.Context, sdkAppID int64, groupID, userID string, items map[string]string) error
+	// FindMemberProfiles returns the profiles of the members userIDs of a group; a member
+	// without tags is absent.
+	FindMemberProfiles(ctx context.Context, sdkAppID int64, groupID string, userIDs []string) (map[string]map[string]string, error)
+	// DeleteAccount removes an account with its devices, tags, attributes, profile,
+	// memberships, receive options, conversations and inbox, in one transaction;
+	// ErrNotFound if it does not exist. Messages it sent stay until they expire.
+	DeleteAccount(ctx context.Context, sdkAppID int64, userID string) error
+
+	// Recalls. RecallMessage marks a stored message recalled and appends it once more to
+	// the inbox of each of users, in one transaction, so that every device syncing
+	// after its copy learns of the recall; it returns users with their new InboxSeq.
+	// ErrNotFound if the app has no such message, ErrConflict (keeping the first, and
+	// appending nothing) if it was recalled already.
+	RecallMessage(ctx context.Context, sdkAppID int64, r *Recall, users []string) ([]Delivery, error)
+	// FindRecalls returns the recalls of those of ids that were recalled.
+	FindRecalls(ctx context.Context, sdkAppID int64, ids []string) (map[string]*Recall, error)
 
 	// Ping checks the database is reachable, for /readyz.
 	Ping(ctx context.Context) error

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/protocol"
 )
@@ -20,6 +21,9 @@ type CreateGroupRequest struct {
 	GroupID      string `json:"GroupId"` // absent = Herald picks one
 	Name         string
 	FaceURL      string `json:"FaceUrl"`
+	Introduction string
+	Notification string
+	MaxMemberNum int
 	MemberList   []Member
 }
 
@@ -59,6 +63,11 @@ func (s *Server) createGroup(ctx context.Context, app *store.App, body []byte) (
 	}
 	g, err := s.IM.CreateGroup(ctx, app.SDKAppID, owner, in)
 	if err != nil {
+		return nil, err
+	}
+	// The details beyond name and face, and the type, are kept beside the group.
+	c := im.GroupChange{Introduction: &req.Introduction, Notification: &req.Notification, MaxMembers: &req.MaxMemberNum, Type: &req.Type}
+	if err := s.IM.ModifyGroup(ctx, app.SDKAppID, g.ID, c); err != nil {
 		return nil, err
 	}
 	for _, m := range req.MemberList {
@@ -228,7 +237,12 @@ func (s *Server) sendGroupMsg(ctx context.Context, app *store.App, body []byte) 
 	p.Request.ClientMsgID = clientMsgID("group", req.GroupID, req.Random)
 	p.Request.Priority = prio
 	p.Request.OnlineOnly = req.OnlineOnlyFlag == 1
-	for _, at := range req.GroupAtInfo {
+	for i, at := range req.GroupAtInfo {
+		if at.GroupAtAllFlag != 1 && at.GroupAtAccount != "" {
+			if err := checkAccount(fmt.Sprintf("GroupAtInfo[%d].GroupAt_Account", i), at.GroupAtAccount); err != nil {
+				return nil, err
+			}
+		}
 		if at.GroupAtAllFlag == 1 {
 			p.Request.AtAll = true
 		} else if at.GroupAtAccount != "" {

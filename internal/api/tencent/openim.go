@@ -77,6 +77,8 @@ func (m *Msg) params(app *store.App) (im.SendParams, error) {
 	from := m.FromAccount
 	if from == "" {
 		from = app.AdminUserID
+	} else if err := checkAccount("From_Account", from); err != nil {
+		return im.SendParams{}, err
 	}
 	var noSync bool
 	switch m.SyncOtherMachine {
@@ -122,12 +124,15 @@ func (s *Server) sendMsg(ctx context.Context, app *store.App, body []byte) (any,
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	if req.ToAccount == "" {
-		return nil, &Error{Code: CodeInvalidParam, Info: "To_Account is required"}
+	if err := checkAccount("To_Account", req.ToAccount); err != nil {
+		return nil, err
 	}
 	p, err := req.params(app)
 	if err != nil {
 		return nil, err
+	}
+	if p.From == req.ToAccount {
+		return nil, &Error{Code: CodeInvalidParam, Info: "From_Account and To_Account are the same account"}
 	}
 	p.Request.To = req.ToAccount
 	p.Request.ClientMsgID = clientMsgID("c2c", req.ToAccount, req.MsgRandom)
@@ -216,6 +221,35 @@ const (
 
 // MaxQueryStateAccounts bounds one querystate call (Tencent's limit).
 const MaxQueryStateAccounts = 500
+
+// OnlineStatusResponse answers openim/query_online_status
+// (cloud.tencent.com/document/product/269/2566): as querystate, with each account's
+// state in State (the legacy querystate says Status); Detail keeps Status.
+type OnlineStatusResponse struct {
+	Status
+	QueryResult []OnlineState
+	ErrorList   []AccountError
+}
+
+// OnlineState is one account's state in query_online_status.
+type OnlineState struct {
+	ToAccount string        `json:"To_Account"`
+	State     string        `json:"State"`
+	Detail    []DeviceState `json:",omitempty"`
+}
+
+func (s *Server) queryOnlineStatus(ctx context.Context, app *store.App, body []byte) (any, error) {
+	res, err := s.queryState(ctx, app, body)
+	if err != nil {
+		return nil, err
+	}
+	legacy := res.(QueryStateResponse)
+	out := OnlineStatusResponse{Status: legacy.Status, QueryResult: make([]OnlineState, 0, len(legacy.QueryResult)), ErrorList: legacy.ErrorList}
+	for _, r := range legacy.QueryResult {
+		out.QueryResult = append(out.QueryResult, OnlineState{ToAccount: r.ToAccount, State: r.Status, Detail: r.Detail})
+	}
+	return out, nil
+}
 
 func (s *Server) queryState(ctx context.Context, app *store.App, body []byte) (any, error) {
 	var req QueryStateRequest

@@ -70,29 +70,60 @@ type Status struct {
 // statusOK is the status of a successful call.
 var statusOK = Status{ActionStatus: "OK"}
 
-// Handler returns the routes under /v4/.
-func (s *Server) Handler() http.Handler {
+// commands returns the router: each command served, by "<service>/<command>".
+// docs/tencent-api.md's compatibility table is checked against it (compat_test.go).
+func (s *Server) commands() map[string]command {
 	cmds := map[string]command{
-		"im_open_login_svc/account_import":        s.accountImport,
-		"im_open_login_svc/multiaccount_import":   s.multiAccountImport,
-		"openim/sendmsg":                          s.sendMsg,
-		"openim/batchsendmsg":                     s.batchSendMsg,
-		"openim/querystate":                       s.queryState,
-		"group_open_http_svc/create_group":        s.createGroup,
-		"group_open_http_svc/add_group_member":    s.addGroupMember,
-		"group_open_http_svc/delete_group_member": s.deleteGroupMember,
-		"group_open_http_svc/send_group_msg":      s.sendGroupMsg,
-		"timpush/push":                            s.timPush,
+		"im_open_login_svc/account_import":      s.accountImport,
+		"im_open_login_svc/multiaccount_import": s.multiAccountImport,
+		"im_open_login_svc/account_check":       s.accountCheck,
+		"im_open_login_svc/account_delete":      s.accountDelete,
+		"im_open_login_svc/kick":                s.kick,
+		"openim/sendmsg":                        s.sendMsg,
+		"openim/batchsendmsg":                   s.batchSendMsg,
+		"openim/importmsg":                      s.importMsg,
+		"openim/admin_getroammsg":               s.adminGetRoamMsg,
+		"openim/admin_msgwithdraw":              s.adminMsgWithdraw,
+		"openim/querystate":                     s.queryState,
+		"openim/query_online_status":            s.queryOnlineStatus,
+		"profile/portrait_set":                  s.portraitSet,
+		"profile/portrait_get":                  s.portraitGet,
+
+		"group_open_http_svc/create_group":             s.createGroup,
+		"group_open_http_svc/destroy_group":            s.destroyGroup,
+		"group_open_http_svc/get_group_info":           s.getGroupInfo,
+		"group_open_http_svc/get_group_member_info":    s.getGroupMemberInfo,
+		"group_open_http_svc/get_joined_group_list":    s.getJoinedGroupList,
+		"group_open_http_svc/modify_group_base_info":   s.modifyGroupBaseInfo,
+		"group_open_http_svc/modify_group_member_info": s.modifyGroupMemberInfo,
+		"group_open_http_svc/change_group_owner":       s.changeGroupOwner,
+		"group_open_http_svc/forbid_send_msg":          s.forbidSendMsg,
+		"group_open_http_svc/add_group_member":         s.addGroupMember,
+		"group_open_http_svc/delete_group_member":      s.deleteGroupMember,
+		"group_open_http_svc/send_group_msg":           s.sendGroupMsg,
+		"group_open_http_svc/group_msg_get_simple":     s.groupMsgGetSimple,
+		"group_open_http_svc/import_group_msg":         s.importGroupMsg,
+		"group_open_http_svc/group_msg_recall":         s.groupMsgRecall,
+		"timpush/push":                                 s.timPush,
 	}
 	if s.Audience != nil {
+		// The same tag and attribute calls under the older all_member_push service
+		// (im_ names) and the Push service (timpush).
 		for name, cmd := range map[string]command{
-			"im_add_tag": s.changeTags(true), "im_remove_tag": s.changeTags(false), "im_get_tag": s.getTags,
-			"im_remove_all_tags": s.removeAllTags, "im_set_attr_name": s.setAttrName, "im_get_attr_name": s.getAttrName,
-			"im_set_attr": s.setAttr, "im_get_attr": s.getAttr,
+			"add_tag": s.changeTags(true), "remove_tag": s.changeTags(false), "get_tag": s.getTags,
+			"remove_all_tags": s.removeAllTags, "set_attr_name": s.setAttrName, "get_attr_name": s.getAttrName,
+			"set_attr": s.setAttr, "get_attr": s.getAttr, "remove_attr": s.removeAttr,
 		} {
-			cmds["all_member_push/"+name] = cmd
+			cmds["all_member_push/im_"+name] = cmd
+			cmds["timpush/"+name] = cmd
 		}
 	}
+	return cmds
+}
+
+// Handler returns the routes under /v4/.
+func (s *Server) Handler() http.Handler {
+	cmds := s.commands()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := s.serve(w, r, cmds)
 		if err != nil {

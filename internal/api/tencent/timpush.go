@@ -123,25 +123,43 @@ type accountsRequest struct {
 	ToAccount []string `json:"To_Account"`
 }
 
-// checkUsers fails unless 1..MaxAttrUsers users are named and every one exists.
-func (s *Server) checkUsers(ctx context.Context, sdkAppID int64, users []string) error {
+// Tag and attribute error codes (trtc.io/document/60566 and its siblings).
+const (
+	CodeTooManyAccounts = 90018 // more accounts than one call takes
+	CodeBadAttr         = 90033 // not one of the app's attribute names
+)
+
+// checkUsers bounds users to 1..MaxAttrUsers and splits them into those that exist
+// (known) and an ErrorList entry (70107) for each that does not. When none exists the
+// call fails, as batchsendmsg does; otherwise it goes on for the known ones.
+func (s *Server) checkUsers(ctx context.Context, sdkAppID int64, users []string) (known map[string]bool, errs []AccountError, err error) {
 	if len(users) == 0 || len(users) > MaxAttrUsers {
-		return &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("name 1-%d accounts", MaxAttrUsers)}
+		return nil, nil, &Error{Code: CodeTooManyAccounts, Info: fmt.Sprintf("name 1-%d accounts", MaxAttrUsers)}
 	}
 	as, err := s.Audience.FindAccounts(ctx, sdkAppID, users)
 	if err != nil {
-		return fmt.Errorf("find accounts: %w", err)
+		return nil, nil, fmt.Errorf("find accounts: %w", err)
 	}
-	have := map[string]bool{}
+	known = map[string]bool{}
 	for _, a := range as {
-		have[a.UserID] = true
+		known[a.UserID] = true
 	}
+	errs = []AccountError{}
 	for _, u := range users {
-		if !have[u] {
-			return &Error{Code: CodeNoAccount, Info: fmt.Sprintf("account %q was never imported", u)}
+		if !known[u] {
+			errs = append(errs, AccountError{ToAccount: u, ErrorCode: CodeNoAccount})
 		}
 	}
-	return nil
+	if len(known) == 0 {
+		return nil, nil, &Error{Code: CodeNoAccount, Info: fmt.Sprintf("account %q was never imported", users[0])}
+	}
+	return known, errs, nil
+}
+
+// partial is an OK answer with the accounts that failed.
+type partial struct {
+	Status
+	ErrorList []AccountError `json:",omitempty"`
 }
 
 func (s *Server) changeTags(add bool) command {
@@ -154,10 +172,14 @@ func (s *Server) changeTags(add bool) command {
 		for _, ut := range req.UserTags {
 			users = append(users, ut.ToAccount)
 		}
-		if err := s.checkUsers(ctx, app.SDKAppID, users); err != nil {
+		known, errs, err := s.checkUsers(ctx, app.SDKAppID, users)
+		if err != nil {
 			return nil, err
 		}
 		for _, ut := range req.UserTags {
+			if !known[ut.ToAccount] {
+				continue
+			}
 			if err := api.ValidTags("Tags", ut.Tags); err != nil {
 				return nil, err
 			}
@@ -174,7 +196,7 @@ func (s *Server) changeTags(add bool) command {
 				return nil, err
 			}
 		}
-		return statusOK, nil
+		return partial{statusOK, errs}, nil
 	}
 }
 
@@ -183,11 +205,15 @@ func (s *Server) getTags(ctx context.Context, app *store.App, body []byte) (any,
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	if err := s.checkUsers(ctx, app.SDKAppID, req.ToAccount); err != nil {
+	known, errs, err := s.checkUsers(ctx, app.SDKAppID, req.ToAccount)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]UserTags, 0, len(req.ToAccount))
 	for _, u := range req.ToAccount {
+		if !known[u] {
+			continue
+		}
 		tags, err := s.Audience.FindUserTags(ctx, app.SDKAppID, u)
 		if err != nil {
 			return nil, err
@@ -199,8 +225,9 @@ func (s *Server) getTags(ctx context.Context, app *store.App, body []byte) (any,
 	}
 	return struct {
 		Status
-		UserTags []UserTags
-	}{statusOK, out}, nil
+		UserTags  []UserTags
+		ErrorList []AccountError `json:",omitempty"`
+	}{statusOK, out, errs}, nil
 }
 
 func (s *Server) removeAllTags(ctx context.Context, app *store.App, body []byte) (any, error) {
@@ -208,15 +235,19 @@ func (s *Server) removeAllTags(ctx context.Context, app *store.App, body []byte)
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	if err := s.checkUsers(ctx, app.SDKAppID, req.ToAccount); err != nil {
+	known, errs, err := s.checkUsers(ctx, app.SDKAppID, req.ToAccount)
+	if err != nil {
 		return nil, err
 	}
 	for _, u := range req.ToAccount {
+		if !known[u] {
+			continue
+		}
 		if err := s.Audience.RemoveUserTags(ctx, app.SDKAppID, u, nil); err != nil {
 			return nil, err
 		}
 	}
-	return statusOK, nil
+	return partial{statusOK, errs}, nil
 }
 
 // setAttrName replaces the app's attribute names; AttrNames is keyed "0".."9".
@@ -267,19 +298,23 @@ func (s *Server) setAttr(ctx context.Context, app *store.App, body []byte) (any,
 	for _, ua := range req.UserAttrs {
 		users = append(users, ua.ToAccount)
 	}
-	if err := s.checkUsers(ctx, app.SDKAppID, users); err != nil {
+	known, errs, err := s.checkUsers(ctx, app.SDKAppID, users)
+	if err != nil {
 		return nil, err
 	}
 	for _, ua := range req.UserAttrs {
+		if !known[ua.ToAccount] {
+			continue
+		}
 		err := s.Audience.SetUserAttrs(ctx, app.SDKAppID, ua.ToAccount, ua.Attrs)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, &Error{Code: CodeInvalidParam, Info: "an attribute name is not one of the app's (im_set_attr_name)", Err: err}
+			return nil, &Error{Code: CodeBadAttr, Info: "an attribute name is not one of the app's (set them with set_attr_name first)", Err: err}
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	return statusOK, nil
+	return partial{statusOK, errs}, nil
 }
 
 func (s *Server) getAttr(ctx context.Context, app *store.App, body []byte) (any, error) {
@@ -287,11 +322,15 @@ func (s *Server) getAttr(ctx context.Context, app *store.App, body []byte) (any,
 	if err := decode(body, &req); err != nil {
 		return nil, err
 	}
-	if err := s.checkUsers(ctx, app.SDKAppID, req.ToAccount); err != nil {
+	known, errs, err := s.checkUsers(ctx, app.SDKAppID, req.ToAccount)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]UserAttrs, 0, len(req.ToAccount))
 	for _, u := range req.ToAccount {
+		if !known[u] {
+			continue
+		}
 		attrs, err := s.Audience.FindUserAttrs(ctx, app.SDKAppID, u)
 		if err != nil {
 			return nil, err
@@ -301,5 +340,48 @@ func (s *Server) getAttr(ctx context.Context, app *store.App, body []byte) (any,
 	return struct {
 		Status
 		UserAttrs []UserAttrs
-	}{statusOK, out}, nil
+		ErrorList []AccountError `json:",omitempty"`
+	}{statusOK, out, errs}, nil
+}
+
+// removeAttr answers timpush/remove_attr (trtc.io/document/60566): UserAttrs name the
+// attributes to remove, by name only.
+func (s *Server) removeAttr(ctx context.Context, app *store.App, body []byte) (any, error) {
+	var req struct {
+		UserAttrs []struct {
+			ToAccount string `json:"To_Account"`
+			Attrs     []string
+		}
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	users := make([]string, 0, len(req.UserAttrs))
+	for _, ua := range req.UserAttrs {
+		users = append(users, ua.ToAccount)
+	}
+	known, errs, err := s.checkUsers(ctx, app.SDKAppID, users)
+	if err != nil {
+		return nil, err
+	}
+	for _, ua := range req.UserAttrs {
+		if !known[ua.ToAccount] {
+			continue
+		}
+		if len(ua.Attrs) == 0 {
+			return nil, &Error{Code: CodeBadAttr, Info: "Attrs must name at least one attribute to remove"}
+		}
+		attrs := make(map[string]string, len(ua.Attrs))
+		for _, a := range ua.Attrs {
+			attrs[a] = "" // an empty value removes it
+		}
+		err := s.Audience.SetUserAttrs(ctx, app.SDKAppID, ua.ToAccount, attrs)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, &Error{Code: CodeBadAttr, Info: "an attribute name is not one of the app's (set them with set_attr_name first)", Err: err}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return partial{statusOK, errs}, nil
 }

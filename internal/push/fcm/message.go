@@ -66,6 +66,9 @@ func newMessage(c *push.Certificate, n *push.Notification) *Message {
 		a.CollapseKey = strconv.Itoa(n.NotifyID)
 		an.Tag = a.CollapseKey
 	}
+	if n.Tag != "" {
+		an.Tag = n.Tag
+	}
 	if *an != (AndroidNotification{}) {
 		a.Notification = an
 	}

@@ -116,6 +116,12 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 	if pl.facts.PushDisabled {
 		return nil // nothing to consider: the trace says so at the message
 	}
+	if !p.Now().Before(pl.deadline) {
+		// Its pushes expired before it was planned (a plan swept up after a long NATS
+		// outage, or imported history): a stale notification helps no one.
+		p.Logger.Info("push not planned: the message is older than its push TTL", "app", m.SDKAppID, "message", m.ID)
+		return nil
+	}
 	pl.sender = m.From
 	if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
 		pl.sender = a.Nickname
