@@ -137,7 +137,6 @@ interface Request {
 interface Conn {
   ws: WebSocketLike;
   loginSeq: number;
-  loggedIn: boolean;
   heartbeatMs: number;
   lastHeard: number;
   timer?: ReturnType<typeof setInterval>;
@@ -331,13 +330,11 @@ export class Client {
       let ended = false;
       let endResolve: (err: Error) => void = () => {};
       const timer = setTimeout(() => {
-        c.onLogin(new ConnectionError(`herald: no login answer within ${this.cfg.connectTimeoutMs} ms`));
-        ws.close(4000, "login timeout");
+        c.onEnd(new ConnectionError(`herald: no login answer within ${this.cfg.connectTimeoutMs} ms`));
       }, this.cfg.connectTimeoutMs);
       const c: Conn = {
         ws,
         loginSeq: ++this.nextSeq,
-        loggedIn: false,
         heartbeatMs: 15_000,
         lastHeard: Date.now(),
         ended: new Promise<Error>((r) => (endResolve = r)),
@@ -355,7 +352,6 @@ export class Client {
             reject(err);
             return;
           }
-          c.loggedIn = true;
           resolve(c);
         },
         onEnd: (err) => {
@@ -404,7 +400,7 @@ export class Client {
     for (const r of reqs) this.dispatch(r);
     c.lastHeard = Date.now();
     c.timer = setInterval(() => {
-      if (Date.now() - c.lastHeard > 2 * c.heartbeatMs + 5_000) {
+      if (Date.now() - c.lastHeard > 3 * c.heartbeatMs) {
         // Nothing heard for two beats: the network is gone though no close came.
         c.ws.close(4001, "heartbeat timeout");
         c.onEnd(new ConnectionError("herald: no answer from the server", 4001));

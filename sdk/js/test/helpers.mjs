@@ -120,11 +120,16 @@ export function newClient(server, { url, deviceID, platform = "Android", ...cfg 
   return c;
 }
 
-/** proxy forwards TCP connections to target; cut() drops them all and refuses new ones until restore(). */
+/**
+ * startProxy forwards TCP connections to target. cut() drops them all and refuses new
+ * ones until restore(); freeze() silently drops all bytes (a dead network that sends no
+ * close) until restore().
+ */
 export async function startProxy(target) {
   const [host, port] = [target.slice(0, target.lastIndexOf(":")), Number(target.slice(target.lastIndexOf(":") + 1))];
   const sockets = new Set();
   let down = false;
+  let frozen = false;
   const server = net.createServer((client) => {
     if (down) {
       client.destroy();
@@ -140,7 +145,8 @@ export async function startProxy(target) {
     };
     client.on("error", drop).on("close", drop);
     upstream.on("error", drop).on("close", drop);
-    client.pipe(upstream).pipe(client);
+    client.on("data", (b) => frozen || upstream.write(b));
+    upstream.on("data", (b) => frozen || client.write(b));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const addr = `127.0.0.1:${server.address().port}`;
@@ -151,8 +157,12 @@ export async function startProxy(target) {
       for (const s of sockets) s.destroy();
       sockets.clear();
     },
+    freeze() {
+      frozen = true;
+    },
     restore() {
       down = false;
+      frozen = false;
     },
     close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(r); }),
   };

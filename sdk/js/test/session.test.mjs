@@ -71,6 +71,28 @@ test("reconnect catches up in order without duplicates", async () => {
   }
 });
 
+test("a silent network is noticed by the heartbeat and reconnected", async () => {
+  // A server with a 1 s heartbeat: the client beats every 500 ms and gives up on a
+  // connection silent for three beats.
+  const fast = await startServer(["--heartbeat", "1s"]);
+  await fast.importUsers("dave");
+  const proxy = await startProxy(fast.addr);
+  // A reconnect started before the network returns times out quickly too.
+  const js = newClient(fast, { url: proxy.wsURL, deviceID: "dave-tablet", connectTimeoutMs: 1000 });
+  try {
+    await js.login("dave", fast.usersig("dave"));
+    proxy.freeze();
+    await waitFor("the heartbeat timeout", () => js.seen.states.some((s) => s.includes("no answer from the server")), 5_000);
+    proxy.restore();
+    await waitFor("the reconnect", () => js.connectionState === "connected", 5_000);
+    assert.ok((await js.getConversationList()).conversations);
+  } finally {
+    await js.close();
+    await proxy.close();
+    await fast.stop();
+  }
+});
+
 test("an expired UserSig stops the reconnects", async () => {
   const proxy = await startProxy(server.addr);
   const js = newClient(server, { url: proxy.wsURL, deviceID: "erin-phone" });
