@@ -123,13 +123,14 @@ export function newClient(server, { url, deviceID, platform = "Android", ...cfg 
 /**
  * startProxy forwards TCP connections to target. cut() drops them all and refuses new
  * ones until restore(); freeze() silently drops all bytes (a dead network that sends no
- * close) until restore().
+ * close) and loseAnswers() only the server's, until restore().
  */
 export async function startProxy(target) {
   const [host, port] = [target.slice(0, target.lastIndexOf(":")), Number(target.slice(target.lastIndexOf(":") + 1))];
   const sockets = new Set();
   let down = false;
   let frozen = false;
+  let deaf = false; // drop only the server's bytes
   const server = net.createServer((client) => {
     if (down) {
       client.destroy();
@@ -146,7 +147,7 @@ export async function startProxy(target) {
     client.on("error", drop).on("close", drop);
     upstream.on("error", drop).on("close", drop);
     client.on("data", (b) => frozen || upstream.write(b));
-    upstream.on("data", (b) => frozen || client.write(b));
+    upstream.on("data", (b) => frozen || deaf || client.write(b));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const addr = `127.0.0.1:${server.address().port}`;
@@ -160,9 +161,14 @@ export async function startProxy(target) {
     freeze() {
       frozen = true;
     },
+    /** loseAnswers drops what the server sends (its answers) but passes what the client sends. */
+    loseAnswers() {
+      deaf = true;
+    },
     restore() {
       down = false;
       frozen = false;
+      deaf = false;
     },
     close: () => new Promise((r) => { for (const s of sockets) s.destroy(); server.close(r); }),
   };

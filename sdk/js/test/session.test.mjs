@@ -71,6 +71,32 @@ test("reconnect catches up in order without duplicates", async () => {
   }
 });
 
+test("a send whose answer was lost is sent again and stored once", async () => {
+  const proxy = await startProxy(server.addr);
+  const js = newClient(server, { url: proxy.wsURL, deviceID: "dave-laptop", platform: "Mac" });
+  await js.login("dave", server.usersig("dave"));
+  const go = await goPeer(server, "gopher", { deviceID: "go-resend" });
+  try {
+    proxy.loseAnswers();
+    const msg = createTextMessage("answer lost");
+    const sending = js.sendMessage(msg, { receiver: "gopher" });
+    // The server stored and delivered it; its answer never came back.
+    await waitFor("the Go peer gets it", () => go.messages().some((m) => m.client_msg_id === msg.clientMsgID));
+    proxy.cut();
+    proxy.restore();
+    const sent = await sending; // sent again on the new connection
+    const copies = go.messages().filter((m) => m.client_msg_id === msg.clientMsgID);
+    assert.equal(copies.length, 1);
+    assert.equal(sent.id, copies[0].id);
+    const hist = await js.getC2CHistoryMessageList("gopher", 100);
+    assert.equal(hist.filter((m) => m.clientMsgID === msg.clientMsgID).length, 1);
+  } finally {
+    await go.close();
+    await js.close();
+    await proxy.close();
+  }
+});
+
 test("a silent network is noticed by the heartbeat and reconnected", async () => {
   // A server with a 1 s heartbeat: the client beats every 500 ms and gives up on a
   // connection silent for three beats.
