@@ -136,6 +136,7 @@ interface Request {
 // One WebSocket connection and what belongs to it alone.
 interface Conn {
   ws: WebSocketLike;
+  gen: number; // the session generation it belongs to
   loginSeq: number;
   heartbeatMs: number;
   lastHeard: number;
@@ -334,6 +335,7 @@ export class Client {
       }, this.cfg.connectTimeoutMs);
       const c: Conn = {
         ws,
+        gen,
         loginSeq: ++this.nextSeq,
         heartbeatMs: 15_000,
         lastHeard: Date.now(),
@@ -425,6 +427,9 @@ export class Client {
   }
 
   private onFrame(c: Conn, raw: unknown): void {
+    // Frames still buffered on a connection of an ended session (after logout, a kick or
+    // close) are not this session's.
+    if (c.gen !== this.gen) return;
     c.lastHeard = Date.now();
     let f: Frame;
     try {
@@ -498,8 +503,7 @@ export class Client {
   }
 
   private setConnState(s: ConnState, err?: Error): void {
-    if (s === this.connState && s !== "disconnected") return;
-    if (s === "disconnected" && this.connState === "disconnected") return;
+    if (s === this.connState) return;
     this.connState = s;
     this.emit((l) => l.onConnectionChanged?.(s, err));
   }

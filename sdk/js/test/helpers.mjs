@@ -96,7 +96,7 @@ export async function startServer(extraArgs = []) {
  * records what its listener sees; stop it with close().
  */
 export function newClient(server, { url, deviceID, platform = "Android", ...cfg } = {}) {
-  const seen = { messages: [], conversations: [], kicked: [], states: [], expired: 0 };
+  const seen = { messages: [], conversations: [], kicked: [], states: [], stateTimes: [], expired: 0 };
   const c = new Client({
     url: url ?? server.wsURL,
     sdkAppID,
@@ -110,7 +110,10 @@ export function newClient(server, { url, deviceID, platform = "Android", ...cfg 
       onNewMessage: (m) => seen.messages.push(m),
       onConversationChanged: (cv) => seen.conversations.push(cv),
       onKickedOffline: (k) => seen.kicked.push(k),
-      onConnectionChanged: (st, err) => seen.states.push(err ? `${st}: ${err.message}` : st),
+      onConnectionChanged: (st, err) => {
+        seen.states.push(err ? `${st}: ${err.message}` : st);
+        seen.stateTimes.push([st, Date.now()]);
+      },
       onUserSigExpired: () => seen.expired++,
     },
     ...cfg,

@@ -27,8 +27,14 @@ test("reconnect catches up in order without duplicates", async () => {
     const queued = js.sendMessage(createTextMessage("sent while away"), { receiver: "gopher" });
     await assert.rejects(js.getConversationList({ timeoutMs: 100 }), (e) => e instanceof TimeoutError);
     for (const t of ["m2", "m3", "m4", "m5", "m6"]) await go.send("dave", t);
-    // Reconnect attempts fail while the network is down.
-    await waitFor("a failed reconnect", () => js.seen.states.filter((s) => s.startsWith("connecting")).length >= 3);
+    // Reconnect attempts fail while the network is down; they come at jittered
+    // intervals, doubling from 50 ms but never more than maxBackoffMs (200) apart.
+    const since = Date.now();
+    await waitFor("eight failed reconnects", () => js.seen.stateTimes.filter(([s, t]) => s === "connecting" && t >= since).length >= 8);
+    const starts = js.seen.stateTimes.filter(([s, t]) => s === "connecting" && t >= since).map(([, t]) => t);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]);
+    assert.ok(Math.max(...gaps) < 200 + 250, `gaps between reconnects ${gaps} ms: over the 200 ms cap`);
+    assert.ok(new Set(gaps).size > 1, `gaps between reconnects ${gaps} ms: no jitter`);
     assert.equal(js.seen.messages.length, 1);
 
     proxy.restore();
