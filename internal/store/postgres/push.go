@@ -278,6 +278,19 @@ func (db *DB) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd stor
 	return nil
 }
 
+// RedecidePushRecord sets the record's decision, vendor, certificate and outcome if its
+// decision is still from, and reports whether it did.
+func (db *DB) RedecidePushRecord(ctx context.Context, sdkAppID, id int64, from string, to store.PushRedecision) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE push_records SET decision = $1, vendor = $2, certificate_id = $3, outcome = $4, updated_at = $5
+		WHERE sdk_app_id = $6 AND id = $7 AND decision = $8`,
+		to.Decision, to.Vendor, to.CertificateID, to.Outcome, ms(db.Now()), sdkAppID, id, from)
+	if err != nil {
+		return false, fmt.Errorf("redecide push record: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // UpdatePushRecords applies upds, by record ID, in one statement: each changes the set
 // fields of one record and sets its UpdatedAt, as UpdatePushRecord does. IDs the app
 // has no record of are skipped; it returns how many records it updated.
