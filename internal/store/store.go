@@ -149,6 +149,8 @@ type Store interface {
 	// its vendor, certificate and outcome; it reports whether this call changed it. An
 	// unacknowledged online delivery turns a "foreground" record into a push with it.
 	RedecidePushRecord(ctx context.Context, sdkAppID, id int64, from string, to PushRedecision) (bool, error)
+	// FindDevicePushRecord returns one device's record of a message. ErrNotFound.
+	FindDevicePushRecord(ctx context.Context, sdkAppID int64, messageID, userID, deviceID string) (*PushRecord, error)
 	// FindPushRecords returns a message's records (its push trace), by ID.
 	FindPushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*PushRecord, error)
 	// CountPushRecords counts records of the app created in [from, to), grouped by UTC

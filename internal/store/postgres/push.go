@@ -330,6 +330,19 @@ func (db *DB) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[in
 	return int(tag.RowsAffected()), nil
 }
 
+// FindDevicePushRecord returns one device's record of a message; store.ErrNotFound if
+// there is none (yet).
+func (db *DB) FindDevicePushRecord(ctx context.Context, sdkAppID int64, messageID, userID, deviceID string) (*store.PushRecord, error) {
+	r, err := scanPushRecord(db.pool.QueryRow(ctx, `
+		SELECT `+pushRecordColumns+` FROM push_records
+		WHERE sdk_app_id = $1 AND message_id = $2 AND user_id = $3 AND device_id = $4
+		ORDER BY id LIMIT 1`, sdkAppID, messageID, userID, deviceID))
+	if err != nil {
+		return nil, fmt.Errorf("find push record: %w", notFound(err))
+	}
+	return r, nil
+}
+
 // FindPushRecords returns the records of one message of the app, ordered by ID.
 func (db *DB) FindPushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*store.PushRecord, error) {
 	rows, err := db.pool.Query(ctx, `

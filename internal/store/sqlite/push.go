@@ -318,6 +318,19 @@ func nullable[T any](p *T) any {
 	return *p
 }
 
+// FindDevicePushRecord returns one device's record of a message; store.ErrNotFound if
+// there is none (yet).
+func (db *DB) FindDevicePushRecord(ctx context.Context, sdkAppID int64, messageID, userID, deviceID string) (*store.PushRecord, error) {
+	r, err := scanPushRecord(db.reads.queryRow(ctx, `
+		SELECT `+pushRecordColumns+` FROM push_records
+		WHERE sdk_app_id = ? AND message_id = ? AND user_id = ? AND device_id = ?
+		ORDER BY id LIMIT 1`, sdkAppID, messageID, userID, deviceID))
+	if err != nil {
+		return nil, fmt.Errorf("find push record: %w", notFound(err))
+	}
+	return r, nil
+}
+
 // FindPushRecords returns the records of one message of the app, ordered by ID.
 func (db *DB) FindPushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*store.PushRecord, error) {
 	rows, err := db.reads.query(ctx, `

@@ -601,6 +601,17 @@ func testPushRecord(t *testing.T, open Opener) {
 		want.Decision, want.Vendor, want.CertificateID, want.Outcome = "unacked", "fcm", 7, "queued"
 		want.UpdatedAt = got[0].UpdatedAt
 		assertEqual(t, "redecided record", got[0], &want)
+		found, err := s.FindDevicePushRecord(ctx, appA, "m1", "bob", "phone")
+		must(t, "FindDevicePushRecord", err)
+		assertEqual(t, "found record", found, &want)
+		for _, k := range [][3]string{{"m2", "bob", "phone"}, {"m1", "carol", "phone"}, {"m1", "bob", "tablet"}} {
+			if _, err := s.FindDevicePushRecord(ctx, appA, k[0], k[1], k[2]); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("FindDevicePushRecord(%v) = %v, want ErrNotFound", k, err)
+			}
+		}
+		if _, err := s.FindDevicePushRecord(ctx, appB, "m1", "bob", "phone"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("FindDevicePushRecord(app B) = %v, want ErrNotFound", err)
+		}
 	})
 
 	t.Run("UpdateBatch", func(t *testing.T) {
