@@ -127,9 +127,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.IM.Logger = m.Logger
 	m.IM.Stored = m.Pipeline.Stored
 	m.IM.StateChanged = m.Webhooks.StateChanged
+	m.IM.Unacked = m.Pipeline.Unacked
 	m.Gateway = gateway.NewServer(m.IM, m.Hub, m.Store)
 	m.Gateway.NodeID = c.NodeID
 	m.Gateway.Heartbeat = c.Heartbeat
+	m.Gateway.AckTimeout = c.PushAckTimeout
 	m.Gateway.Logger = m.Logger
 	m.API = api.NewServer(m.IM, m.Store, m.Senders)
 	m.API.Logger = m.Logger

@@ -44,6 +44,10 @@ type Config struct {
 	PushCAFile string `yaml:"push_ca_file"`
 	// PushWorkers is how many vendor requests a node makes at once. Default 16.
 	PushWorkers int `yaml:"push_workers"`
+	// PushAckTimeout is how long a connected device has to acknowledge a stored message
+	// before it is pushed as if offline (a half-open connection); 0 turns that off.
+	// Default 5s.
+	PushAckTimeout time.Duration `yaml:"push_ack_timeout"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -60,6 +64,8 @@ func DefaultConfig() Config {
 		NodeID:      host,
 		LogLevel:    "info",
 		PushWorkers: 16,
+
+		PushAckTimeout: 5 * time.Second,
 	}
 }
 
@@ -99,6 +105,9 @@ func (c Config) Validate() error {
 	if c.PushWorkers < 1 || c.PushWorkers > 1024 {
 		return &ConfigError{"push_workers", strconv.Itoa(c.PushWorkers), errors.New("1-1024")}
 	}
+	if c.PushAckTimeout != 0 && (c.PushAckTimeout < 100*time.Millisecond || c.PushAckTimeout > 10*time.Minute) {
+		return &ConfigError{"push_ack_timeout", c.PushAckTimeout.String(), errors.New("100ms-10m, or 0 to turn it off")}
+	}
 	if c.Heartbeat < time.Second {
 		return &ConfigError{"heartbeat", c.Heartbeat.String(), errors.New("at least 1s")}
 	}
@@ -128,6 +137,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	level := fs.String("log-level", "", "debug, info, warn or error")
 	pushCA := fs.String("push-ca-file", "", "PEM CAs trusted for APNs hosts besides the system's")
 	pushWorkers := fs.Int("push-workers", 0, "vendor requests a node makes at once (default 16)")
+	pushAck := fs.Duration("push-ack-timeout", 0, "push a delivered message not acknowledged within this (default 5s; 0 turns it off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -171,6 +181,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.PushCAFile = *pushCA
 		case "push-workers":
 			c.PushWorkers = *pushWorkers
+		case "push-ack-timeout":
+			c.PushAckTimeout = *pushAck
 		}
 	})
 	return c, c.Validate()
@@ -200,6 +212,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			return &ConfigError{"HERALD_HEARTBEAT", v, err}
 		}
 		c.Heartbeat = d
+	}
+	if v := getenv("HERALD_PUSH_ACK_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return &ConfigError{"HERALD_PUSH_ACK_TIMEOUT", v, err}
+		}
+		c.PushAckTimeout = d
 	}
 	return nil
 }

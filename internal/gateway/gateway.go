@@ -44,14 +44,22 @@ type Server struct {
 	// NodeID names this node in device records. Default "local".
 	NodeID string
 	// Heartbeat is the client heartbeat period. Default DefaultHeartbeat.
-	Heartbeat     time.Duration
+	Heartbeat time.Duration
+	// AckTimeout is how long a device has to acknowledge a stored message written to
+	// it before im.Service.NotAcknowledged is told (to push it). Zero turns it off.
+	// Default DefaultAckTimeout.
+	AckTimeout    time.Duration
 	MaxFrameBytes int64
 	Now           func() time.Time
 	Logger        *slog.Logger
 
 	ctx    context.Context // ends every session on Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // counts running sessions
+	wg     sync.WaitGroup // counts running sessions and the ack ticker
+
+	acksMu      sync.Mutex // protects the fields below
+	ackSessions map[*session]struct{}
+	ackTicking  bool
 }
 
 // NewServer returns a gateway with defaults.
@@ -61,6 +69,7 @@ func NewServer(svc *im.Service, hub *Hub, apps appFinder) *Server {
 		IM: svc, Hub: hub, Apps: apps,
 		NodeID:        "local",
 		Heartbeat:     DefaultHeartbeat,
+		AckTimeout:    DefaultAckTimeout,
 		MaxFrameBytes: DefaultMaxFrameBytes,
 		Now:           time.Now,
 		Logger:        slog.Default(),

@@ -84,6 +84,7 @@ var ops = map[string]opFunc{
 			return nil, err
 		}
 		s.acked.Store(req.InboxSeq)
+		s.ackedUpTo(req.InboxSeq)
 		return nil, nil
 	}),
 	protocol.OpSync: typed(func(ctx context.Context, s *session, req protocol.SyncRequest) (any, error) {

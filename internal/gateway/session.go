@@ -48,6 +48,12 @@ type session struct {
 	// it acknowledged. Only the delivery loop writes delivered.
 	delivered atomic.Int64
 	acked     atomic.Int64
+
+	// unacked are the stored messages written and not yet acknowledged, oldest first
+	// (acks.go); ackWatched says the server's ack ticker is watching this session.
+	ackMu      sync.Mutex
+	unacked    []pendingAck
+	ackWatched bool
 }
 
 func newSession(g *Server, conn *websocket.Conn) *session {
@@ -158,6 +164,9 @@ func (s *session) finish() {
 	s.endMu.Lock()
 	skip := s.endSet
 	s.endMu.Unlock()
+	// What the device did not acknowledge is pushed, unless it logged out, was kicked
+	// (no push then) or reconnected (the new session delivers it again).
+	pending := s.takeAcks(time.Time{})
 	if skip {
 		return
 	}
@@ -166,6 +175,7 @@ func (s *session) finish() {
 	if err := s.g.IM.Disconnected(ctx, s.app, s.user, s.device, s.nodeSession(), s.delivered.Load()); err != nil {
 		s.g.Logger.Warn("record disconnect", "app", s.app, "user", s.user, "device", s.device, "err", err)
 	}
+	s.reportUnacked(ctx, pending, true)
 }
 
 func (s *session) nodeSession() string { return s.g.NodeID + "/" + s.id }
@@ -295,6 +305,7 @@ func (s *session) handleEvent(ctx context.Context, ev *im.Event) error {
 			return nil // already delivered by a catch-up
 		case m.InboxSeq == last+1:
 			if ev.SourceDevice != s.device {
+				s.track(m)
 				if err := s.writeEvent(ctx, protocol.EvMessage, m); err != nil {
 					return err
 				}
@@ -317,6 +328,7 @@ func (s *session) catchUp(ctx context.Context, upTo int64) error {
 			return err
 		}
 		for _, m := range res.Messages {
+			s.track(m)
 			if err := s.writeEvent(ctx, protocol.EvMessage, m); err != nil {
 				return err
 			}

@@ -95,6 +95,9 @@ type Service struct {
 	// StateChanged, if set, is called after each login, logout, kick and disconnect of
 	// a device. It must not block: the session waits for it.
 	StateChanged StateChangedFunc
+	// Unacked, if set, is told of stored messages a connected device did not
+	// acknowledge in time (the gateway's ack window), to push them.
+	Unacked UnackedFunc
 	// MaxMessageBytes limits a message's size. Default DefaultMaxMessageBytes.
 	MaxMessageBytes int
 	Now             func() time.Time

@@ -21,5 +21,5 @@ var (
 
 // Collectors returns the pipeline's metrics, for the node's registry.
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{decisionsTotal, resultsTotal, sendSeconds}
+	return []prometheus.Collector{decisionsTotal, resultsTotal, sendSeconds, unackedTotal}
 }

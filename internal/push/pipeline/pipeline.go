@@ -86,6 +86,7 @@ type Pipeline struct {
 	consumes []jetstream.ConsumeContext
 	jobs     chan jetstream.Msg // send jobs, to the Workers
 	plans    chan jetstream.Msg // plan jobs, to the PlanWorkers
+	unacked  chan unackedJob    // unacknowledged online deliveries (unacked.go)
 	wg       sync.WaitGroup
 }
 
@@ -114,6 +115,7 @@ func (p *Pipeline) Open(ctx context.Context) error {
 	// not hold up the others.
 	p.startWorkers(max(1, p.Workers), p.jobs, p.handleSend)
 	p.startWorkers(max(1, p.PlanWorkers), p.plans, p.handlePlan)
+	p.startUnacked()
 
 	for _, c := range []struct {
 		name, subject string
