@@ -132,6 +132,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Gateway.NodeID = c.NodeID
 	m.Gateway.Heartbeat = c.Heartbeat
 	m.Gateway.AckTimeout = c.PushAckTimeout
+	m.Gateway.LoginTimeout, m.Gateway.MaxUnauthPerAddr = c.LoginTimeout, c.MaxUnauthPerAddr
 	m.Gateway.Logger = m.Logger
 	m.API = api.NewServer(m.IM, m.Store, m.Senders)
 	m.API.Logger = m.Logger

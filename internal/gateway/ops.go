@@ -175,6 +175,7 @@ func (s *session) login(ctx context.Context, f *protocol.Frame) {
 	}
 	s.delivered.Store(start)
 	s.acked.Store(d.AckedSeq)
+	s.authenticated()
 	s.reply(ctx, f, protocol.LoginResponse{
 		ServerTime:        s.g.Now().UnixMilli(),
 		HeartbeatInterval: int(s.g.Heartbeat.Seconds()),

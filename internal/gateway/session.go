@@ -29,6 +29,9 @@ type session struct {
 	g    *Server
 	conn *websocket.Conn
 	id   string
+	// unauthAddr is the source IP while the connection counts as not logged in.
+	unauthAddr string
+	authed     atomic.Bool // logged in once: the login deadline no longer applies
 
 	// Set once by login, read-only afterwards.
 	app      int64
@@ -74,8 +77,12 @@ func (s *session) run(ctx context.Context) {
 		cancel()
 		delivery.Wait()
 		s.conn.CloseNow()
+		s.authenticated()
 		s.finish()
 	}()
+	if t := s.loginDeadline(); t != nil {
+		defer t.Stop()
+	}
 	// On server shutdown, close with a status the client understands. (No goroutine
 	// waits per connection: AfterFunc runs only when ctx ends.)
 	stop := context.AfterFunc(ctx, func() {
