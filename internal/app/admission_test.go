@@ -1,8 +1,8 @@
 package app_test
 
 import (
-	"errors"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
