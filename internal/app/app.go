@@ -148,6 +148,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(pipeline.Collectors()...)
 	m.registry.MustRegister(webhook.Collectors()...)
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_gateway_sessions", Help: "WebSocket sessions this node holds (logged in).",
+	}, func() float64 { return float64(m.Hub.Sessions()) }))
 
 	if m.ln, err = net.Listen("tcp", c.Listen); err != nil {
 		return fmt.Errorf("listen: %w", err)
