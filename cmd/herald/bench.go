@@ -141,10 +141,22 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			ic.ServerSessions = node.Hub.Sessions
 			ic.ServerMemory = func() (loadtest.Memory, error) { return loadtest.ReadMemory(), nil }
 		case *serverPID != 0:
-			pid := *serverPID
+			pid, metrics := *serverPID, loadtest.MetricsURL(*wsURL)
 			ic.ServerMemory = func() (loadtest.Memory, error) {
 				rss, err := loadtest.ReadRSS(pid)
-				return loadtest.Memory{RSS: rss}, err
+				if err != nil {
+					return loadtest.Memory{}, err
+				}
+				// Goroutines from the node's /metrics; unknown (0) if it has none.
+				g, _ := loadtest.ReadGauges(ctx, metrics, "go_goroutines")
+				return loadtest.Memory{RSS: rss, Goroutines: int(g["go_goroutines"])}, nil
+			}
+			ic.ServerSessions = func() int {
+				g, err := loadtest.ReadGauges(ctx, metrics, "herald_gateway_sessions")
+				if v, ok := g["herald_gateway_sessions"]; ok && err == nil {
+					return int(v)
+				}
+				return -1
 			}
 		}
 		res, err := loadtest.RunIdle(ctx, target, ic)
@@ -346,6 +358,9 @@ func printIdle(w io.Writer, r *loadtest.IdleResult, embedded, serverRSS bool) {
 	default:
 		if serverRSS {
 			fmt.Fprintf(w, "  node process VmRSS: %s → %s, %s per connection\n", loadtest.MiB(sb.RSS), loadtest.MiB(sa.RSS), loadtest.KiB(r.ServerRSSPerConn()))
+			if sa.Goroutines > 0 {
+				fmt.Fprintf(w, "  node goroutines:    %d → %d (%.2f per connection)\n", sb.Goroutines, sa.Goroutines, float64(sa.Goroutines-sb.Goroutines)/float64(max(r.Held, 1)))
+			}
 		}
 		fmt.Fprintf(w, "  load generator: Go heap+stacks %s → %s (%s per connection), VmRSS %s → %s (%s per connection)\n",
 			loadtest.MiB(cb.HeapAlloc+cb.StackInuse), loadtest.MiB(ca.HeapAlloc+ca.StackInuse), loadtest.KiB(r.ClientHeapPerConn()),

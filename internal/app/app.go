@@ -148,9 +148,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Withdraw.Logger = m.Logger
 	m.IM.Recalled = m.Withdraw.Recalled
 	m.IM.StateChanged = m.Webhooks.StateChanged
+	m.IM.Unacked = m.Pipeline.Unacked
 	m.Gateway = gateway.NewServer(m.IM, m.Hub, m.Store)
 	m.Gateway.NodeID = c.NodeID
 	m.Gateway.Heartbeat = c.Heartbeat
+	m.Gateway.AckTimeout = c.PushAckTimeout
+	m.Gateway.LoginTimeout, m.Gateway.MaxUnauthPerAddr = c.LoginTimeout, c.MaxUnauthPerAddr
 	m.Gateway.Logger = m.Logger
 	m.API = api.NewServer(m.IM, m.Store, m.Senders)
 	m.API.Logger = m.Logger
@@ -166,6 +169,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(pipeline.Collectors()...)
 	m.registry.MustRegister(webhook.Collectors()...)
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "herald_gateway_sessions", Help: "WebSocket sessions this node holds (logged in).",
+	}, func() float64 { return float64(m.Hub.Sessions()) }))
 
 	if m.ln, err = net.Listen("tcp", c.Listen); err != nil {
 		return fmt.Errorf("listen: %w", err)

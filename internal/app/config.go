@@ -53,6 +53,16 @@ type Config struct {
 	DeploymentID string `yaml:"deployment_id"`
 	// PushTTL is how long a push is tried when its message sets no TTL. Default 24h.
 	PushTTL time.Duration `yaml:"push_ttl"`
+	// PushAckTimeout is how long a connected device has to acknowledge a stored message
+	// before it is pushed as if offline (a half-open connection); 0 turns that off.
+	// Default 5s.
+	PushAckTimeout time.Duration `yaml:"push_ack_timeout"`
+	// LoginTimeout is how long a WebSocket has to log in before it is closed; 0 turns
+	// the deadline off. Default 10s.
+	LoginTimeout time.Duration `yaml:"login_timeout"`
+	// MaxUnauthPerAddr bounds a source IP's WebSockets that have not logged in yet;
+	// 0: no bound. Default 64.
+	MaxUnauthPerAddr int `yaml:"max_unauthenticated_per_address"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -69,6 +79,11 @@ func DefaultConfig() Config {
 		NodeID:      host,
 		LogLevel:    "info",
 		PushWorkers: 16,
+
+		PushAckTimeout: 5 * time.Second,
+
+		LoginTimeout:     10 * time.Second,
+		MaxUnauthPerAddr: 64,
 	}
 }
 
@@ -116,6 +131,15 @@ func (c Config) Validate() error {
 	if c.PushTTL != 0 && (c.PushTTL < time.Minute || c.PushTTL > pipeline.MaxTTL) {
 		return &ConfigError{"push_ttl", c.PushTTL.String(), errors.New("1m to 168h")}
 	}
+	if c.PushAckTimeout != 0 && (c.PushAckTimeout < 100*time.Millisecond || c.PushAckTimeout > 10*time.Minute) {
+		return &ConfigError{"push_ack_timeout", c.PushAckTimeout.String(), errors.New("100ms-10m, or 0 to turn it off")}
+	}
+	if c.LoginTimeout != 0 && (c.LoginTimeout < 100*time.Millisecond || c.LoginTimeout > 10*time.Minute) {
+		return &ConfigError{"login_timeout", c.LoginTimeout.String(), errors.New("100ms-10m, or 0 to turn it off")}
+	}
+	if c.MaxUnauthPerAddr < 0 {
+		return &ConfigError{"max_unauthenticated_per_address", strconv.Itoa(c.MaxUnauthPerAddr), errors.New("0 (no bound) or more")}
+	}
 	if c.Heartbeat < time.Second {
 		return &ConfigError{"heartbeat", c.Heartbeat.String(), errors.New("at least 1s")}
 	}
@@ -147,6 +171,9 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	pushWorkers := fs.Int("push-workers", 0, "vendor requests a node makes at once (default 16)")
 	deployment := fs.String("deployment-id", "", "names this deployment's queues on a shared NATS (default: generated, kept in the database)")
 	pushTTL := fs.Duration("push-ttl", 0, "how long a push is tried when its message sets no TTL (default 24h)")
+	loginTimeout := fs.Duration("login-timeout", 0, "close a WebSocket that has not logged in within this (default 10s; 0 turns it off)")
+	maxUnauth := fs.Int("max-unauthenticated-per-address", 0, "WebSockets of one IP not logged in yet (default 64; 0 no bound)")
+	pushAck := fs.Duration("push-ack-timeout", 0, "push a delivered message not acknowledged within this (default 5s; 0 turns it off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -194,6 +221,12 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.DeploymentID = *deployment
 		case "push-ttl":
 			c.PushTTL = *pushTTL
+		case "push-ack-timeout":
+			c.PushAckTimeout = *pushAck
+		case "login-timeout":
+			c.LoginTimeout = *loginTimeout
+		case "max-unauthenticated-per-address":
+			c.MaxUnauthPerAddr = *maxUnauth
 		}
 	})
 	return c, c.Validate()
@@ -231,6 +264,20 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			return &ConfigError{"HERALD_PUSH_TTL", v, err}
 		}
 		c.PushTTL = d
+	}
+	if v := getenv("HERALD_LOGIN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return &ConfigError{"HERALD_LOGIN_TIMEOUT", v, err}
+		}
+		c.LoginTimeout = d
+	}
+	if v := getenv("HERALD_PUSH_ACK_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return &ConfigError{"HERALD_PUSH_ACK_TIMEOUT", v, err}
+		}
+		c.PushAckTimeout = d
 	}
 	return nil
 }

@@ -36,6 +36,27 @@ func TestLoadConfig_Precedence(t *testing.T) {
 	}
 }
 
+func TestLoadConfig_AckTimeout(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "herald.yaml")
+	os.WriteFile(file, []byte("push_ack_timeout: 3s\n"), 0o600)
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want time.Duration
+	}{
+		{"default", nil, nil, 5 * time.Second},
+		{"file", []string{"--config", file}, nil, 3 * time.Second},
+		{"env over file", []string{"--config", file}, map[string]string{"HERALD_PUSH_ACK_TIMEOUT": "2s"}, 2 * time.Second},
+		{"flag over env", []string{"--push-ack-timeout", "0"}, map[string]string{"HERALD_PUSH_ACK_TIMEOUT": "2s"}, 0},
+	} {
+		c, err := app.LoadConfig(tt.args, func(k string) string { return tt.env[k] })
+		if err != nil || c.PushAckTimeout != tt.want {
+			t.Errorf("%s: push ack timeout %v (%v), want %v", tt.name, c.PushAckTimeout, err, tt.want)
+		}
+	}
+}
+
 func TestLoadConfig_Err(t *testing.T) {
 	none := func(string) string { return "" }
 	tests := []struct {
@@ -50,6 +71,8 @@ func TestLoadConfig_Err(t *testing.T) {
 		{"BadEnvAppID", nil, map[string]string{"HERALD_SDKAPPID": "x"}, "HERALD_SDKAPPID"},
 		{"ShortHeartbeat", []string{"--heartbeat", "10ms"}, nil, "heartbeat"},
 		{"BadPostgres", []string{"--postgres", "mysql://x"}, nil, "postgres"},
+		{"ShortAckTimeout", []string{"--push-ack-timeout", "1ms"}, nil, "push_ack_timeout"},
+		{"BadEnvAckTimeout", nil, map[string]string{"HERALD_PUSH_ACK_TIMEOUT": "soon"}, "HERALD_PUSH_ACK_TIMEOUT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

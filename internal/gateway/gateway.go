@@ -44,14 +44,32 @@ type Server struct {
 	// NodeID names this node in device records. Default "local".
 	NodeID string
 	// Heartbeat is the client heartbeat period. Default DefaultHeartbeat.
-	Heartbeat     time.Duration
-	MaxFrameBytes int64
-	Now           func() time.Time
-	Logger        *slog.Logger
+	Heartbeat time.Duration
+	// AckTimeout is how long a device has to acknowledge a stored message written to
+	// it before im.Service.NotAcknowledged is told (to push it). Zero turns it off.
+	// Default DefaultAckTimeout.
+	AckTimeout time.Duration
+	// LoginTimeout is how long a connection has to log in before it is closed. Zero
+	// turns the deadline off. Default DefaultLoginTimeout.
+	LoginTimeout time.Duration
+	// MaxUnauthPerAddr bounds the connections of one source IP that have not logged in
+	// yet; more are refused (HTTP 429) before the upgrade. Zero: no bound. Default
+	// DefaultMaxUnauthPerAddr.
+	MaxUnauthPerAddr int
+	MaxFrameBytes    int64
+	Now              func() time.Time
+	Logger           *slog.Logger
 
 	ctx    context.Context // ends every session on Close
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // counts running sessions
+	wg     sync.WaitGroup // counts running sessions and the ack ticker
+
+	acksMu      sync.Mutex // protects the fields below
+	ackSessions map[*session]struct{}
+	ackTicking  bool
+
+	unauthMu sync.Mutex     // protects unauth
+	unauth   map[string]int // connections not logged in yet, by source IP
 }
 
 // NewServer returns a gateway with defaults.
@@ -59,13 +77,17 @@ func NewServer(svc *im.Service, hub *Hub, apps appFinder) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		IM: svc, Hub: hub, Apps: apps,
-		NodeID:        "local",
-		Heartbeat:     DefaultHeartbeat,
-		MaxFrameBytes: DefaultMaxFrameBytes,
-		Now:           time.Now,
-		Logger:        slog.Default(),
-		ctx:           ctx,
-		cancel:        cancel,
+		NodeID:       "local",
+		Heartbeat:    DefaultHeartbeat,
+		AckTimeout:   DefaultAckTimeout,
+		LoginTimeout: DefaultLoginTimeout,
+
+		MaxUnauthPerAddr: DefaultMaxUnauthPerAddr,
+		MaxFrameBytes:    DefaultMaxFrameBytes,
+		Now:              time.Now,
+		Logger:           slog.Default(),
+		ctx:              ctx,
+		cancel:           cancel,
 	}
 }
 
@@ -75,17 +97,24 @@ func (g *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	addr := sourceAddr(r)
+	if !g.admit(addr) {
+		refuseBusy(w, g.MaxUnauthPerAddr)
+		return
+	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		// Browsers from any origin may connect: every session authenticates with a UserSig.
 		InsecureSkipVerify: true,
 	})
 	if err != nil {
+		g.release(addr)
 		return // Accept has answered the client
 	}
 	conn.SetReadLimit(g.MaxFrameBytes)
 	g.wg.Add(1)
 	defer g.wg.Done()
 	s := newSession(g, conn)
+	s.unauthAddr = addr
 	s.run(g.ctx)
 }
 

@@ -87,6 +87,7 @@ var ops = map[string]opFunc{
 			return nil, err
 		}
 		s.acked.Store(req.InboxSeq)
+		s.ackedUpTo(req.InboxSeq)
 		return nil, nil
 	}),
 	protocol.OpSync: typed(func(ctx context.Context, s *session, req protocol.SyncRequest) (any, error) {
@@ -177,6 +178,7 @@ func (s *session) login(ctx context.Context, f *protocol.Frame) {
 	}
 	s.delivered.Store(start)
 	s.acked.Store(d.AckedSeq)
+	s.authenticated()
 	s.reply(ctx, f, protocol.LoginResponse{
 		ServerTime:        s.g.Now().UnixMilli(),
 		HeartbeatInterval: int(s.g.Heartbeat.Seconds()),

@@ -29,6 +29,9 @@ type session struct {
 	g    *Server
 	conn *websocket.Conn
 	id   string
+	// unauthAddr is the source IP while the connection counts as not logged in.
+	unauthAddr string
+	authed     atomic.Bool // logged in once: the login deadline no longer applies
 
 	// Set once by login, read-only afterwards.
 	app      int64
@@ -48,6 +51,12 @@ type session struct {
 	// it acknowledged. Only the delivery loop writes delivered.
 	delivered atomic.Int64
 	acked     atomic.Int64
+
+	// unacked are the stored messages written and not yet acknowledged, oldest first
+	// (acks.go); ackWatched says the server's ack ticker is watching this session.
+	ackMu      sync.Mutex
+	unacked    []pendingAck
+	ackWatched bool
 }
 
 func newSession(g *Server, conn *websocket.Conn) *session {
@@ -68,8 +77,12 @@ func (s *session) run(ctx context.Context) {
 		cancel()
 		delivery.Wait()
 		s.conn.CloseNow()
+		s.authenticated()
 		s.finish()
 	}()
+	if t := s.loginDeadline(); t != nil {
+		defer t.Stop()
+	}
 	// On server shutdown, close with a status the client understands. (No goroutine
 	// waits per connection: AfterFunc runs only when ctx ends.)
 	stop := context.AfterFunc(ctx, func() {
@@ -158,6 +171,9 @@ func (s *session) finish() {
 	s.endMu.Lock()
 	skip := s.endSet
 	s.endMu.Unlock()
+	// What the device did not acknowledge is pushed, unless it logged out, was kicked
+	// (no push then) or reconnected (the new session delivers it again).
+	pending := s.takeAcks(time.Time{})
 	if skip {
 		return
 	}
@@ -166,6 +182,7 @@ func (s *session) finish() {
 	if err := s.g.IM.Disconnected(ctx, s.app, s.user, s.device, s.nodeSession(), s.delivered.Load()); err != nil {
 		s.g.Logger.Warn("record disconnect", "app", s.app, "user", s.user, "device", s.device, "err", err)
 	}
+	s.reportUnacked(ctx, pending, true)
 }
 
 func (s *session) nodeSession() string { return s.g.NodeID + "/" + s.id }
@@ -295,6 +312,7 @@ func (s *session) handleEvent(ctx context.Context, ev *im.Event) error {
 			return nil // already delivered by a catch-up
 		case m.InboxSeq == last+1:
 			if ev.SourceDevice != s.device {
+				s.track(m)
 				if err := s.writeEvent(ctx, protocol.EvMessage, m); err != nil {
 					return err
 				}
@@ -317,6 +335,7 @@ func (s *session) catchUp(ctx context.Context, upTo int64) error {
 			return err
 		}
 		for _, m := range res.Messages {
+			s.track(m)
 			if err := s.writeEvent(ctx, protocol.EvMessage, m); err != nil {
 				return err
 			}

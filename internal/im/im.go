@@ -100,6 +100,9 @@ type Service struct {
 	// RecallWindow is how long a sender may recall their message. Default
 	// DefaultRecallWindow.
 	RecallWindow time.Duration
+	// Unacked, if set, is told of stored messages a connected device did not
+	// acknowledge in time (the gateway's ack window), to push them.
+	Unacked UnackedFunc
 	// MaxMessageBytes limits a message's size. Default DefaultMaxMessageBytes.
 	MaxMessageBytes int
 	Now             func() time.Time

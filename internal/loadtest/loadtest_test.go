@@ -95,3 +95,28 @@ func TestReadRSS(t *testing.T) {
 		t.Fatalf("rss %d, heap %d; want both > 0", m.RSS, m.HeapAlloc)
 	}
 }
+
+// A node in another process is measured through its /metrics: goroutines and sessions.
+func TestReadGauges(t *testing.T) {
+	_, target := MustOpenNode(t)
+	url := loadtest.MetricsURL(target.URL)
+	if want := "http://" + target.URL[len("ws://"):len(target.URL)-len("/v1/ws")] + "/metrics"; url != want {
+		t.Fatalf("MetricsURL = %q, want %q", url, want)
+	}
+	res, err := loadtest.RunIdle(context.Background(), target, loadtest.IdleConfig{
+		Conns: 5, Hold: 100 * time.Millisecond,
+		ServerSessions: func() int {
+			g, err := loadtest.ReadGauges(context.Background(), url, "herald_gateway_sessions", "go_goroutines")
+			if err != nil || g["go_goroutines"] < 5 {
+				t.Errorf("gauges %v, %v", g, err)
+			}
+			return int(g["herald_gateway_sessions"])
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ServerSessions != 5 {
+		t.Fatalf("sessions from /metrics: %d, want 5", res.ServerSessions)
+	}
+}

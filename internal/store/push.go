@@ -33,7 +33,9 @@ type PushRecord struct {
 	DeviceID  string
 	// Decision names the rule that decided: "push", or why not ("sender", "not_receive",
 	// "no_notify", "not_mentioned", "dnd", "no_token", "foreground", "logged_out",
-	// "custom_no_desc", "disabled").
+	// "custom_no_desc", "disabled"). "unacked" is a push too: the device was decided
+	// "foreground" but did not acknowledge the online delivery in time (or its
+	// connection died first), so it was pushed as if offline.
 	Decision      string
 	Vendor        string
 	CertificateID int64
@@ -61,6 +63,14 @@ type PushRecordUpdate struct {
 	// that attempt (Outcome "sending"): the answer of a try does not overwrite a later
 	// try's claim.
 	IfSending *int
+}
+
+// PushRedecision is a record's new decision (RedecidePushRecord).
+type PushRedecision struct {
+	Decision      string
+	Vendor        string
+	CertificateID int64
+	Outcome       string
 }
 
 // PushCount is the number of push records with one day, vendor, decision and outcome.

@@ -144,6 +144,13 @@ type Store interface {
 	// job's answers), each as UpdatePushRecord would. IDs the app has no record of are
 	// skipped, not an error; it returns how many records it updated.
 	UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[int64]PushRecordUpdate) (int, error)
+	// RedecidePushRecord changes the decision of a record only while it is still from
+	// (a compare-and-set: of two callers redeciding one record only one wins) and sets
+	// its vendor, certificate and outcome; it reports whether this call changed it. An
+	// unacknowledged online delivery turns a "foreground" record into a push with it.
+	RedecidePushRecord(ctx context.Context, sdkAppID, id int64, from string, to PushRedecision) (bool, error)
+	// FindDevicePushRecord returns one device's record of a message. ErrNotFound.
+	FindDevicePushRecord(ctx context.Context, sdkAppID int64, messageID, userID, deviceID string) (*PushRecord, error)
 	// FindPushRecords returns a message's records (its push trace), by ID.
 	FindPushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*PushRecord, error)
 	// CountPushRecords counts records of the app created in [from, to), grouped by UTC

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -97,10 +96,7 @@ func (p *Pipeline) planTask(ctx context.Context, job planJob, msg jetstream.Msg)
 		// No sender, and chat settings do not apply: only the device rules decide.
 		facts:    push.MessageFacts{IgnoreDND: true},
 		replayed: map[string]*store.PushRecord{},
-		deadline: t.CreatedAt.Add(p.TTL),
-	}
-	if info.TTL > 0 {
-		pl.deadline = t.CreatedAt.Add(min(time.Duration(info.TTL)*time.Second, MaxTTL))
+		deadline: p.deadline(t.CreatedAt, info),
 	}
 	if a, err := p.Store.FindAppByID(ctx, t.SDKAppID); err == nil {
 		pl.sender = a.Name // the title when the task gives none

@@ -142,7 +142,8 @@ type Pipeline struct {
 	fetchFailing atomic.Bool
 	// crashed makes the pipeline act as a dead node, for tests (Crash).
 	crashed atomic.Bool
-	loops   sync.WaitGroup // the sweep and the marker
+	loops   sync.WaitGroup  // the sweep, the marker and the unacked workers
+	unacked chan unackedJob // unacknowledged online deliveries (unacked.go)
 }
 
 // New returns a pipeline with defaults.
@@ -169,6 +170,7 @@ func (p *Pipeline) Open(ctx context.Context) error {
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.fetching, p.stop = context.WithCancel(p.ctx)
 	p.marker = newPlanMarker(p.Store, p.Logger)
+	p.startUnacked()
 
 	for _, c := range []struct {
 		name, subject string

@@ -94,7 +94,7 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 	if err != nil {
 		return fmt.Errorf("find message: %w", err)
 	}
-	pl := &planner{p: p, job: job, m: m, deadline: m.Time.Add(p.TTL)}
+	pl := &planner{p: p, job: job, m: m}
 	if err := json.Unmarshal(m.Elements, &pl.elems); err != nil {
 		return fmt.Errorf("decode elements: %w", err)
 	}
@@ -103,10 +103,8 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 		if err := json.Unmarshal(m.PushInfo, pl.info); err != nil {
 			return fmt.Errorf("decode push info: %w", err)
 		}
-		if pl.info.TTL > 0 {
-			pl.deadline = m.Time.Add(min(time.Duration(pl.info.TTL)*time.Second, MaxTTL))
-		}
 	}
+	pl.deadline = p.deadline(m.Time, pl.info)
 	pl.facts = push.MessageFacts{
 		From:         m.From,
 		PushDisabled: pl.info != nil && pl.info.DisablePush,
@@ -176,6 +174,15 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 		}
 		after = page[len(page)-1].UserID
 	}
+}
+
+// deadline is when the pushes of a message sent at sent expire: its push info's TTL,
+// else the pipeline's.
+func (p *Pipeline) deadline(sent time.Time, info *protocol.OfflinePushInfo) time.Time {
+	if info != nil && info.TTL > 0 {
+		return sent.Add(min(time.Duration(info.TTL)*time.Second, MaxTTL))
+	}
+	return sent.Add(p.TTL)
 }
 
 // target is one device to push to.

@@ -278,6 +278,19 @@ func (db *DB) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd stor
 	return nil
 }
 
+// RedecidePushRecord sets the record's decision, vendor, certificate and outcome if its
+// decision is still from, and reports whether it did.
+func (db *DB) RedecidePushRecord(ctx context.Context, sdkAppID, id int64, from string, to store.PushRedecision) (bool, error) {
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE push_records SET decision = $1, vendor = $2, certificate_id = $3, outcome = $4, updated_at = $5
+		WHERE sdk_app_id = $6 AND id = $7 AND decision = $8`,
+		to.Decision, to.Vendor, to.CertificateID, to.Outcome, ms(db.Now()), sdkAppID, id, from)
+	if err != nil {
+		return false, fmt.Errorf("redecide push record: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // UpdatePushRecords applies upds, by record ID, in one statement: each changes the set
 // fields of one record and sets its UpdatedAt, as UpdatePushRecord does. IDs the app
 // has no record of are skipped; it returns how many records it updated.
@@ -320,6 +333,19 @@ func (db *DB) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[in
 		return 0, fmt.Errorf("update push records: %w", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// FindDevicePushRecord returns one device's record of a message; store.ErrNotFound if
+// there is none (yet).
+func (db *DB) FindDevicePushRecord(ctx context.Context, sdkAppID int64, messageID, userID, deviceID string) (*store.PushRecord, error) {
+	r, err := scanPushRecord(db.pool.QueryRow(ctx, `
+		SELECT `+pushRecordColumns+` FROM push_records
+		WHERE sdk_app_id = $1 AND message_id = $2 AND user_id = $3 AND device_id = $4
+		ORDER BY id LIMIT 1`, sdkAppID, messageID, userID, deviceID))
+	if err != nil {
+		return nil, fmt.Errorf("find push record: %w", notFound(err))
+	}
+	return r, nil
 }
 
 // FindPushRecords returns the records of one message of the app, ordered by ID.

@@ -287,6 +287,23 @@ func (db *DB) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[in
 	return n, nil
 }
 
+// RedecidePushRecord sets the record's decision, vendor, certificate and outcome if its
+// decision is still from, and reports whether it did.
+func (db *DB) RedecidePushRecord(ctx context.Context, sdkAppID, id int64, from string, to store.PushRedecision) (bool, error) {
+	res, err := db.writes.exec(ctx, `
+		UPDATE push_records SET decision = ?, vendor = ?, certificate_id = ?, outcome = ?, updated_at = ?
+		WHERE sdk_app_id = ? AND id = ? AND decision = ?`,
+		to.Decision, to.Vendor, to.CertificateID, to.Outcome, ms(db.Now()), sdkAppID, id, from)
+	if err != nil {
+		return false, fmt.Errorf("redecide push record: %w", formatError(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("redecide push record: %w", err)
+	}
+	return n == 1, nil
+}
+
 // updatePushRecordQuery is UpdatePushRecords' statement, prepared at Open.
 const updatePushRecordQuery = `
 	UPDATE push_records SET outcome = coalesce(?, outcome), reason = coalesce(?, reason),
@@ -299,6 +316,19 @@ func nullable[T any](p *T) any {
 		return nil
 	}
 	return *p
+}
+
+// FindDevicePushRecord returns one device's record of a message; store.ErrNotFound if
+// there is none (yet).
+func (db *DB) FindDevicePushRecord(ctx context.Context, sdkAppID int64, messageID, userID, deviceID string) (*store.PushRecord, error) {
+	r, err := scanPushRecord(db.reads.queryRow(ctx, `
+		SELECT `+pushRecordColumns+` FROM push_records
+		WHERE sdk_app_id = ? AND message_id = ? AND user_id = ? AND device_id = ?
+		ORDER BY id LIMIT 1`, sdkAppID, messageID, userID, deviceID))
+	if err != nil {
+		return nil, fmt.Errorf("find push record: %w", notFound(err))
+	}
+	return r, nil
 }
 
 // FindPushRecords returns the records of one message of the app, ordered by ID.

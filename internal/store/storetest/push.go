@@ -580,6 +580,40 @@ func testPushRecord(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("Redecide", func(t *testing.T) {
+		s := open(t)
+		r := &store.PushRecord{SDKAppID: appA, MessageID: "m1", UserID: "bob", DeviceID: "phone", Decision: "foreground", CreatedAt: at(0)}
+		must(t, "CreatePushRecords", s.CreatePushRecords(ctx, []*store.PushRecord{r}))
+		to := store.PushRedecision{Decision: "unacked", Vendor: "fcm", CertificateID: 7, Outcome: "queued"}
+		if ok, err := s.RedecidePushRecord(ctx, appB, r.ID, "foreground", to); err != nil || ok {
+			t.Fatalf("RedecidePushRecord(app B) = %v, %v; want false, nil", ok, err)
+		}
+		if ok, err := s.RedecidePushRecord(ctx, appA, r.ID, "foreground", to); err != nil || !ok {
+			t.Fatalf("RedecidePushRecord = %v, %v; want true, nil", ok, err)
+		}
+		// A second claim of the same record loses: the push is made once.
+		if ok, err := s.RedecidePushRecord(ctx, appA, r.ID, "foreground", to); err != nil || ok {
+			t.Fatalf("second RedecidePushRecord = %v, %v; want false, nil", ok, err)
+		}
+		got, err := s.FindPushRecords(ctx, appA, "m1")
+		must(t, "FindPushRecords", err)
+		want := *r
+		want.Decision, want.Vendor, want.CertificateID, want.Outcome = "unacked", "fcm", 7, "queued"
+		want.UpdatedAt = got[0].UpdatedAt
+		assertEqual(t, "redecided record", got[0], &want)
+		found, err := s.FindDevicePushRecord(ctx, appA, "m1", "bob", "phone")
+		must(t, "FindDevicePushRecord", err)
+		assertEqual(t, "found record", found, &want)
+		for _, k := range [][3]string{{"m2", "bob", "phone"}, {"m1", "carol", "phone"}, {"m1", "bob", "tablet"}} {
+			if _, err := s.FindDevicePushRecord(ctx, appA, k[0], k[1], k[2]); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("FindDevicePushRecord(%v) = %v, want ErrNotFound", k, err)
+			}
+		}
+		if _, err := s.FindDevicePushRecord(ctx, appB, "m1", "bob", "phone"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("FindDevicePushRecord(app B) = %v, want ErrNotFound", err)
+		}
+	})
+
 	t.Run("UpdateBatch", func(t *testing.T) {
 		s := open(t)
 		rec := func(user string) *store.PushRecord {
