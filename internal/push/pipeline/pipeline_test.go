@@ -148,6 +148,9 @@ func MustOpenEnv(tb testing.TB, configure func(p *pipeline.Pipeline)) *env {
 	senders := map[push.Vendor]push.Sender{}
 	for _, v := range []push.Vendor{push.Huawei, push.Xiaomi} {
 		c := &push.Certificate{SDKAppID: testAppID, Vendor: v, Name: "test " + v.String()}
+		if v == push.Huawei {
+			c.BadgeClass = "com.example.MainActivity" // Huawei shows badges only with one
+		}
 		sc, err := c.ToStored()
 		if err != nil {
 			tb.Fatal(err)

@@ -69,9 +69,10 @@ type planner struct {
 	// The send jobs being filled, by certificate and notification, in the order they
 	// were opened; they are published when full, when more than maxPending targets wait
 	// in them, and at the end of the plan, so that a group's pages share requests.
-	batches map[batchKey]*sendJob
-	order   []batchKey
-	pending int
+	batches  map[batchKey]*sendJob
+	order    []batchKey
+	pending  int
+	composed map[composeKey]composed // notifications composed so far
 }
 
 // batchKey tells apart the send jobs of one message: devices of one certificate whose
@@ -83,8 +84,9 @@ type batchKey struct {
 
 // maxPending bounds the targets held in unpublished send jobs while a group is planned,
 // so that many different notifications (badges) in a large group do not hold it all in
-// memory.
-const maxPending = 10 * memberPage
+// memory. It is well above a full batch of every certificate, so that the flush it
+// triggers does not cut requests short (a target is about 100 bytes).
+const maxPending = 100 * memberPage
 
 func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 	m, err := p.Store.FindMessageByID(ctx, job.SDKAppID, job.MessageID)
@@ -290,7 +292,7 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 	// was counted by the try that created it.
 	var counted []store.DeviceKey
 	for _, t := range targets {
-		if pl.badged(t.cert.Vendor) && !t.replay {
+		if pl.counted(t.cert.Vendor) && !t.replay {
 			counted = append(counted, store.DeviceKey{UserID: t.device.UserID, DeviceID: t.device.DeviceID})
 		}
 	}
@@ -302,8 +304,8 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 		}
 	}
 	for _, t := range targets {
-		var badge *int
-		if pl.badged(t.cert.Vendor) {
+		ck := composeKey{cert: t.cert.ID, badge: -1, mentioned: m.Type == store.TypeGroup && slices.Contains(m.AtUserIDs, t.device.UserID)}
+		if pl.counted(t.cert.Vendor) {
 			b := t.device.Badge
 			if !t.replay {
 				var ok bool
@@ -311,14 +313,11 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 					continue // the device was deleted since it was read: nothing to send
 				}
 			}
-			badge = &b
+			if pl.shown(t.cert) {
+				ck.badge = b
+			}
 		}
-		n := push.Compose(push.ComposeInput{
-			Message: m, Elements: pl.elems, PushInfo: pl.info, SenderName: pl.sender, GroupName: pl.group,
-			Recipient: t.device.UserID, Certificate: t.cert, Badge: badge,
-		})
-		nb, _ := json.Marshal(n)
-		k := batchKey{t.cert.ID, string(nb)}
+		n, k := pl.compose(ck, t)
 		j := pl.batches[k]
 		if j == nil {
 			j = &sendJob{SDKAppID: m.SDKAppID, MessageID: m.ID, TaskID: pl.job.TaskID, From: m.From, GroupID: m.GroupID, CertificateID: t.cert.ID,
@@ -340,9 +339,57 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 	return nil
 }
 
-// badged reports whether notifications of vendor carry this message's badge.
-func (pl *planner) badged(vendor push.Vendor) bool {
+// counted reports whether a push of this message through vendor counts one more on the
+// device's badge.
+func (pl *planner) counted(vendor push.Vendor) bool {
 	return !pl.broadcast && push.SupportsBadge(vendor) && !(pl.info != nil && pl.info.IgnoreIOSBadge && vendor == push.APNs)
+}
+
+// shown reports whether the notifications of cert carry the device's badge: Huawei and
+// Honor show one only with a badge class, so without it their devices share requests.
+func (pl *planner) shown(cert *push.Certificate) bool {
+	switch cert.Vendor {
+	case push.Huawei, push.Honor:
+		return cert.BadgeClass != ""
+	}
+	return true
+}
+
+// composeKey is what tells apart the notifications of one message: the certificate,
+// the badge shown (-1 for none) and, in a group, whether the recipient is mentioned.
+type composeKey struct {
+	cert      int64
+	badge     int
+	mentioned bool
+}
+
+// compose returns target t's notification and the key of its batch. Notifications
+// that share a composeKey are the same, so each is composed and encoded once.
+func (pl *planner) compose(ck composeKey, t *target) (*push.Notification, batchKey) {
+	if c, ok := pl.composed[ck]; ok {
+		return c.n, c.key
+	}
+	var badge *int
+	if ck.badge >= 0 {
+		badge = &ck.badge
+	}
+	m := pl.m
+	n := push.Compose(push.ComposeInput{
+		Message: m, Elements: pl.elems, PushInfo: pl.info, SenderName: pl.sender, GroupName: pl.group,
+		Recipient: t.device.UserID, Certificate: t.cert, Badge: badge,
+	})
+	nb, _ := json.Marshal(n)
+	c := composed{n: n, key: batchKey{t.cert.ID, string(nb)}}
+	if pl.composed == nil {
+		pl.composed = map[composeKey]composed{}
+	}
+	pl.composed[ck] = c
+	return c.n, c.key
+}
+
+type composed struct {
+	n   *push.Notification
+	key batchKey
 }
 
 // publish publishes the send job of k and forgets it.
