@@ -394,6 +394,11 @@ export class Client {
 
   // serve makes c the live connection until it ends, and resolves with why it ended.
   private async serve(c: Conn): Promise<Error> {
+    if (c.gen !== this.gen) {
+      // Stopped between the login answer and now.
+      c.ws.close(1000);
+      return new ConnectionError("herald: stopped");
+    }
     this.conn = c;
     this.setConnState("connected");
     // Calls made while disconnected, and those cut off by the last disconnect, go now.

@@ -9,7 +9,7 @@ import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 
-import { goPeer, sdkAppID, startServer, waitFor } from "./helpers.mjs";
+import { goPeer, own, sdkAppID, startServer, waitFor } from "./helpers.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -62,11 +62,11 @@ test("the ESM package in headless Chromium", { skip: chrome ? false : "no Chromi
     page.searchParams.set(k, String(v));
   }
   const profile = mkdtempSync(join(tmpdir(), "herald-sdkjs-chromium-"));
-  const browser = spawn(chrome, [
+  const browser = own(spawn(chrome, [
     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
     `--user-data-dir=${profile}`, "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--remote-debugging-port=0", page.href,
-  ], { stdio: "ignore" });
+  ], { stdio: "ignore", detached: true })); // its own process group: the renderers and helpers die with it
   try {
     const sent = await waitFor("the page's send", () => results.find((r) => r.step || r.error), 30_000);
     assert.equal(sent.error, undefined, sent.error);
@@ -80,11 +80,18 @@ test("the ESM package in headless Chromium", { skip: chrome ? false : "no Chromi
     assert.equal(done.unread, 1);
     assert.match(done.userAgent, /Chrome/);
   } finally {
-    browser.kill("SIGKILL");
-    await new Promise((r) => (browser.exitCode === null ? browser.once("exit", r) : r()));
-    rmSync(profile, { recursive: true, force: true });
+    const exited = browser.exitCode === null ? new Promise((r) => browser.once("exit", r)) : null;
+    try {
+      process.kill(-browser.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    await exited;
+    http.closeAllConnections();
     await new Promise((r) => http.close(r));
     await go.close();
     await server.stop();
+    // Chromium's last helpers may still be writing to the profile for a moment.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 });

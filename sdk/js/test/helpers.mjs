@@ -16,6 +16,27 @@ export const bin = join(here, ".bin");
 export const sdkAppID = 1400000001;
 const secretKey = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
 
+// Children this test process started: killed when it exits, even when the test runner
+// ends it on a timeout, so that no herald serve or Chromium outlives a failed run.
+const children = new Set();
+const tempDirs = new Set();
+export function own(proc) {
+  children.add(proc);
+  proc.once("exit", () => children.delete(proc));
+  return proc;
+}
+process.once("exit", () => {
+  for (const p of children) {
+    try {
+      process.kill(p.spawnargs.includes("--headless") ? -p.pid : p.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+for (const sig of ["SIGTERM", "SIGINT"]) process.once(sig, () => process.exit(1));
+
 function mustBin(name) {
   const p = join(bin, name);
   if (!existsSync(p)) throw new Error(`${p} is missing: run the tests with npm test (its pretest builds it) or node test/setup.mjs`);
@@ -36,10 +57,11 @@ export async function waitFor(what, cond, ms = 10_000) {
 /** startServer runs `herald serve` on a free port with a temporary data directory; stop() ends it and removes the directory. */
 export async function startServer(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), "herald-sdkjs-"));
-  const proc = spawn(mustBin("herald"), ["serve", "--listen", "127.0.0.1:0", "--data", dir, ...extraArgs], {
+  tempDirs.add(dir);
+  const proc = own(spawn(mustBin("herald"), ["serve", "--listen", "127.0.0.1:0", "--data", dir, ...extraArgs], {
     env: { ...process.env, HERALD_SDKAPPID: String(sdkAppID), HERALD_SECRET_KEY: secretKey, HERALD_LOG_LEVEL: "info" },
     stdio: ["ignore", "ignore", "pipe"],
-  });
+  }));
   let log = "";
   const addr = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -179,7 +201,7 @@ export async function startProxy(target) {
 
 /** goPeer runs the Go SDK (test/gopeer) as a user; its events are in .events (wire JSON). */
 export async function goPeer(server, user, { deviceID = `go-${user}`, platform = "Linux" } = {}) {
-  const proc = spawn(mustBin("gopeer"), [], { stdio: ["pipe", "pipe", "inherit"] });
+  const proc = own(spawn(mustBin("gopeer"), [], { stdio: ["pipe", "pipe", "inherit"] }));
   const events = [];
   const waiting = new Map();
   let next = 0;
