@@ -279,3 +279,50 @@ func TestPipeline_CrashedNodeJobRedelivered(t *testing.T) {
 		t.Errorf("the job came back after %v; want within seconds", d)
 	}
 }
+
+// Huawei shows a badge only with a badge class: without one, devices whose badges
+// differ share requests (the old planner made a request per badge value).
+func TestPipeline_BatchingIgnoresBadgeNotShown(t *testing.T) {
+	e := MustOpenEnv(t, nil)
+	ctx := context.Background()
+	sc, err := e.st.FindCertificateByID(ctx, testAppID, e.certs[push.Huawei])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := push.FromStored(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.BadgeClass = ""
+	nc, err := c.ToStored()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.UpdateCertificate(ctx, testAppID, sc.ID, store.CertificateUpdate{Config: nc.Config}); err != nil {
+		t.Fatal(err)
+	}
+	e.MustCreateDevice(t, "owner", push.Xiaomi, 0)
+	var members []string
+	for i := range 6 {
+		u := fmt.Sprintf("h%d", i)
+		e.MustCreateDevice(t, u, push.Huawei, i) // six different badges
+		members = append(members, u)
+	}
+	e.MustCreateGroup(t, "g", "owner", members)
+	m := e.MustCreateMessage(t, "owner", "group:g")
+	e.p.Stored(ctx, m, nil, im.SentHow{})
+	e.waitRecords(t, m.ID, 6)
+	calls := e.senders[push.Huawei].sent()
+	if len(calls) != 2 {
+		t.Fatalf("%d Huawei requests; want 2 of 3 tokens (batch limit 3)", len(calls))
+	}
+	for _, c := range calls {
+		if len(c.tokens) != 3 {
+			t.Errorf("a request of %d tokens; want 3", len(c.tokens))
+		}
+	}
+	// The badge counters still count, for when the app gets a badge class.
+	if d, _ := e.st.FindDevice(ctx, testAppID, "h5", "phone"); d.Badge != 6 {
+		t.Errorf("h5's badge %d; want 6", d.Badge)
+	}
+}
