@@ -241,6 +241,9 @@ func (s *Server) validateCertificate(c *push.Certificate) error {
 	if err := c.Click.Validate(c.Vendor); err != nil {
 		return errcode.Wrap(errcode.InvalidRequest, err, fmt.Sprintf("field %q: %s", "click", jsonNames(err.Error())))
 	}
+	if err := push.ValidateRate(c.RatePerSecond); err != nil {
+		return errcode.Wrap(errcode.InvalidRequest, err, "field "+err.Error())
+	}
 	v, ok := s.Senders[c.Vendor].(push.CertificateValidator)
 	if !ok {
 		return nil

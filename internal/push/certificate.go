@@ -56,6 +56,10 @@ type Certificate struct {
 	TemplateID     string `json:"template_id,omitempty"`     // OPPO private-message template ID
 	BadgeClass     string `json:"badge_class,omitempty"`     // Huawei launcher activity class for badges
 
+	// RatePerSecond bounds this certificate's vendor requests per second on each node;
+	// 0 means the vendor's default (DefaultRate).
+	RatePerSecond float64 `json:"rate_per_second,omitempty"`
+
 	CreatedAt time.Time `json:"-"`
 	UpdatedAt time.Time `json:"-"`
 }

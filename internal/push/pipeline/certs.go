@@ -67,13 +67,27 @@ func (c *certCache) cached(id int64) *push.Certificate {
 	return c.certs[id].cert
 }
 
-func (c *certCache) limiter(id int64) *rate.Limiter {
+// limiter returns the rate limiter of cert: its own rate, else the pipeline's Rate when
+// set, else the vendor's default; a rate of 0 is no limit. A changed rate takes
+// effect with the next read of the certificate.
+func (c *certCache) limiter(cert *push.Certificate) *rate.Limiter {
+	r := cert.RatePerSecond
+	if r <= 0 {
+		r = c.rate
+	}
+	if r <= 0 {
+		r = push.DefaultRate(cert.Vendor)
+	}
+	limit := rate.Inf
+	if r > 0 {
+		limit = rate.Limit(r)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	l := c.limiters[id]
-	if l == nil {
-		l = rate.NewLimiter(rate.Limit(c.rate), max(1, int(c.rate)))
-		c.limiters[id] = l
+	l := c.limiters[cert.ID]
+	if l == nil || l.Limit() != limit {
+		l = rate.NewLimiter(limit, max(1, int(r)))
+		c.limiters[cert.ID] = l
 	}
 	return l
 }

@@ -57,8 +57,6 @@ const (
 	MaxTTL = 7 * 24 * time.Hour
 	// DefaultMaxBackoff caps the wait between two tries of a push.
 	DefaultMaxBackoff = 5 * time.Minute
-	// DefaultRate is the sends per second allowed per certificate.
-	DefaultRate = 200
 	// DefaultSweepAfter is how long after its commit a message whose push is not planned
 	// has its plan job published again.
 	DefaultSweepAfter = time.Minute
@@ -108,7 +106,9 @@ type Pipeline struct {
 	// MaxBackoff caps the wait between two tries (a vendor's Retry-After may be
 	// longer). Default DefaultMaxBackoff.
 	MaxBackoff time.Duration
-	// Rate is the sends per second per certificate. Default DefaultRate.
+	// Rate, when above zero, is the vendor requests per second per certificate of those
+	// that set none (push.Certificate.RatePerSecond). Default 0: the vendor's default
+	// (push.DefaultRate), no cap below a vendor's documented limit.
 	Rate float64
 	// SweepAfter is how long after its commit a stored message whose push was not
 	// planned has its planning queued again. Default DefaultSweepAfter.
@@ -151,7 +151,7 @@ func New(st store.Store, b workQueue, senders map[push.Vendor]push.Sender) *Pipe
 	return &Pipeline{
 		Store: st, Bus: b, Senders: senders,
 		Workers: DefaultWorkers, PlanWorkers: DefaultPlanWorkers, TTL: DefaultTTL, MaxBackoff: DefaultMaxBackoff,
-		Rate: DefaultRate, SweepAfter: DefaultSweepAfter, SweepEvery: sweepEvery, ShutdownGrace: DefaultShutdownGrace,
+		SweepAfter: DefaultSweepAfter, SweepEvery: sweepEvery, ShutdownGrace: DefaultShutdownGrace,
 		Now: time.Now, Speed: 1, Logger: slog.Default(),
 	}
 }

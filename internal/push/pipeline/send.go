@@ -124,7 +124,7 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 		}
 	}
 	defer release()
-	if err := p.certs.limiter(cert.ID).Wait(ctx); err != nil {
+	if err := p.certs.limiter(cert).Wait(ctx); err != nil {
 		msg.Nak() // shutting down
 		return
 	}
