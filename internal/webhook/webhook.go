@@ -3,8 +3,10 @@
 // disconnect of a device (State.StateChange) is posted to the app's callback URL, in
 // the shape of Tencent IM's callbacks, signed with the app's callback secret.
 //
-// Delivery is durable and batched. The hooks (Answered, StateChanged) never block:
-// they hand each event to a buffer that a publisher moves onto a JetStream work queue.
+// Delivery is durable and batched. Answered puts the push answers of a send job on a
+// JetStream work queue before it returns, so that they are queued before the job is
+// acknowledged; StateChanged never blocks: it hands each event to a buffer that a
+// publisher moves onto the queue.
 // A dispatcher takes events from the queue, groups them per app and command into
 // requests of up to MaxBatch events (or what arrived within Linger), and acknowledges
 // them only when the receiver answered 2xx. Network errors, 5xx and 429 are retried
@@ -210,10 +212,54 @@ func (n *Notifier) Close() error {
 
 // Answered is the push pipeline's hook: each final answer becomes a Push.OfflinePush
 // event. It never blocks.
-func (n *Notifier) Answered(_ context.Context, as []pipeline.Answer) {
+func (n *Notifier) Answered(ctx context.Context, as []pipeline.Answer) {
+	ctx, cancel := context.WithTimeout(ctx, answeredTimeout)
+	defer cancel()
+	var futures []jetstream.PubAckFuture
 	for _, a := range as {
-		n.emit(a.SDKAppID, OfflinePush, offlinePushEvent(a))
+		app, err := n.apps.get(ctx, a.SDKAppID)
+		if err != nil {
+			n.Logger.Warn("webhook: find app", "app", a.SDKAppID, "err", err)
+			eventsTotal.WithLabelValues(string(OfflinePush), "dropped").Inc()
+			continue
+		}
+		if app.CallbackURL == "" {
+			continue // the app takes no webhooks
+		}
+		ev, err := json.Marshal(offlinePushEvent(a))
+		if err != nil {
+			n.Logger.Error("encode webhook event", "command", OfflinePush, "err", err)
+			continue
+		}
+		data, _ := json.Marshal(queued{SDKAppID: a.SDKAppID, Command: OfflinePush, Event: ev})
+		f, err := n.js.PublishAsync(n.subject(a.SDKAppID), data)
+		if err != nil {
+			n.Logger.Warn("queue webhook event", "app", a.SDKAppID, "command", OfflinePush, "err", err)
+			eventsTotal.WithLabelValues(string(OfflinePush), "dropped").Inc()
+			continue
+		}
+		futures = append(futures, f)
 	}
+	// The job's answers are in JetStream before the send job is acknowledged.
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			n.Logger.Warn("queue webhook event", "command", OfflinePush, "err", err)
+			eventsTotal.WithLabelValues(string(OfflinePush), "dropped").Inc()
+		case <-ctx.Done():
+			n.Logger.Warn("queue webhook event", "command", OfflinePush, "err", ctx.Err())
+			eventsTotal.WithLabelValues(string(OfflinePush), "dropped").Inc()
+		}
+	}
+}
+
+// answeredTimeout bounds how long a send job waits for its answers to be queued.
+const answeredTimeout = 5 * time.Second
+
+// subject is the queue subject of an app's events.
+func (n *Notifier) subject(sdkAppID int64) string {
+	return n.Bus.Subject(subjectPrefix + strconv.FormatInt(sdkAppID, 10))
 }
 
 // StateChanged is im's hook: each change becomes a State.StateChange event. It never
@@ -254,8 +300,7 @@ func (n *Notifier) publish() {
 				continue // the app takes no webhooks
 			}
 			data, _ := json.Marshal(q)
-			subject := n.Bus.Subject(subjectPrefix + strconv.FormatInt(q.SDKAppID, 10))
-			if _, err := n.js.Publish(n.ctx, subject, data); err != nil {
+			if _, err := n.js.Publish(n.ctx, n.subject(q.SDKAppID), data); err != nil {
 				if n.ctx.Err() != nil {
 					return
 				}
