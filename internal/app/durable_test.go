@@ -15,6 +15,7 @@ import (
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/push/pipeline"
 	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/vendorsim"
 	"github.com/herald-im/herald/internal/vendorsim/simulate"
 	"github.com/herald-im/herald/protocol"
 )
@@ -210,4 +211,29 @@ func TestDurable_NATSOutage(t *testing.T) {
 	n2 := mustOpenNodeWith(t, c2, sweepSoon)
 	_ = n2
 	waitEachOnce(t, sims, push.Huawei, phones, 30*time.Second)
+}
+
+// Xiaomi (21301) and Meizu (1006) refuse a request's credentials once: the push is
+// tried again and arrives. (It was recorded auth_expired and given up before.)
+func TestDurable_AuthRefusalRetried(t *testing.T) {
+	for _, v := range []push.Vendor{push.Xiaomi, push.Meizu} {
+		t.Run(string(v), func(t *testing.T) {
+			sims := MustOpenSims(t)
+			c := MustConfig(t, "sqlite")
+			c.PushCAFile = sims.CAFile()
+			n := MustOpenNode(t, c)
+			cert := addSimCertificate(t, n.Store, sims, v)
+			if err := n.Store.CreateAccounts(context.Background(), []*store.Account{{SDKAppID: testAppID, UserID: "alice"}}); err != nil {
+				t.Fatal(err)
+			}
+			phones := mustPhones(t, n.Store, sims, v, cert, []string{"bob"})
+			for _, s := range sims.Vendors() {
+				if s.Vendor == v {
+					s.Sim.Inject(vendorsim.Fault{Kind: vendorsim.AuthExpired, Count: 1})
+				}
+			}
+			sendText(t, n, "alice", "bob", "after an auth refusal")
+			waitEachOnce(t, sims, v, phones, 20*time.Second)
+		})
+	}
 }
