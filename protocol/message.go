@@ -112,6 +112,16 @@ type OfflinePushInfo struct {
 	HonorImportance    string `json:"honor_importance,omitempty"`
 	HonorImage         string `json:"honor_image,omitempty"`
 	MeizuNoticeMsgType *int   `json:"meizu_notice_msg_type,omitempty"`
+
+	// TTL is how long, in seconds, the vendors keep the notification for a phone that is
+	// offline (0: each vendor's default; at most 7 days; each vendor's own maximum
+	// applies). CollapseID makes a later push with the same ID replace this one on the
+	// lock screen (≤ 64 bytes; default: the message's own ID, so that a recall replaces
+	// it). PushPriority is high (default: wake the phone) or normal (may be delayed to
+	// save battery).
+	TTL          int    `json:"ttl,omitempty"`
+	CollapseID   string `json:"collapse_id,omitempty"`
+	PushPriority string `json:"push_priority,omitempty"`
 }
 
 // SendRequest sends a message to a user (To) or a group (GroupID).
