@@ -301,3 +301,39 @@ func TestTencent_ErrorTextsNameCommercialFields(t *testing.T) {
 		}
 	}
 }
+
+func TestTencent_ReadRolesMutes(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		n := MustOpenNode(t, MustConfig(t, kind))
+		n.MustImport("dramon", "teleni", "leckie", "peter")
+		for _, text := range []string{"a", "b"} {
+			n.v4(t, "openim/sendmsg", `{"From_Account":"teleni","To_Account":"dramon","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"`+text+`"}}]}`, 0)
+		}
+		// get_c2c_unread_msg_num (…/56043) sample.
+		a := n.v4(t, "openim/get_c2c_unread_msg_num", `{"To_Account": "dramon", "Peer_Account": ["teleni", "leckie"]}`, 0)
+		if num(a["AllC2CUnreadMsgNum"]) != 2 || num(field(a, "C2CUnreadMsgNumList", 0, "C2CUnreadMsgNum")) != 2 || num(field(a, "C2CUnreadMsgNumList", 1, "C2CUnreadMsgNum")) != 0 {
+			t.Errorf("get_c2c_unread_msg_num %v", a)
+		}
+		// admin_set_msg_read (…/50349) sample.
+		n.v4(t, "openim/admin_set_msg_read", `{"Report_Account": "dramon", "Peer_Account": "teleni"}`, 0)
+		a = n.v4(t, "openim/get_c2c_unread_msg_num", `{"To_Account": "dramon"}`, 0)
+		if num(a["AllC2CUnreadMsgNum"]) != 0 {
+			t.Errorf("unread after admin_set_msg_read: %v", a["AllC2CUnreadMsgNum"])
+		}
+		n.v4(t, "openim/admin_set_msg_read", `{"Report_Account": "dramon", "Peer_Account": "peter"}`, 0) // no conversation: nothing to read
+
+		n.v4(t, "group_open_http_svc/create_group", `{"Owner_Account":"leckie","GroupId":"g1","Name":"G","MemberList":[{"Member_Account":"peter"}]}`, 0)
+		// get_role_in_group (…/1626) sample shape.
+		a = n.v4(t, "group_open_http_svc/get_role_in_group", `{"GroupId": "g1", "User_Account": ["leckie", "peter", "dramon"]}`, 0)
+		roles := []any{field(a, "UserIdList", 0, "Role"), field(a, "UserIdList", 1, "Role"), field(a, "UserIdList", 2, "Role")}
+		if want := []any{"Owner", "Member", "NotMember"}; !reflect.DeepEqual(roles, want) {
+			t.Errorf("roles %v, want %v", roles, want)
+		}
+		// get_group_shutted_uin (…/2925) sample.
+		n.v4(t, "group_open_http_svc/forbid_send_msg", `{"GroupId": "g1", "Members_Account": ["peter"], "ShutUpTime": 600}`, 0)
+		a = n.v4(t, "group_open_http_svc/get_group_shutted_uin", `{"GroupId": "g1"}`, 0)
+		if list, _ := a["ShuttedUinList"].([]any); len(list) != 1 || field(a, "ShuttedUinList", 0, "Member_Account") != "peter" || num(field(a, "ShuttedUinList", 0, "ShuttedUntil")) < int(time.Now().Unix()+590) {
+			t.Errorf("get_group_shutted_uin %v", a)
+		}
+	})
+}

@@ -1,0 +1,158 @@
+package tencent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/herald-im/herald/internal/errcode"
+	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/protocol"
+)
+
+// adminSetMsgRead answers openim/admin_set_msg_read
+// (cloud.tencent.com/document/product/269/50349): Report_Account has read everything
+// from Peer_Account (MsgReadTime accepted; everything up to now is read). The reader's
+// devices get a conversation event.
+func (s *Server) adminSetMsgRead(ctx context.Context, app *store.App, body []byte) (any, error) {
+	var req struct {
+		ReportAccount string `json:"Report_Account"`
+		PeerAccount   string `json:"Peer_Account"`
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkAccount("Report_Account", req.ReportAccount); err != nil {
+		return nil, err
+	}
+	if err := checkAccount("Peer_Account", req.PeerAccount); err != nil {
+		return nil, err
+	}
+	_, err := s.IM.MarkRead(ctx, app.SDKAppID, req.ReportAccount, "", protocol.MarkReadRequest{ConversationID: "c2c_" + req.PeerAccount})
+	if c, _ := errcode.Of(err); err != nil && c != errcode.ConversationNotFound {
+		return nil, err
+	}
+	// No conversation yet: nothing is unread.
+	return statusOK, nil
+}
+
+// getC2CUnreadMsgNum answers openim/get_c2c_unread_msg_num
+// (cloud.tencent.com/document/product/269/56043): the account's total one-to-one unread
+// count, and per Peer_Account when named.
+func (s *Server) getC2CUnreadMsgNum(ctx context.Context, app *store.App, body []byte) (any, error) {
+	var req struct {
+		ToAccount   string   `json:"To_Account"`
+		PeerAccount []string `json:"Peer_Account"`
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkAccount("To_Account", req.ToAccount); err != nil {
+		return nil, err
+	}
+	if len(req.PeerAccount) > 10 {
+		return nil, &Error{Code: CodeInvalidParam, Info: "Peer_Account names at most 10 accounts"}
+	}
+	if as, err := s.Store.FindAccounts(ctx, app.SDKAppID, []string{req.ToAccount}); err != nil {
+		return nil, fmt.Errorf("find account: %w", err)
+	} else if len(as) == 0 {
+		return nil, &Error{Code: CodeNoAccount, Info: fmt.Sprintf("account %q was never imported", req.ToAccount)}
+	}
+	cs, err := s.IM.Store.FindConversations(ctx, app.SDKAppID, req.ToAccount)
+	if err != nil {
+		return nil, fmt.Errorf("find conversations: %w", err)
+	}
+	type peer struct {
+		PeerAccount     string `json:"Peer_Account"`
+		C2CUnreadMsgNum int
+	}
+	unread := map[string]int{}
+	total := 0
+	for _, c := range cs {
+		if c.Type == store.TypeC2C {
+			unread[c.PeerID] = c.Unread
+			total += c.Unread
+		}
+	}
+	list := []peer{}
+	for _, p := range req.PeerAccount {
+		list = append(list, peer{p, unread[p]})
+	}
+	return struct {
+		Status
+		AllC2CUnreadMsgNum  int
+		C2CUnreadMsgNumList []peer `json:",omitempty"`
+	}{statusOK, total, list}, nil
+}
+
+// getRoleInGroup answers group_open_http_svc/get_role_in_group
+// (cloud.tencent.com/document/product/269/1626): Owner, Admin, Member or NotMember.
+func (s *Server) getRoleInGroup(ctx context.Context, app *store.App, body []byte) (any, error) {
+	var req struct {
+		GroupID     string   `json:"GroupId"`
+		UserAccount []string `json:"User_Account"`
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkGroup(req.GroupID); err != nil {
+		return nil, err
+	}
+	if len(req.UserAccount) == 0 || len(req.UserAccount) > MaxGroupMsgPage*25 {
+		return nil, &Error{Code: CodeInvalidParam, Info: "User_Account must name 1-500 accounts"}
+	}
+	if _, err := s.IM.GroupInfo(ctx, app.SDKAppID, req.GroupID); err != nil {
+		return nil, err
+	}
+	type role struct {
+		MemberAccount string `json:"Member_Account"`
+		Role          string
+	}
+	out := make([]role, 0, len(req.UserAccount))
+	for _, u := range req.UserAccount {
+		m, err := s.IM.Store.FindGroupMember(ctx, app.SDKAppID, req.GroupID, u)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			out = append(out, role{u, "NotMember"})
+		case err != nil:
+			return nil, fmt.Errorf("find member: %w", err)
+		default:
+			out = append(out, role{u, roleNames[m.Role]})
+		}
+	}
+	return struct {
+		Status
+		UserIDList []role `json:"UserIdList"`
+	}{statusOK, out}, nil
+}
+
+// getGroupShuttedUin answers group_open_http_svc/get_group_shutted_uin
+// (cloud.tencent.com/document/product/269/2925): the members muted now.
+func (s *Server) getGroupShuttedUin(ctx context.Context, app *store.App, body []byte) (any, error) {
+	var req groupRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkGroup(req.GroupID); err != nil {
+		return nil, err
+	}
+	ms, _, err := s.IM.GroupMembers(ctx, app.SDKAppID, req.GroupID, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	type muted struct {
+		MemberAccount string `json:"Member_Account"`
+		ShuttedUntil  int64
+	}
+	out := []muted{}
+	for _, m := range ms {
+		if m.MuteUntil.After(s.Now()) {
+			out = append(out, muted{m.UserID, m.MuteUntil.Unix()})
+		}
+	}
+	return struct {
+		Status
+		GroupID        string `json:"GroupId"`
+		ShuttedUinList []muted
+	}{statusOK, req.GroupID, out}, nil
+}
