@@ -337,3 +337,44 @@ func TestTencent_ReadRolesMutes(t *testing.T) {
 		}
 	})
 }
+
+func TestTencent_AppGroupListAndImportMember(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		n := MustOpenNode(t, MustConfig(t, kind))
+		n.MustImport("leckie", "tommy", "jared")
+		for _, g := range []string{`"GroupId":"a1","Type":"Public"`, `"GroupId":"a2","Type":"Work"`, `"GroupId":"a3"`} {
+			n.v4(t, "group_open_http_svc/create_group", `{"Owner_Account":"leckie","Name":"G",`+g+`}`, 0)
+		}
+		// get_appid_group_list (…/1614) sample, one group a page.
+		a := n.v4(t, "group_open_http_svc/get_appid_group_list", `{"Limit": 1, "Next": 0}`, 0)
+		if num(a["TotalCount"]) != 3 || field(a, "GroupIdList", 0, "GroupId") != "a1" || num(a["Next"]) != 1 {
+			t.Fatalf("first page %v", a)
+		}
+		a = n.v4(t, "group_open_http_svc/get_appid_group_list", `{"Limit": 1, "Next": 1}`, 0)
+		if field(a, "GroupIdList", 0, "GroupId") != "a2" {
+			t.Errorf("second page %v", a)
+		}
+		a = n.v4(t, "group_open_http_svc/get_appid_group_list", `{"Limit": 1000, "Next": 0, "GroupType": "Public"}`, 0)
+		if got := a["GroupIdList"].([]any); len(got) != 2 || num(a["Next"]) != 0 {
+			t.Errorf("Public groups %v, want a1 and a3 (no type is Public) and no next page", got)
+		}
+
+		// import_group_member (…/1636) sample.
+		a = n.v4(t, "group_open_http_svc/import_group_member", `{
+			"GroupId": "a1",
+			"MemberList": [
+				{"Member_Account": "tommy", "Role": "Admin", "JoinTime": 1448357837, "UnreadMsgNum": 5},
+				{"Member_Account": "jared", "JoinTime": 1448357857, "UnreadMsgNum": 2},
+				{"Member_Account": "ghost"}
+			]
+		}`, 0)
+		results := []int{num(field(a, "MemberList", 0, "Result")), num(field(a, "MemberList", 1, "Result")), num(field(a, "MemberList", 2, "Result"))}
+		if !reflect.DeepEqual(results, []int{1, 1, 0}) {
+			t.Errorf("import_group_member results %v", results)
+		}
+		a = n.v4(t, "group_open_http_svc/get_role_in_group", `{"GroupId": "a1", "User_Account": ["tommy", "jared"]}`, 0)
+		if field(a, "UserIdList", 0, "Role") != "Admin" || field(a, "UserIdList", 1, "Role") != "Member" {
+			t.Errorf("roles after import %v", a["UserIdList"])
+		}
+	})
+}

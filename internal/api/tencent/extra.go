@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/herald-im/herald/internal/errcode"
+	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/protocol"
 )
@@ -155,4 +156,107 @@ func (s *Server) getGroupShuttedUin(ctx context.Context, app *store.App, body []
 		GroupID        string `json:"GroupId"`
 		ShuttedUinList []muted
 	}{statusOK, req.GroupID, out}, nil
+}
+
+// MaxGroupListPage bounds one get_appid_group_list page (the commercial limit).
+const MaxGroupListPage = 10000
+
+// getAppIDGroupList answers group_open_http_svc/get_appid_group_list
+// (cloud.tencent.com/document/product/269/1614): the app's groups by group ID; Next is
+// how many groups the next page skips (0: there is none). GroupType filters by the type
+// the group was created with (absent: Public).
+func (s *Server) getAppIDGroupList(ctx context.Context, app *store.App, body []byte) (any, error) {
+	var req struct {
+		Limit     int
+		Next      int
+		GroupType string
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if req.Limit < 0 || req.Limit > MaxGroupListPage || req.Next < 0 {
+		return nil, &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("Limit must be 0-%d (0 = %d) and Next not negative", MaxGroupListPage, MaxGroupListPage)}
+	}
+	limit := req.Limit
+	if limit == 0 {
+		limit = MaxGroupListPage
+	}
+	total, err := s.IM.Store.CountGroups(ctx, app.SDKAppID)
+	if err != nil {
+		return nil, fmt.Errorf("count groups: %w", err)
+	}
+	type groupID struct {
+		GroupID string `json:"GroupId"`
+	}
+	list := []groupID{}
+	seen, next := 0, 0
+	for after := ""; next == 0; {
+		ids, err := s.IM.Store.FindGroupIDs(ctx, app.SDKAppID, after, 1000)
+		if err != nil {
+			return nil, fmt.Errorf("find groups: %w", err)
+		}
+		for _, id := range ids {
+			seen++
+			if seen <= req.Next {
+				continue
+			}
+			if len(list) == limit {
+				next = seen - 1
+				break
+			}
+			if req.GroupType != "" {
+				g, err := s.IM.GroupInfo(ctx, app.SDKAppID, id)
+				if err != nil {
+					continue // dismissed meanwhile
+				}
+				if typ := or(g.Type, defaultGroupType); typ != req.GroupType {
+					continue
+				}
+			}
+			list = append(list, groupID{id})
+		}
+		if len(ids) < 1000 {
+			break
+		}
+		after = ids[len(ids)-1]
+	}
+	return struct {
+		Status
+		TotalCount  int
+		GroupIDList []groupID `json:"GroupIdList"`
+		Next        int
+	}{statusOK, total, list, next}, nil
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// importGroupMember answers group_open_http_svc/import_group_member
+// (cloud.tencent.com/document/product/269/1636): as add_group_member, with Role Admin
+// honoured; JoinTime and UnreadMsgNum are accepted and not kept (members join now,
+// with nothing unread).
+func (s *Server) importGroupMember(ctx context.Context, app *store.App, body []byte) (any, error) {
+	var req AddGroupMemberRequest
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	res, err := s.addGroupMember(ctx, app, body)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range req.MemberList {
+		if m.Role == roleAdmin {
+			r := store.Admin
+			if err := s.IM.ModifyMember(ctx, app.SDKAppID, req.GroupID, m.MemberAccount, im.MemberChange{Role: &r}); err != nil {
+				if c, _ := errcode.Of(err); c != errcode.UserNotFound {
+					return nil, err
+				}
+			}
+		}
+	}
+	return res, nil
 }

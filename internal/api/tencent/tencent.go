@@ -87,6 +87,8 @@ func (s *Server) commands() map[string]command {
 		"openim/admin_set_msg_read":                 s.adminSetMsgRead,
 		"openim/get_c2c_unread_msg_num":             s.getC2CUnreadMsgNum,
 		"group_open_http_svc/get_role_in_group":     s.getRoleInGroup,
+		"group_open_http_svc/get_appid_group_list":  s.getAppIDGroupList,
+		"group_open_http_svc/import_group_member":   s.importGroupMember,
 		"group_open_http_svc/get_group_shutted_uin": s.getGroupShuttedUin,
 		"openim/querystate":                         s.queryState,
 		"openim/query_online_status":                s.queryOnlineStatus,
