@@ -378,3 +378,38 @@ func TestTencent_AppGroupListAndImportMember(t *testing.T) {
 		}
 	})
 }
+
+func TestTencent_NoSpeaking(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		n := MustOpenNode(t, MustConfig(t, kind))
+		n.MustImport("xx", "bob")
+		ctx := ctxT(t)
+		// setnospeaking (…/4230) sample: one-to-one for good, groups for 2 hours.
+		n.v4(t, "openconfigsvr/setnospeaking", `{"Set_Account": "xx", "C2CmsgNospeakingTime": 4294967295, "GroupmsgNospeakingTime": 7200}`, 0)
+		a := n.v4(t, "openconfigsvr/getnospeaking", `{"Get_Account": "xx"}`, 0)
+		if c, g := num(a["C2CmsgNospeakingTime"]), num(a["GroupmsgNospeakingTime"]); c < 4294967000 || g < 7190 || g > 7200 {
+			t.Errorf("getnospeaking %d %d", c, g)
+		}
+		xx := MustLogin(t, n, "xx", "d", "Android")
+		if _, err := xx.SendMessage(ctx, client.NewTextMessage("hi"), "bob", "", "", false, nil); errCode(err) != 40301 {
+			t.Errorf("a muted user's send: %v, want 40301", err)
+		}
+		// The app's server may still send on its behalf.
+		n.v4(t, "openim/sendmsg", `{"From_Account":"xx","To_Account":"bob","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"by admin"}}]}`, 0)
+		n.v4(t, "openconfigsvr/setnospeaking", `{"Set_Account": "xx", "C2CmsgNospeakingTime": 0}`, 0)
+		if _, err := xx.SendMessage(ctx, client.NewTextMessage("hi"), "bob", "", "", false, nil); err != nil {
+			t.Errorf("send after the mute was lifted: %v", err)
+		}
+		a = n.v4(t, "openconfigsvr/getnospeaking", `{"Get_Account": "xx"}`, 0)
+		if num(a["C2CmsgNospeakingTime"]) != 0 || num(a["GroupmsgNospeakingTime"]) == 0 {
+			t.Errorf("after lifting the one-to-one mute: %v", a)
+		}
+		// The mute is not a profile field.
+		var p struct{ Items map[string]string }
+		n.adminJSON("GET", "/v1/admin/users/xx/profile", nil, &p)
+		if len(p.Items) != 0 {
+			t.Errorf("profile items %v, want none", p.Items)
+		}
+		n.v4(t, "openconfigsvr/getnospeaking", `{"Get_Account": "ghost"}`, 70107)
+	})
+}

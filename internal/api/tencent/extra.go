@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/herald-im/herald/internal/errcode"
 	"github.com/herald-im/herald/internal/im"
@@ -259,4 +260,60 @@ func (s *Server) importGroupMember(ctx context.Context, app *store.App, body []b
 		}
 	}
 	return res, nil
+}
+
+// setNoSpeaking answers openconfigsvr/setnospeaking
+// (cloud.tencent.com/document/product/269/4230): seconds from now, 0 lifts,
+// 4294967295 for good; an absent field leaves that mute.
+func (s *Server) setNoSpeaking(ctx context.Context, app *store.App, body []byte) (any, error) {
+	var req struct {
+		SetAccount             string `json:"Set_Account"`
+		C2CmsgNospeakingTime   *int64
+		GroupmsgNospeakingTime *int64
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkAccount("Set_Account", req.SetAccount); err != nil {
+		return nil, err
+	}
+	var ds [2]*time.Duration
+	for i, v := range []*int64{req.C2CmsgNospeakingTime, req.GroupmsgNospeakingTime} {
+		if v == nil {
+			continue
+		}
+		d, err := shutUp([]string{"C2CmsgNospeakingTime", "GroupmsgNospeakingTime"}[i], *v)
+		if err != nil {
+			return nil, err
+		}
+		ds[i] = &d
+	}
+	if err := s.IM.SetNoSpeaking(ctx, app.SDKAppID, req.SetAccount, ds[0], ds[1]); err != nil {
+		return nil, err
+	}
+	return statusOK, nil
+}
+
+// getNoSpeaking answers openconfigsvr/getnospeaking (…/4229): the seconds left of
+// each mute, 0 when not muted.
+func (s *Server) getNoSpeaking(ctx context.Context, app *store.App, body []byte) (any, error) {
+	var req struct {
+		GetAccount string `json:"Get_Account"`
+	}
+	if err := decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkAccount("Get_Account", req.GetAccount); err != nil {
+		return nil, err
+	}
+	ns, err := s.IM.GetNoSpeaking(ctx, app.SDKAppID, req.GetAccount)
+	if err != nil {
+		return nil, err
+	}
+	secs := func(d time.Duration) int64 { return int64((d + time.Second - 1) / time.Second) }
+	return struct {
+		Status
+		C2CmsgNospeakingTime   int64
+		GroupmsgNospeakingTime int64
+	}{statusOK, secs(ns.C2C), secs(ns.Group)}, nil
 }

@@ -91,6 +91,8 @@ func (s *Server) commands() map[string]command {
 		"group_open_http_svc/import_group_member":   s.importGroupMember,
 		"group_open_http_svc/get_group_shutted_uin": s.getGroupShuttedUin,
 		"openim/querystate":                         s.queryState,
+		"openconfigsvr/setnospeaking":               s.setNoSpeaking,
+		"openconfigsvr/getnospeaking":               s.getNoSpeaking,
 		"openim/query_online_status":                s.queryOnlineStatus,
 		"profile/portrait_set":                      s.portraitSet,
 		"profile/portrait_get":                      s.portraitGet,
