@@ -87,11 +87,6 @@ type OfflinePushInfo struct {
 	Title       string `json:"title,omitempty"`
 	Desc        string `json:"desc,omitempty"` // the notification body; required for custom messages
 	Ext         string `json:"ext,omitempty"`  // handed to the app on click; JSON is safest (OPPO)
-	// TTL is how long, in seconds from the message's time, the push is tried while a
-	// vendor cannot take it (an outage); 0 means the server's default (24 h); at most
-	// 7 days.
-	TTL int `json:"ttl,omitempty"`
-
 	IOSSound          string `json:"ios_sound,omitempty"` // file name with suffix; "push.no_sound" = silent
 	IgnoreIOSBadge    bool   `json:"ignore_ios_badge,omitempty"`
 	IOSPushType       string `json:"ios_push_type,omitempty"` // "apns" (default) or "voip"
@@ -116,6 +111,17 @@ type OfflinePushInfo struct {
 	HonorImportance    string `json:"honor_importance,omitempty"`
 	HonorImage         string `json:"honor_image,omitempty"`
 	MeizuNoticeMsgType *int   `json:"meizu_notice_msg_type,omitempty"`
+
+	// TTL is the push's lifetime in seconds from the message's time: how long Herald
+	// retries it while a vendor cannot take it, and how long the vendors keep it for a
+	// phone that is offline (0: the server's push TTL, 24 h, and each vendor's default;
+	// at most 7 days; each vendor's own maximum applies). CollapseID makes a later push with the same ID replace this one on the
+	// lock screen (≤ 64 bytes; default: the message's own ID, so that a recall replaces
+	// it). PushPriority is high (default: wake the phone) or normal (may be delayed to
+	// save battery).
+	TTL          int    `json:"ttl,omitempty"`
+	CollapseID   string `json:"collapse_id,omitempty"`
+	PushPriority string `json:"push_priority,omitempty"`
 }
 
 // SendRequest sends a message to a user (To) or a group (GroupID).

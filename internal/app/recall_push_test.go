@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/herald-im/herald/client"
 	"github.com/herald-im/herald/internal/push"
@@ -55,4 +56,36 @@ func TestRecall_WithdrawsNotification(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestPush_TTLCollapsePriority: the per-message push fields reach the APNs simulator
+// from the client SDK and from /v4 sendmsg (MsgLifeTime is the offline lifetime).
+func TestPush_TTLCollapsePriority(t *testing.T) {
+	n := MustOpenPushNode(t, "sqlite")
+	n.MustImport("alice", "bob")
+	ctx := ctxT(t)
+	token := n.phone(push.APNs)
+	dev := MustLogin(t, n.node, "bob", "phone", "iOS")
+	if err := dev.SetOfflinePushConfig(ctx, n.certs[push.APNs], token); err != nil {
+		t.Fatal(err)
+	}
+	dev.Close()
+	waitDeviceState(t, n.node, "bob", "phone", store.Offline)
+	alice := MustLogin(t, n.node, "alice", "a", "Android")
+	info := &client.OfflinePushInfo{TTL: 3600, CollapseID: "score", PushPriority: "normal"}
+	if _, err := alice.SendMessage(ctx, client.NewTextMessage("1:0"), "bob", "", "", false, info); err != nil {
+		t.Fatal(err)
+	}
+	got := n.waitInbox(t, push.APNs, token, 1)[0]
+	if got.CollapseID != "score" || got.Priority != "5" || got.TTL < 3590*time.Second || got.TTL > 3600*time.Second {
+		t.Errorf("client send: collapse %q priority %q ttl %v, want score, 5, 1h", got.CollapseID, got.Priority, got.TTL)
+	}
+	if _, err := alice.SendMessage(ctx, client.NewTextMessage("x"), "bob", "", "", false, &client.OfflinePushInfo{TTL: -1}); errCode(err) != 40001 {
+		t.Errorf("a negative ttl: %v, want 40001", err)
+	}
+	n.node.v4(t, "openim/sendmsg", `{"From_Account":"alice","To_Account":"bob","MsgLifeTime":600,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"soon stale"}}]}`, 0)
+	got = n.waitInbox(t, push.APNs, token, 2)[1]
+	if got.TTL < 590*time.Second || got.TTL > 600*time.Second || got.Priority != "10" {
+		t.Errorf("sendmsg MsgLifeTime 600: ttl %v priority %q, want 10m and 10", got.TTL, got.Priority)
+	}
 }

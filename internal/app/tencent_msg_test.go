@@ -131,6 +131,12 @@ func TestTencent_Recall(t *testing.T) {
 		if pad2.messageCount() != 0 {
 			t.Errorf("the pad got %d new messages, want only the recall", pad2.messageCount())
 		}
+		// The conversation list shows it recalled too.
+		list, err := phone.GetConversationList(ctx)
+		if err != nil || len(list.Conversations) == 0 || list.Conversations[0].LastMessage == nil ||
+			!list.Conversations[0].LastMessage.Recalled || len(list.Conversations[0].LastMessage.Elements) != 0 {
+			t.Errorf("conversation list after the recall: %+v, %v", list, err)
+		}
 		// History shows it recalled, with no content.
 		hist, err := phone.GetC2CHistoryMessageList(ctx, "vinson", 10, nil)
 		if err != nil || len(hist) != 1 || !hist[0].Recalled || len(hist[0].Elements) != 0 {

@@ -301,3 +301,115 @@ func TestTencent_ErrorTextsNameCommercialFields(t *testing.T) {
 		}
 	}
 }
+
+func TestTencent_ReadRolesMutes(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		n := MustOpenNode(t, MustConfig(t, kind))
+		n.MustImport("dramon", "teleni", "leckie", "peter")
+		for _, text := range []string{"a", "b"} {
+			n.v4(t, "openim/sendmsg", `{"From_Account":"teleni","To_Account":"dramon","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"`+text+`"}}]}`, 0)
+		}
+		// get_c2c_unread_msg_num (…/56043) sample.
+		a := n.v4(t, "openim/get_c2c_unread_msg_num", `{"To_Account": "dramon", "Peer_Account": ["teleni", "leckie"]}`, 0)
+		if num(a["AllC2CUnreadMsgNum"]) != 2 || num(field(a, "C2CUnreadMsgNumList", 0, "C2CUnreadMsgNum")) != 2 || num(field(a, "C2CUnreadMsgNumList", 1, "C2CUnreadMsgNum")) != 0 {
+			t.Errorf("get_c2c_unread_msg_num %v", a)
+		}
+		// admin_set_msg_read (…/50349) sample.
+		n.v4(t, "openim/admin_set_msg_read", `{"Report_Account": "dramon", "Peer_Account": "teleni"}`, 0)
+		a = n.v4(t, "openim/get_c2c_unread_msg_num", `{"To_Account": "dramon"}`, 0)
+		if num(a["AllC2CUnreadMsgNum"]) != 0 {
+			t.Errorf("unread after admin_set_msg_read: %v", a["AllC2CUnreadMsgNum"])
+		}
+		n.v4(t, "openim/admin_set_msg_read", `{"Report_Account": "dramon", "Peer_Account": "peter"}`, 0) // no conversation: nothing to read
+
+		n.v4(t, "group_open_http_svc/create_group", `{"Owner_Account":"leckie","GroupId":"g1","Name":"G","MemberList":[{"Member_Account":"peter"}]}`, 0)
+		// get_role_in_group (…/1626) sample shape.
+		a = n.v4(t, "group_open_http_svc/get_role_in_group", `{"GroupId": "g1", "User_Account": ["leckie", "peter", "dramon"]}`, 0)
+		roles := []any{field(a, "UserIdList", 0, "Role"), field(a, "UserIdList", 1, "Role"), field(a, "UserIdList", 2, "Role")}
+		if want := []any{"Owner", "Member", "NotMember"}; !reflect.DeepEqual(roles, want) {
+			t.Errorf("roles %v, want %v", roles, want)
+		}
+		// get_group_shutted_uin (…/2925) sample.
+		n.v4(t, "group_open_http_svc/forbid_send_msg", `{"GroupId": "g1", "Members_Account": ["peter"], "ShutUpTime": 600}`, 0)
+		a = n.v4(t, "group_open_http_svc/get_group_shutted_uin", `{"GroupId": "g1"}`, 0)
+		if list, _ := a["ShuttedUinList"].([]any); len(list) != 1 || field(a, "ShuttedUinList", 0, "Member_Account") != "peter" || num(field(a, "ShuttedUinList", 0, "ShuttedUntil")) < int(time.Now().Unix()+590) {
+			t.Errorf("get_group_shutted_uin %v", a)
+		}
+	})
+}
+
+func TestTencent_AppGroupListAndImportMember(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		n := MustOpenNode(t, MustConfig(t, kind))
+		n.MustImport("leckie", "tommy", "jared")
+		for _, g := range []string{`"GroupId":"a1","Type":"Public"`, `"GroupId":"a2","Type":"Work"`, `"GroupId":"a3"`} {
+			n.v4(t, "group_open_http_svc/create_group", `{"Owner_Account":"leckie","Name":"G",`+g+`}`, 0)
+		}
+		// get_appid_group_list (…/1614) sample, one group a page.
+		a := n.v4(t, "group_open_http_svc/get_appid_group_list", `{"Limit": 1, "Next": 0}`, 0)
+		if num(a["TotalCount"]) != 3 || field(a, "GroupIdList", 0, "GroupId") != "a1" || num(a["Next"]) != 1 {
+			t.Fatalf("first page %v", a)
+		}
+		a = n.v4(t, "group_open_http_svc/get_appid_group_list", `{"Limit": 1, "Next": 1}`, 0)
+		if field(a, "GroupIdList", 0, "GroupId") != "a2" {
+			t.Errorf("second page %v", a)
+		}
+		a = n.v4(t, "group_open_http_svc/get_appid_group_list", `{"Limit": 1000, "Next": 0, "GroupType": "Public"}`, 0)
+		if got := a["GroupIdList"].([]any); len(got) != 2 || num(a["Next"]) != 0 {
+			t.Errorf("Public groups %v, want a1 and a3 (no type is Public) and no next page", got)
+		}
+
+		// import_group_member (…/1636) sample.
+		a = n.v4(t, "group_open_http_svc/import_group_member", `{
+			"GroupId": "a1",
+			"MemberList": [
+				{"Member_Account": "tommy", "Role": "Admin", "JoinTime": 1448357837, "UnreadMsgNum": 5},
+				{"Member_Account": "jared", "JoinTime": 1448357857, "UnreadMsgNum": 2},
+				{"Member_Account": "ghost"}
+			]
+		}`, 0)
+		results := []int{num(field(a, "MemberList", 0, "Result")), num(field(a, "MemberList", 1, "Result")), num(field(a, "MemberList", 2, "Result"))}
+		if !reflect.DeepEqual(results, []int{1, 1, 0}) {
+			t.Errorf("import_group_member results %v", results)
+		}
+		a = n.v4(t, "group_open_http_svc/get_role_in_group", `{"GroupId": "a1", "User_Account": ["tommy", "jared"]}`, 0)
+		if field(a, "UserIdList", 0, "Role") != "Admin" || field(a, "UserIdList", 1, "Role") != "Member" {
+			t.Errorf("roles after import %v", a["UserIdList"])
+		}
+	})
+}
+
+func TestTencent_NoSpeaking(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		n := MustOpenNode(t, MustConfig(t, kind))
+		n.MustImport("xx", "bob")
+		ctx := ctxT(t)
+		// setnospeaking (…/4230) sample: one-to-one for good, groups for 2 hours.
+		n.v4(t, "openconfigsvr/setnospeaking", `{"Set_Account": "xx", "C2CmsgNospeakingTime": 4294967295, "GroupmsgNospeakingTime": 7200}`, 0)
+		a := n.v4(t, "openconfigsvr/getnospeaking", `{"Get_Account": "xx"}`, 0)
+		if c, g := num(a["C2CmsgNospeakingTime"]), num(a["GroupmsgNospeakingTime"]); c < 4294967000 || g < 7190 || g > 7200 {
+			t.Errorf("getnospeaking %d %d", c, g)
+		}
+		xx := MustLogin(t, n, "xx", "d", "Android")
+		if _, err := xx.SendMessage(ctx, client.NewTextMessage("hi"), "bob", "", "", false, nil); errCode(err) != 40301 {
+			t.Errorf("a muted user's send: %v, want 40301", err)
+		}
+		// The app's server may still send on its behalf.
+		n.v4(t, "openim/sendmsg", `{"From_Account":"xx","To_Account":"bob","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"by admin"}}]}`, 0)
+		n.v4(t, "openconfigsvr/setnospeaking", `{"Set_Account": "xx", "C2CmsgNospeakingTime": 0}`, 0)
+		if _, err := xx.SendMessage(ctx, client.NewTextMessage("hi"), "bob", "", "", false, nil); err != nil {
+			t.Errorf("send after the mute was lifted: %v", err)
+		}
+		a = n.v4(t, "openconfigsvr/getnospeaking", `{"Get_Account": "xx"}`, 0)
+		if num(a["C2CmsgNospeakingTime"]) != 0 || num(a["GroupmsgNospeakingTime"]) == 0 {
+			t.Errorf("after lifting the one-to-one mute: %v", a)
+		}
+		// The mute is not a profile field.
+		var p struct{ Items map[string]string }
+		n.adminJSON("GET", "/v1/admin/users/xx/profile", nil, &p)
+		if len(p.Items) != 0 {
+			t.Errorf("profile items %v, want none", p.Items)
+		}
+		n.v4(t, "openconfigsvr/getnospeaking", `{"Get_Account": "ghost"}`, 70107)
+	})
+}

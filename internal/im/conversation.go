@@ -37,6 +37,16 @@ func (s *Service) Conversations(ctx context.Context, sdkAppID int64, userID stri
 		res.Conversations = append(res.Conversations, wireConversation(c, opt))
 		res.TotalUnread += c.Unread
 	}
+	// A recalled last message shows as recalled here too.
+	var last []*protocol.Message
+	for _, c := range res.Conversations {
+		if c.LastMessage != nil {
+			last = append(last, c.LastMessage)
+		}
+	}
+	if err := s.applyRecalls(ctx, sdkAppID, last); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 

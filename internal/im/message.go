@@ -79,6 +79,9 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkNoSpeaking(ctx, p); err != nil {
+		return nil, err
+	}
 
 	if req.OnlineOnly {
 		return s.sendOnline(ctx, p, m, recipients), nil

@@ -98,10 +98,7 @@ func (s *Service) Profiles(ctx context.Context, sdkAppID int64, userIDs []string
 	}
 	out := make(map[string]*Profile, len(as))
 	for _, a := range as {
-		p := &Profile{UserID: a.UserID, Nickname: a.Nickname, FaceURL: a.FaceURL, Items: items[a.UserID]}
-		if p.Items == nil {
-			p.Items = map[string]string{}
-		}
+		p := &Profile{UserID: a.UserID, Nickname: a.Nickname, FaceURL: a.FaceURL, Items: userProfileItems(items[a.UserID])}
 		out[a.UserID] = p
 	}
 	return out, nil

@@ -90,11 +90,11 @@ func (s *Service) validateSend(req *protocol.SendRequest) (elems, pushInfo []byt
 	if err != nil {
 		return nil, nil, fmt.Errorf("marshal elements: %w", err)
 	}
-	if req.OfflinePushInfo != nil {
-		if ttl := req.OfflinePushInfo.TTL; ttl < 0 || ttl > maxPushTTL {
-			return nil, nil, invalid("offline_push_info.ttl: %d seconds; use 0 (the server's default, 24 hours) to %d (7 days)", ttl, maxPushTTL)
+	if pi := req.OfflinePushInfo; pi != nil {
+		if err := validatePushInfo(pi); err != nil {
+			return nil, nil, err
 		}
-		if pushInfo, err = json.Marshal(req.OfflinePushInfo); err != nil {
+		if pushInfo, err = json.Marshal(pi); err != nil {
 			return nil, nil, fmt.Errorf("marshal push info: %w", err)
 		}
 	}
@@ -103,10 +103,6 @@ func (s *Service) validateSend(req *protocol.SendRequest) (elems, pushInfo []byt
 	}
 	return elems, pushInfo, nil
 }
-
-// maxPushTTL is the longest offline push lifetime a message may ask for, in seconds:
-// messages are kept 7 days by default.
-const maxPushTTL = 7 * 24 * 3600
 
 // validateElement checks the fields each element type needs. depth bounds merged
 // messages inside merged messages.
@@ -166,6 +162,27 @@ func checkURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return fmt.Errorf("%q is not an absolute URL", s)
+	}
+	return nil
+}
+
+// Push info limits.
+const (
+	MaxPushTTL         = 7 * 24 * 3600 // seconds
+	MaxCollapseIDBytes = 64            // APNs' limit on apns-collapse-id
+)
+
+func validatePushInfo(pi *protocol.OfflinePushInfo) error {
+	if pi.TTL < 0 || pi.TTL > MaxPushTTL {
+		return invalid("offline_push_info.ttl must be 0-%d seconds", MaxPushTTL)
+	}
+	if len(pi.CollapseID) > MaxCollapseIDBytes {
+		return invalid("offline_push_info.collapse_id is over %d bytes", MaxCollapseIDBytes)
+	}
+	switch pi.PushPriority {
+	case "", "high", "normal":
+	default:
+		return invalid("offline_push_info.push_priority %q: use high or normal", pi.PushPriority)
 	}
 	return nil
 }

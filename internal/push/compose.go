@@ -3,6 +3,7 @@ package push
 import (
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/protocol"
@@ -84,10 +85,17 @@ func Compose(in ComposeInput) *Notification {
 	// mechanism, so that a recall can replace it on the lock screen (ComposeRecall).
 	// FCM gets it as a display tag only: collapse_key keeps at most 4 keys per device
 	// and would drop undelivered messages.
-	if c.Vendor == FCM {
+	switch {
+	case info.CollapseID != "":
+		n.CollapseID = info.CollapseID // the sender's own: replaced by its next push
+	case c.Vendor == FCM:
 		n.Tag = m.ID
-	} else {
+	default:
 		n.CollapseID = m.ID
+	}
+	n.TTL = time.Duration(info.TTL) * time.Second
+	if info.PushPriority == "normal" {
+		n.Priority = Normal
 	}
 
 	// Per-vendor values from the push info win over the certificate's defaults.

@@ -40,3 +40,23 @@ func TestComposeRecall(t *testing.T) {
 		t.Errorf("VoIP recall %+v, want nil (no notification to replace)", n)
 	}
 }
+
+func TestCompose_TTLCollapsePriority(t *testing.T) {
+	m := &store.Message{ID: "0190-msg", Type: store.TypeC2C, From: "alice", To: "bob"}
+	elems := []protocol.Element{{Type: protocol.ElemText, Text: "hi"}}
+	info := &protocol.OfflinePushInfo{TTL: 3600, CollapseID: "score", PushPriority: "normal"}
+	for _, v := range []push.Vendor{push.APNs, push.FCM, push.Xiaomi} {
+		in := push.ComposeInput{Message: m, Elements: elems, PushInfo: info, Recipient: "bob", Certificate: &push.Certificate{Vendor: v}}
+		n := push.Compose(in)
+		if n.TTL.Seconds() != 3600 || n.CollapseID != "score" || n.Priority != push.Normal {
+			t.Errorf("%s: TTL %v collapse %q priority %v, want 1h, score, normal", v, n.TTL, n.CollapseID, n.Priority)
+		}
+		if r := push.ComposeRecall(in); r.CollapseID != "score" {
+			t.Errorf("%s: recall collapse %q, want the sender's collapse ID", v, r.CollapseID)
+		}
+	}
+	n := push.Compose(push.ComposeInput{Message: m, Elements: elems, Recipient: "bob", Certificate: &push.Certificate{Vendor: push.APNs}})
+	if n.TTL != 0 || n.Priority != push.High {
+		t.Errorf("defaults: TTL %v priority %v, want 0 (vendor default) and high", n.TTL, n.Priority)
+	}
+}

@@ -208,6 +208,11 @@ type Store interface {
 	// ErrNotFound if it does not exist. Messages it sent stay until they expire.
 	DeleteAccount(ctx context.Context, sdkAppID int64, userID string) error
 
+	// FindGroupIDs pages through the app's group IDs in order: those after the ID after
+	// ("" = from the start), at most limit (<= 0 means 1000). CountGroups counts them.
+	FindGroupIDs(ctx context.Context, sdkAppID int64, after string, limit int) ([]string, error)
+	CountGroups(ctx context.Context, sdkAppID int64) (int, error)
+
 	// Recalls. RecallMessage marks a stored message recalled and appends it once more to
 	// the inbox of each of users, in one transaction, so that every device syncing
 	// after its copy learns of the recall; it returns users with their new InboxSeq.

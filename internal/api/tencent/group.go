@@ -53,6 +53,10 @@ func (s *Server) createGroup(ctx context.Context, app *store.App, body []byte) (
 	if req.Type != "" && !slices.Contains(groupTypes, req.Type) {
 		return nil, &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("Type %q: use one of %s", req.Type, strings.Join(groupTypes, ", "))}
 	}
+	// Checked before the group exists, so that a bad one creates nothing.
+	if len(req.Introduction) > im.MaxGroupIntroductionBytes || len(req.Notification) > im.MaxGroupNotificationBytes || req.MaxMemberNum < 0 {
+		return nil, &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("Introduction and Notification are at most %d bytes, MaxMemberNum not negative", im.MaxGroupIntroductionBytes)}
+	}
 	owner := req.OwnerAccount
 	if owner == "" {
 		owner = app.AdminUserID

@@ -94,6 +94,13 @@ func (m *Msg) params(app *store.App) (im.SendParams, error) {
 			return im.SendParams{}, &Error{Code: CodeInvalidParam, Info: "MsgLifeTime cannot be negative"}
 		}
 		online = *m.MsgLifeTime == 0
+		// The offline lifetime also bounds how long the vendors keep the push.
+		if *m.MsgLifeTime > 0 {
+			if info == nil {
+				info = &protocol.OfflinePushInfo{}
+			}
+			info.TTL = min(*m.MsgLifeTime, im.MaxPushTTL)
+		}
 	}
 	return im.SendParams{
 		SDKAppID: app.SDKAppID,

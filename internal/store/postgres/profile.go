@@ -259,3 +259,24 @@ func (db *DB) FindRecalls(ctx context.Context, sdkAppID int64, ids []string) (ma
 	}
 	return out, nil
 }
+
+// FindGroupIDs pages through the app's group IDs in order.
+func (db *DB) FindGroupIDs(ctx context.Context, sdkAppID int64, after string, limit int) ([]string, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	ids, err := db.strings(ctx, `SELECT id FROM groups WHERE sdk_app_id = $1 AND id > $2 ORDER BY id LIMIT $3`, sdkAppID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find group ids: %w", err)
+	}
+	return ids, nil
+}
+
+// CountGroups counts the app's groups.
+func (db *DB) CountGroups(ctx context.Context, sdkAppID int64) (int, error) {
+	var n int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM groups WHERE sdk_app_id = $1`, sdkAppID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count groups: %w", err)
+	}
+	return n, nil
+}

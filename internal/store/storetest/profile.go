@@ -42,6 +42,17 @@ func testProfile(t *testing.T, open Opener) {
 		mp, err := s.FindMemberProfiles(ctx, appA, "g1", []string{"alice", "bob"})
 		must(t, "FindMemberProfiles", err)
 		assertEqual(t, "FindMemberProfiles", mp, map[string]map[string]string{"alice": {"card": "boss"}})
+		must(t, "CreateGroup", s.CreateGroup(ctx, &store.Group{SDKAppID: appA, ID: "g2", Name: "G", OwnerID: "alice", CreatedAt: t0}, nil))
+		must(t, "CreateGroup", s.CreateGroup(ctx, &store.Group{SDKAppID: appB, ID: "g0", Name: "G", OwnerID: "alice", CreatedAt: t0}, nil))
+		ids, err := s.FindGroupIDs(ctx, appA, "", 1)
+		must(t, "FindGroupIDs", err)
+		assertEqual(t, "FindGroupIDs first page", ids, []string{"g1"})
+		ids, err = s.FindGroupIDs(ctx, appA, "g1", 0)
+		must(t, "FindGroupIDs", err)
+		assertEqual(t, "FindGroupIDs after g1", ids, []string{"g2"})
+		if n, err := s.CountGroups(ctx, appA); err != nil || n != 2 {
+			t.Errorf("CountGroups = %d, %v; want 2", n, err)
+		}
 		must(t, "DeleteGroup", s.DeleteGroup(ctx, appA, "g1"))
 		if err := s.SetGroupProfile(ctx, appA, "g1", map[string]string{"intro": "x"}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("SetGroupProfile(deleted group) = %v, want ErrNotFound", err)
