@@ -83,10 +83,10 @@ type Element struct {
 // OfflinePushInfo says how a message is pushed to devices that are offline or in the
 // background. It mirrors the commercial SDK's V2TIMOfflinePushInfo.
 type OfflinePushInfo struct {
-	DisablePush bool   `json:"disable_push,omitempty"`
-	Title       string `json:"title,omitempty"`
-	Desc        string `json:"desc,omitempty"` // the notification body; required for custom messages
-	Ext         string `json:"ext,omitempty"`  // handed to the app on click; JSON is safest (OPPO)
+	DisablePush       bool   `json:"disable_push,omitempty"`
+	Title             string `json:"title,omitempty"`
+	Desc              string `json:"desc,omitempty"`      // the notification body; required for custom messages
+	Ext               string `json:"ext,omitempty"`       // handed to the app on click; JSON is safest (OPPO)
 	IOSSound          string `json:"ios_sound,omitempty"` // file name with suffix; "push.no_sound" = silent
 	IgnoreIOSBadge    bool   `json:"ignore_ios_badge,omitempty"`
 	IOSPushType       string `json:"ios_push_type,omitempty"` // "apns" (default) or "voip"
