@@ -637,7 +637,7 @@ const maxPerCall = 500
 
 func hasQueued(records map[string]int) bool {
 	for k, n := range records {
-		if n > 0 && strings.HasSuffix(k, "/queued") {
+		if n > 0 && (strings.HasSuffix(k, "/queued") || strings.HasSuffix(k, "/sending")) {
 			return true
 		}
 	}
