@@ -234,6 +234,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.Heartbeat = d
 	}
+	if v := getenv("HERALD_MAX_UNAUTHENTICATED_PER_ADDRESS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return &ConfigError{"HERALD_MAX_UNAUTHENTICATED_PER_ADDRESS", v, err}
+		}
+		c.MaxUnauthPerAddr = n
+	}
 	if v := getenv("HERALD_LOGIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
