@@ -373,13 +373,15 @@ func (s *session) handleEvent(ctx context.Context, ev *im.Event) error {
 		case m.InboxSeq <= last:
 			return nil // already delivered by a catch-up
 		case m.InboxSeq == last+1:
+			// delivered moves before the write: a client may ack the moment it reads,
+			// and an ack above delivered is refused. A failed write ends the session.
+			s.delivered.Store(m.InboxSeq)
 			if ev.SourceDevice != s.device {
 				s.track(m)
 				if err := s.writeEvent(ctx, protocol.EvMessage, m); err != nil {
 					return err
 				}
 			}
-			s.delivered.Store(m.InboxSeq)
 			return nil
 		default:
 			return s.catchUp(ctx, m.InboxSeq)
@@ -398,10 +400,10 @@ func (s *session) catchUp(ctx context.Context, upTo int64) error {
 		}
 		for _, m := range res.Messages {
 			s.track(m)
+			s.delivered.Store(m.InboxSeq) // before the write, as in handleEvent
 			if err := s.writeEvent(ctx, protocol.EvMessage, m); err != nil {
 				return err
 			}
-			s.delivered.Store(m.InboxSeq)
 		}
 		if !res.More && s.delivered.Load() >= upTo {
 			return nil
