@@ -52,7 +52,7 @@ type Config struct {
 	// the deadline off. Default 10s.
 	LoginTimeout time.Duration `yaml:"login_timeout"`
 	// MaxUnauthPerAddr bounds a source IP's WebSockets that have not logged in yet;
-	// 0: no bound. Default 64.
+	// 0: no bound. Default 256.
 	MaxUnauthPerAddr int `yaml:"max_unauthenticated_per_address"`
 }
 
@@ -74,7 +74,7 @@ func DefaultConfig() Config {
 		PushAckTimeout: 5 * time.Second,
 
 		LoginTimeout:     10 * time.Second,
-		MaxUnauthPerAddr: 64,
+		MaxUnauthPerAddr: 256,
 	}
 }
 
@@ -153,7 +153,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	pushCA := fs.String("push-ca-file", "", "PEM CAs trusted for APNs hosts besides the system's")
 	pushWorkers := fs.Int("push-workers", 0, "vendor requests a node makes at once (default 16)")
 	loginTimeout := fs.Duration("login-timeout", 0, "close a WebSocket that has not logged in within this (default 10s; 0 turns it off)")
-	maxUnauth := fs.Int("max-unauthenticated-per-address", 0, "WebSockets of one IP not logged in yet (default 64; 0 no bound)")
+	maxUnauth := fs.Int("max-unauthenticated-per-address", 0, "WebSockets of one IP not logged in yet (default 256; 0 no bound)")
 	pushAck := fs.Duration("push-ack-timeout", 0, "push a delivered message not acknowledged within this (default 5s; 0 turns it off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
