@@ -3,12 +3,15 @@ package app_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/herald-im/herald/client"
 	"github.com/herald-im/herald/protocol"
 )
 
@@ -116,4 +119,44 @@ func TestUnauthenticated_CapPerAddress(t *testing.T) {
 		}
 		return err == nil
 	})
+}
+
+// An idle logged-in session parks one goroutine (its reader), not a delivery loop too:
+// delivery runs only while something is to be written.
+func TestIdleSession_OneGoroutine(t *testing.T) {
+	n := MustOpenNode(t, MustConfig(t, "sqlite"))
+	const conns = 40
+	users := make([]string, conns)
+	for i := range users {
+		users[i] = fmt.Sprintf("idle%d", i)
+	}
+	n.MustImport(append(users, "sender")...)
+	settle := func() int {
+		time.Sleep(300 * time.Millisecond)
+		return runtime.NumGoroutine()
+	}
+	before := settle()
+	cs := make([]*websocket.Conn, conns)
+	for i, u := range users {
+		cs[i] = rawConn(t, n, u) // the client side of a raw conn runs no goroutine
+	}
+	per := float64(settle()-before) / conns
+	if per > 1.5 {
+		t.Errorf("%.2f goroutines per idle session, want 1 (the reader)", per)
+	}
+	// Delivery still works, and its worker ends when the queue is empty.
+	sender := MustLogin(t, n, "sender", "s1", "Windows")
+	if _, err := sender.SendMessage(ctxT(t), client.NewTextMessage("wake up"), users[0], "", "", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var f protocol.Frame
+		_, data, err := cs[0].Read(ctxT(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if json.Unmarshal(data, &f); f.Op == protocol.EvMessage {
+			break
+		}
+	}
 }

@@ -61,7 +61,7 @@ type Config struct {
 	// the deadline off. Default 10s.
 	LoginTimeout time.Duration `yaml:"login_timeout"`
 	// MaxUnauthPerAddr bounds a source IP's WebSockets that have not logged in yet;
-	// 0: no bound. Default 64.
+	// 0: no bound. Default 256.
 	MaxUnauthPerAddr int `yaml:"max_unauthenticated_per_address"`
 }
 
@@ -83,7 +83,7 @@ func DefaultConfig() Config {
 		PushAckTimeout: 5 * time.Second,
 
 		LoginTimeout:     10 * time.Second,
-		MaxUnauthPerAddr: 64,
+		MaxUnauthPerAddr: 256,
 	}
 }
 
@@ -172,7 +172,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	deployment := fs.String("deployment-id", "", "names this deployment's queues on a shared NATS (default: generated, kept in the database)")
 	pushTTL := fs.Duration("push-ttl", 0, "how long a push is tried when its message sets no TTL (default 24h)")
 	loginTimeout := fs.Duration("login-timeout", 0, "close a WebSocket that has not logged in within this (default 10s; 0 turns it off)")
-	maxUnauth := fs.Int("max-unauthenticated-per-address", 0, "WebSockets of one IP not logged in yet (default 64; 0 no bound)")
+	maxUnauth := fs.Int("max-unauthenticated-per-address", 0, "WebSockets of one IP not logged in yet (default 256; 0 no bound)")
 	pushAck := fs.Duration("push-ack-timeout", 0, "push a delivered message not acknowledged within this (default 5s; 0 turns it off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -264,6 +264,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			return &ConfigError{"HERALD_PUSH_TTL", v, err}
 		}
 		c.PushTTL = d
+	}
+	if v := getenv("HERALD_MAX_UNAUTHENTICATED_PER_ADDRESS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return &ConfigError{"HERALD_MAX_UNAUTHENTICATED_PER_ADDRESS", v, err}
+		}
+		c.MaxUnauthPerAddr = n
 	}
 	if v := getenv("HERALD_LOGIN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -73,6 +73,9 @@ func TestLoadConfig_Err(t *testing.T) {
 		{"BadPostgres", []string{"--postgres", "mysql://x"}, nil, "postgres"},
 		{"ShortAckTimeout", []string{"--push-ack-timeout", "1ms"}, nil, "push_ack_timeout"},
 		{"BadEnvAckTimeout", nil, map[string]string{"HERALD_PUSH_ACK_TIMEOUT": "soon"}, "HERALD_PUSH_ACK_TIMEOUT"},
+		{"ShortLoginTimeout", []string{"--login-timeout", "1ms"}, nil, "login_timeout"},
+		{"NegativeUnauthCap", []string{"--max-unauthenticated-per-address", "-1"}, nil, "max_unauthenticated_per_address"},
+		{"BadEnvUnauthCap", nil, map[string]string{"HERALD_MAX_UNAUTHENTICATED_PER_ADDRESS": "many"}, "HERALD_MAX_UNAUTHENTICATED_PER_ADDRESS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

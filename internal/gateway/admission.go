@@ -20,8 +20,9 @@ const (
 	DefaultLoginTimeout = 10 * time.Second
 	// DefaultMaxUnauthPerAddr bounds the connections of one source address that have not
 	// logged in yet. Real clients log in within milliseconds of connecting, so even many
-	// phones behind one NAT seldom have more than a few waiting at once.
-	DefaultMaxUnauthPerAddr = 64
+	// phones behind one NAT seldom have more than a few waiting at once; a proxy on the
+	// same host (every client from 127.0.0.1) or a load generator may have hundreds.
+	DefaultMaxUnauthPerAddr = 256
 )
 
 // sourceAddr is the IP a request came from. Behind a proxy that is the proxy's: the

@@ -1,6 +1,12 @@
 // Package gateway serves client sessions over WebSocket (/v1/ws): login and the
 // multi-device kick, heartbeats, the request ops of the protocol package, and ordered,
 // duplicate-free delivery of each user's inbox to every connected device.
+//
+// Each connection runs one reader goroutine; delivery runs in a goroutine only while
+// events wait (session.go). A stored message written to a device must be acknowledged
+// within AckTimeout, or it is handed to im's Unacked hook to be pushed (acks.go). A
+// connection must log in within LoginTimeout, and one source IP may hold at most
+// MaxUnauthPerAddr connections that have not (admission.go).
 package gateway
 
 import (

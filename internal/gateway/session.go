@@ -42,10 +42,18 @@ type session struct {
 	events chan *im.Event
 	resync chan struct{} // a token: the delivery loop must catch up from the store
 	ended  chan struct{} // closed when the session must end (kick, replace, logout)
-	endMu  sync.Mutex    // protects endOnce-like state below
-	endErr *protocol.Kicked
-	endSet bool
-	quiet  bool // replaced by the same device: do not mark the device offline
+
+	// Delivery workers (see startDelivery): at most one runs, and only while events wait.
+	workMu   sync.Mutex // protects the fields below
+	wctx     context.Context
+	live     bool // logged in: events are delivered
+	working  bool // a worker runs
+	stopped  bool // the session ends: no more workers
+	delivery sync.WaitGroup
+	endMu    sync.Mutex // protects endOnce-like state below
+	endErr   *protocol.Kicked
+	endSet   bool
+	quiet    bool // replaced by the same device: do not mark the device offline
 
 	// delivered is the highest inbox sequence written to the client; acked the highest
 	// it acknowledged. Only the delivery loop writes delivered.
@@ -72,10 +80,9 @@ func newSession(g *Server, conn *websocket.Conn) *session {
 func (s *session) run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var delivery sync.WaitGroup
 	defer func() {
 		cancel()
-		delivery.Wait()
+		s.stopDelivery()
 		s.conn.CloseNow()
 		s.authenticated()
 		s.finish()
@@ -114,11 +121,7 @@ func (s *session) run(ctx context.Context) {
 		wasLoggedIn := s.loggedIn.Load()
 		s.handle(ctx, &f)
 		if !wasLoggedIn && s.loggedIn.Load() {
-			delivery.Add(1)
-			go func() {
-				defer delivery.Done()
-				s.deliverLoop(ctx)
-			}()
+			s.startDelivery(ctx)
 		}
 		if f.Op == protocol.OpLogout && wasLoggedIn && !s.loggedIn.Load() {
 			if s.end(nil, false) { // the reply is written; now close
@@ -204,6 +207,7 @@ func (s *session) enqueue(ev *im.Event) {
 		default:
 		}
 	}
+	s.wake()
 }
 
 // kick ends the session when ev names its device and not this session: the reader
@@ -256,30 +260,88 @@ func (s *session) replyErr(ctx context.Context, req *protocol.Frame, err error) 
 	s.write(ctx, &protocol.Frame{Seq: req.Seq, Op: req.Op, Code: int(code), Error: code.Name(), Message: msg})
 }
 
-// deliverLoop writes the user's inbox to the client in order: first what it missed,
-// then live events, refilling any gap from the store.
-func (s *session) deliverLoop(ctx context.Context) {
-	if err := s.catchUp(ctx, 0); err != nil {
-		s.deliveryFailed(err)
+// Delivery writes the user's inbox to the client in order: first what it missed, then
+// live events, refilling any gap from the store. No goroutine waits for events: one is
+// started when an event arrives for a logged-in session and ends when the queue is
+// empty, so an idle session costs none.
+
+// startDelivery begins delivery after login, with a catch-up from the store.
+func (s *session) startDelivery(ctx context.Context) {
+	s.workMu.Lock()
+	s.wctx, s.live = ctx, true
+	s.workMu.Unlock()
+	select {
+	case s.resync <- struct{}{}:
+	default:
+	}
+	s.wake()
+}
+
+// wake starts a delivery worker unless one runs, delivery has not started or it has
+// stopped.
+func (s *session) wake() {
+	s.workMu.Lock()
+	defer s.workMu.Unlock()
+	if !s.live || s.working || s.stopped {
 		return
 	}
+	s.working = true
+	s.delivery.Add(1)
+	go s.drain(s.wctx)
+}
+
+// stopDelivery stops starting workers and waits for the running one.
+func (s *session) stopDelivery() {
+	s.workMu.Lock()
+	s.stopped = true
+	s.workMu.Unlock()
+	s.delivery.Wait()
+}
+
+// drain delivers until nothing is queued. Workers never overlap (working), so the
+// inbox is written in order.
+func (s *session) drain(ctx context.Context) {
+	defer s.delivery.Done()
 	for {
+		var err error
 		select {
 		case <-ctx.Done():
-			return
 		case <-s.ended:
-			return
 		case <-s.resync:
-			if err := s.catchUp(ctx, 0); err != nil {
-				s.deliveryFailed(err)
-				return
-			}
+			err = s.catchUp(ctx, 0)
 		case ev := <-s.events:
-			if err := s.handleEvent(ctx, ev); err != nil {
-				s.deliveryFailed(err)
-				return
+			err = s.handleEvent(ctx, ev)
+		default:
+			// Empty: stop, unless something came in meanwhile. enqueue queues before it
+			// wakes, so either this check sees its event or its wake sees working false.
+			s.workMu.Lock()
+			if len(s.events) > 0 || len(s.resync) > 0 {
+				s.workMu.Unlock()
+				continue
 			}
+			s.working = false
+			s.workMu.Unlock()
+			return
 		}
+		if err == nil && ctx.Err() == nil && !s.isEnded() {
+			continue
+		}
+		if err != nil {
+			s.deliveryFailed(err)
+		}
+		s.workMu.Lock()
+		s.working, s.stopped = false, true // ending: nothing more is delivered
+		s.workMu.Unlock()
+		return
+	}
+}
+
+func (s *session) isEnded() bool {
+	select {
+	case <-s.ended:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -311,13 +373,15 @@ func (s *session) handleEvent(ctx context.Context, ev *im.Event) error {
 		case m.InboxSeq <= last:
 			return nil // already delivered by a catch-up
 		case m.InboxSeq == last+1:
+			// delivered moves before the write: a client may ack the moment it reads,
+			// and an ack above delivered is refused. A failed write ends the session.
+			s.delivered.Store(m.InboxSeq)
 			if ev.SourceDevice != s.device {
 				s.track(m)
 				if err := s.writeEvent(ctx, protocol.EvMessage, m); err != nil {
 					return err
 				}
 			}
-			s.delivered.Store(m.InboxSeq)
 			return nil
 		default:
 			return s.catchUp(ctx, m.InboxSeq)
@@ -336,10 +400,10 @@ func (s *session) catchUp(ctx context.Context, upTo int64) error {
 		}
 		for _, m := range res.Messages {
 			s.track(m)
+			s.delivered.Store(m.InboxSeq) // before the write, as in handleEvent
 			if err := s.writeEvent(ctx, protocol.EvMessage, m); err != nil {
 				return err
 			}
-			s.delivered.Store(m.InboxSeq)
 		}
 		if !res.More && s.delivered.Load() >= upTo {
 			return nil
