@@ -278,7 +278,7 @@ func (s *Server) testPush(r *http.Request, app *store.App) (any, error) {
 			if len(rs) != 1 {
 				rs = push.Results([]string{d.PushToken}, push.Failed, 0, "the sender answered for the wrong number of tokens")
 			}
-			res.Outcome, res.Reason, res.VendorMessageID = rs[0].Outcome.String(), rs[0].Reason, rs[0].MessageID
+			res.Outcome, res.Reason, res.VendorMessageID = rs[0].Outcome.String(), push.SanitizeReason(rs[0].Reason), rs[0].MessageID
 			if rs[0].Outcome == push.InvalidToken {
 				if _, err := s.Push.UnbindPushToken(ctx, app.SDKAppID, c.ID, d.PushToken); err != nil {
 					return nil, fmt.Errorf("unbind token: %w", err)

@@ -105,7 +105,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.Senders = buildSenders(m.Logger, roots)
+	m.Senders = buildSenders(m.Logger, push.Transport{RootCAs: roots, AllowPrivate: c.PushAllowPrivateEndpoints})
 	m.Pipeline = pipeline.New(m.Store, m.Bus, m.Senders)
 	m.Webhooks = webhook.New(m.Store, m.Bus)
 	m.Webhooks.Logger = m.Logger

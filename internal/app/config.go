@@ -39,11 +39,15 @@ type Config struct {
 	NodeID string `yaml:"node_id"`
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string `yaml:"log_level"`
-	// PushCAFile, when set, names a PEM file of CA certificates trusted for APNs hosts
+	// PushCAFile, when set, names a PEM file of CA certificates trusted for every vendor's hosts
 	// besides the system's: a private gateway, or `herald sim`'s CA.
 	PushCAFile string `yaml:"push_ca_file"`
 	// PushWorkers is how many vendor requests a node makes at once. Default 16.
 	PushWorkers int `yaml:"push_workers"`
+	// PushAllowPrivateEndpoints lets senders dial loopback, link-local and private
+	// addresses (certificate endpoint overrides to simulators or a private gateway).
+	// Default false: a tenant's endpoint cannot reach the node's internal network.
+	PushAllowPrivateEndpoints bool `yaml:"push_allow_private_endpoints"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -126,7 +130,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	heartbeat := fs.Duration("heartbeat", 0, "client heartbeat period (default 30s)")
 	node := fs.String("node-id", "", "this node's name (default the host name)")
 	level := fs.String("log-level", "", "debug, info, warn or error")
-	pushCA := fs.String("push-ca-file", "", "PEM CAs trusted for APNs hosts besides the system's")
+	pushCA := fs.String("push-ca-file", "", "PEM CAs trusted for vendor hosts besides the system's")
+	pushPrivate := fs.Bool("push-allow-private-endpoints", false, "let certificate endpoints reach loopback/private addresses (simulators)")
 	pushWorkers := fs.Int("push-workers", 0, "vendor requests a node makes at once (default 16)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -171,6 +176,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.PushCAFile = *pushCA
 		case "push-workers":
 			c.PushWorkers = *pushWorkers
+		case "push-allow-private-endpoints":
+			c.PushAllowPrivateEndpoints = *pushPrivate
 		}
 	})
 	return c, c.Validate()
