@@ -145,7 +145,8 @@ func (s *Server) authenticate(r *http.Request) (*store.App, error) {
 	}
 	identifier := q.Get("identifier")
 	if identifier != app.AdminUserID {
-		return nil, errcode.Errorf(errcode.PermissionDenied, "identifier %q is not this app's admin; use %q with its UserSig", identifier, app.AdminUserID)
+		// The admin's name is not told: an unauthenticated caller must not learn it.
+		return nil, errcode.Errorf(errcode.PermissionDenied, "identifier %q is not this app's admin; use the app's admin identifier and its UserSig", identifier)
 	}
 	if err := gateway.UserSigError(auth.VerifyUserSig(app.SDKAppID, app.SecretKey, identifier, q.Get("usersig"), s.Now())); err != nil {
 		return nil, err

@@ -19,7 +19,6 @@ var placeholders = map[string]string{
 	protocol.ElemMerged:   "[Chat History]",
 }
 
-
 // ComposeInput is what Compose needs for one push.
 type ComposeInput struct {
 	Message  *store.Message
