@@ -149,7 +149,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", c.Listen); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	m.server = &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	m.server = &http.Server{Handler: m.Handler(), ReadHeaderTimeout: ReadHeaderTimeout, IdleTimeout: DefaultIdleTimeout, MaxHeaderBytes: MaxHeaderBytes}
 	go m.server.Serve(m.ln)
 
 	loopCtx, cancel := context.WithCancel(context.Background())
@@ -208,8 +208,8 @@ func (m *Main) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", m.readyz)
 	mux.Handle("/v1/ws", m.Gateway)
-	mux.Handle("/v1/admin/", m.API.Handler())
-	mux.Handle("/v4/", m.Tencent.Handler())
+	mux.Handle("/v1/admin/", readDeadline(m.API.Handler(), m.Config.bodyReadTimeout()))
+	mux.Handle("/v4/", readDeadline(m.Tencent.Handler(), m.Config.bodyReadTimeout()))
 	mux.Handle(console.Prefix, console.NewServer())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	return mux

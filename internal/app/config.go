@@ -48,6 +48,9 @@ type Config struct {
 	// addresses (certificate endpoint overrides to simulators or a private gateway).
 	// Default false: a tenant's endpoint cannot reach the node's internal network.
 	PushAllowPrivateEndpoints bool `yaml:"push_allow_private_endpoints"`
+	// BodyReadTimeout bounds reading a whole admin-API or /v4/ request, body included.
+	// Default 10s (DefaultBodyReadTimeout).
+	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
 }
 
 // DefaultConfig returns the embedded defaults.
