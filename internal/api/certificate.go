@@ -238,7 +238,7 @@ func (s *Server) validateCertificate(c *push.Certificate) error {
 	if len(c.Name) > MaxCertificateName {
 		return errcode.Errorf(errcode.InvalidRequest, "field %q is longer than %d bytes", keyName, MaxCertificateName)
 	}
-	if err := c.Click.Validate(c.Vendor); err != nil {
+	if err := c.Click.ValidateFor(c.Vendor, c.PackageName); err != nil {
 		return errcode.Wrap(errcode.InvalidRequest, err, fmt.Sprintf("field %q: %s", "click", jsonNames(err.Error())))
 	}
 	v, ok := s.Senders[c.Vendor].(push.CertificateValidator)
