@@ -164,8 +164,23 @@ func (m *Main) Open(ctx context.Context) (err error) {
 }
 
 // OpenStore opens the store c names: PostgreSQL when c.Postgres is set, else the SQLite
-// file in c.DataDir (created if needed). The caller closes it.
+// file in c.DataDir (created if needed, mode 0600), with secrets sealed under the
+// master key (see OpenBox). The caller closes it.
 func OpenStore(ctx context.Context, c Config) (store.Store, error) {
+	st, err := openRawStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := sealStore(ctx, st, c)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return sealed, nil
+}
+
+// openRawStore is OpenStore without the sealing.
+func openRawStore(ctx context.Context, c Config) (store.Store, error) {
 	if c.Postgres != "" {
 		db, err := postgres.Open(ctx, c.Postgres)
 		if err != nil {
@@ -176,7 +191,11 @@ func OpenStore(ctx context.Context, c Config) (store.Store, error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "herald.db"))
+	path := filepath.Join(c.DataDir, "herald.db")
+	if err := restrictFiles(c.DataDir, path); err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}

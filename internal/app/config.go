@@ -51,6 +51,10 @@ type Config struct {
 	// BodyReadTimeout bounds reading a whole admin-API or /v4/ request, body included.
 	// Default 10s (DefaultBodyReadTimeout).
 	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
+	// MasterKey (HERALD_MASTER_KEY, base64 or hex of 32 bytes) seals secrets at rest.
+	// Default: the key file master.key in the data dir, generated on first start. Nodes
+	// sharing a PostgreSQL store need the same key.
+	MasterKey string `yaml:"master_key"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -191,6 +195,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"HERALD_LISTEN": &c.Listen, "HERALD_DATA": &c.DataDir, "HERALD_POSTGRES": &c.Postgres,
 		"HERALD_NATS": &c.NATS, "HERALD_SECRET_KEY": &c.SecretKey, "HERALD_ADMIN": &c.AdminUserID,
 		"HERALD_NODE_ID": &c.NodeID, "HERALD_LOG_LEVEL": &c.LogLevel, "HERALD_PUSH_CA_FILE": &c.PushCAFile,
+		"HERALD_MASTER_KEY": &c.MasterKey,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
