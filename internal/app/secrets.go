@@ -70,3 +70,50 @@ func restrictFiles(dir, db string) error {
 	}
 	return nil
 }
+
+// RotateMasterKey re-seals every secret of c's store under newKey (a random one if nil)
+// and returns how many values it rewrote and the new key. With a key file (no
+// HERALD_MASTER_KEY), the new key is written to master.key.next first and renamed over
+// master.key once every value is re-sealed, so an interruption loses nothing: a node or
+// a second run opens values under either key. With HERALD_MASTER_KEY the caller must
+// give every node the new key. Run it while the nodes are stopped.
+func RotateMasterKey(ctx context.Context, c Config, newKey []byte) (int, []byte, error) {
+	if newKey == nil {
+		newKey = secret.NewKey()
+	}
+	oldKey, _, err := secret.LoadKey(c.MasterKey, c.DataDir)
+	if err != nil {
+		return 0, nil, err
+	}
+	keys := [][]byte{newKey, oldKey}
+	if next, err := os.ReadFile(filepath.Join(c.DataDir, NextKeyFileName)); err == nil && c.MasterKey == "" {
+		if nk, err := secret.ParseKey(string(next)); err == nil {
+			keys = append(keys, nk)
+		}
+	}
+	box, err := secret.NewBox(keys...)
+	if err != nil {
+		return 0, nil, err
+	}
+	nextPath := filepath.Join(c.DataDir, NextKeyFileName)
+	if c.MasterKey == "" {
+		if err := secret.WriteKeyFile(nextPath, newKey); err != nil {
+			return 0, nil, err
+		}
+	}
+	raw, err := openRawStore(ctx, c)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer raw.Close()
+	n, err := secret.NewStore(raw, box).SealAll(ctx)
+	if err != nil {
+		return n, nil, fmt.Errorf("re-seal: %w", err)
+	}
+	if c.MasterKey == "" {
+		if err := os.Rename(nextPath, filepath.Join(c.DataDir, secret.KeyFileName)); err != nil {
+			return n, nil, fmt.Errorf("install new master key: %w", err)
+		}
+	}
+	return n, newKey, nil
+}
