@@ -89,8 +89,12 @@ func TestOpenSchema_Reopen(t *testing.T) {
 	if err := db2.QueryRowForTest(ctx, `SELECT count(*) FROM migrations`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if n != 4 { // 0001_init.sql, 0002_push.sql, 0003_callback.sql, 0004_broadcast.sql
-		t.Fatalf("migrations recorded = %d, want 4", n)
+	files, err := os.ReadDir("migrations") // one row per migration file, whoever adds one
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(files) {
+		t.Fatalf("migrations recorded = %d, want %d", n, len(files))
 	}
 }
 

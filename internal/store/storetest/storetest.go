@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("UserAttrs", func(t *testing.T) { testUserAttrs(t, open) })
 	t.Run("Audience", func(t *testing.T) { testAudience(t, open) })
 	t.Run("PushTask", func(t *testing.T) { testPushTask(t, open) })
+	t.Run("TokenMove", func(t *testing.T) { testTokenMove(t, open) })
 	t.Run("Ping", func(t *testing.T) {
 		if err := open(t).Ping(context.Background()); err != nil {
 			t.Fatalf("Ping() = %v, want nil", err)
