@@ -216,5 +216,12 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 		c.Heartbeat = d
 	}
+	if v := getenv("HERALD_PUSH_ALLOW_PRIVATE_ENDPOINTS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return &ConfigError{"HERALD_PUSH_ALLOW_PRIVATE_ENDPOINTS", v, err}
+		}
+		c.PushAllowPrivateEndpoints = b
+	}
 	return nil
 }

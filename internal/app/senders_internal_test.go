@@ -54,3 +54,20 @@ func TestBuildSenders_Transport(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConfig_PushAllowPrivateEndpoints(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	c, err := LoadConfig(nil, env(nil))
+	if err != nil || c.PushAllowPrivateEndpoints {
+		t.Fatalf("default: %v, %v; want off", c.PushAllowPrivateEndpoints, err)
+	}
+	if c, err = LoadConfig([]string{"--push-allow-private-endpoints"}, env(nil)); err != nil || !c.PushAllowPrivateEndpoints {
+		t.Fatalf("flag: %v, %v", c.PushAllowPrivateEndpoints, err)
+	}
+	if c, err = LoadConfig(nil, env(map[string]string{"HERALD_PUSH_ALLOW_PRIVATE_ENDPOINTS": "true", "HERALD_MASTER_KEY": "k"})); err != nil || !c.PushAllowPrivateEndpoints || c.MasterKey != "k" {
+		t.Fatalf("env: %+v, %v", c, err)
+	}
+	if _, err = LoadConfig(nil, env(map[string]string{"HERALD_PUSH_ALLOW_PRIVATE_ENDPOINTS": "maybe"})); err == nil {
+		t.Fatal("env maybe: no error")
+	}
+}
