@@ -59,6 +59,11 @@ type Server struct {
 	Senders map[push.Vendor]push.Sender
 	Now     func() time.Time
 	Logger  *slog.Logger
+
+	// AllowPrivateEndpoints accepts certificate endpoints on loopback and private
+	// addresses (--push-allow-private-endpoints). The senders refuse to dial those
+	// anyway unless allowed; this refuses a literal one when it is saved.
+	AllowPrivateEndpoints bool
 }
 
 // NewServer returns an API server with defaults, using st for apps and push data.

@@ -64,7 +64,15 @@ func TestPush_PrivateEndpointRefused(t *testing.T) {
 		if len(r.Reason) > push.MaxReasonLen+len("…") {
 			t.Errorf("allow=%v: reason of %d bytes", allow, len(r.Reason))
 		}
+		// Saving such an endpoint through the admin API is refused too, naming the field.
+		body := map[string]any{"vendor": "xiaomi", "name": "internal", "package_name": mi.PackageName, "app_secret": "s",
+			"endpoint": map[string]any{"send_url": internal.URL}}
 		if !allow {
+			if e := n.adminErr("POST", "/v1/admin/push/certificates", body, 400, 40001); !strings.Contains(e.Message, "endpoint.send_url") {
+				t.Errorf("refusal %q does not name the field", e.Message)
+			}
+			body["endpoint"] = map[string]any{"send_url": "http://[::ffff:169.254.169.254]/"}
+			n.adminErr("POST", "/v1/admin/push/certificates", body, 400, 40001)
 			if hits.Load() != before {
 				t.Errorf("the node connected to the internal service")
 			}
