@@ -82,3 +82,13 @@ func TestLoadKey(t *testing.T) {
 		t.Fatalf("LoadKey(bad env) = %v", err)
 	}
 }
+
+func BenchmarkBox_Open(b *testing.B) {
+	box, _ := secret.NewBox(secret.NewKey())
+	sealed := box.Seal("certificate.config", strings.Repeat("x", 2400)) // an FCM service account's size
+	for b.Loop() {
+		if _, err := box.Open("certificate.config", sealed); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
