@@ -44,6 +44,7 @@ func (c *AppCommand) Run(ctx context.Context, args []string) error {
 	}
 	cfg := app.DefaultConfig()
 	cfg.DataDir, cfg.Postgres = *data, *pg
+	cfg.MasterKey = os.Getenv("HERALD_MASTER_KEY")
 	st, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err

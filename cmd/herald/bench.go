@@ -272,6 +272,7 @@ func openBenchNode(ctx context.Context, pg string, heartbeat time.Duration, push
 	cfg.NodeID = "bench"
 	cfg.Heartbeat = heartbeat
 	cfg.PushCAFile = pushCA
+	cfg.PushAllowPrivateEndpoints = pushCA != "" // the simulators listen on loopback
 	storeName = "SQLite (temp dir)"
 	if pg != "" {
 		schemaURL, drop, err := benchSchema(ctx, pg)

@@ -4,6 +4,7 @@
 //	herald app       create or list apps (tenants)
 //	herald usersig   print a UserSig
 //	herald sim       run the vendor push simulators on local ports
+//	herald keys      rotate the master key sealing secrets at rest
 package main
 
 import (
@@ -46,6 +47,7 @@ func NewMain() *Main {
 		"usersig": &UserSigCommand{},
 		"sim":     &SimCommand{},
 		"bench":   &BenchCommand{},
+		"keys":    &KeysCommand{},
 	}}
 }
 
@@ -76,7 +78,7 @@ func (m *Main) usage() string {
 // order lists the commands for the usage text: the known ones first, in a fixed order.
 func (m *Main) order() []string {
 	names := []string{}
-	for _, n := range []string{"serve", "app", "usersig", "sim", "bench"} {
+	for _, n := range []string{"serve", "app", "usersig", "sim", "bench", "keys"} {
 		if _, ok := m.commands[n]; ok {
 			names = append(names, n)
 		}

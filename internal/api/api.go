@@ -59,6 +59,11 @@ type Server struct {
 	Senders map[push.Vendor]push.Sender
 	Now     func() time.Time
 	Logger  *slog.Logger
+
+	// AllowPrivateEndpoints accepts certificate endpoints on loopback and private
+	// addresses (--push-allow-private-endpoints). The senders refuse to dial those
+	// anyway unless allowed; this refuses a literal one when it is saved.
+	AllowPrivateEndpoints bool
 }
 
 // NewServer returns an API server with defaults, using st for apps and push data.
@@ -157,7 +162,8 @@ func (s *Server) authenticate(r *http.Request) (*store.App, error) {
 	}
 	identifier := q.Get("identifier")
 	if identifier != app.AdminUserID {
-		return nil, errcode.Errorf(errcode.PermissionDenied, "identifier %q is not this app's admin; use %q with its UserSig", identifier, app.AdminUserID)
+		// The admin's name is not told: an unauthenticated caller must not learn it.
+		return nil, errcode.Errorf(errcode.PermissionDenied, "identifier %q is not this app's admin; use the app's admin identifier and its UserSig", identifier)
 	}
 	if err := gateway.UserSigError(auth.VerifyUserSig(app.SDKAppID, app.SecretKey, identifier, q.Get("usersig"), s.Now())); err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -238,7 +240,15 @@ func (s *Server) validateCertificate(c *push.Certificate) error {
 	if len(c.Name) > MaxCertificateName {
 		return errcode.Errorf(errcode.InvalidRequest, "field %q is longer than %d bytes", keyName, MaxCertificateName)
 	}
-	if err := c.Click.Validate(c.Vendor); err != nil {
+	if !s.AllowPrivateEndpoints {
+		for _, f := range [...]struct{ name, u string }{{"endpoint.send_url", c.Endpoint.SendURL}, {"endpoint.auth_url", c.Endpoint.AuthURL}} {
+			if privateHost(f.u) {
+				return errcode.Errorf(errcode.InvalidRequest,
+					"field %q: %s is a loopback or private address; this server refuses those (the operator allows them with --push-allow-private-endpoints)", f.name, f.u)
+			}
+		}
+	}
+	if err := c.Click.ValidateFor(c.Vendor, c.PackageName); err != nil {
 		return errcode.Wrap(errcode.InvalidRequest, err, fmt.Sprintf("field %q: %s", "click", jsonNames(err.Error())))
 	}
 	if err := push.ValidateRate(c.RatePerSecond); err != nil {
@@ -407,4 +417,19 @@ func vendorList() string {
 		names[i] = string(v)
 	}
 	return strings.Join(names, ", ")
+}
+
+// privateHost reports whether raw's host is localhost or a literal loopback or private
+// address. Names are checked again, resolved, when the sender dials.
+func privateHost(raw string) bool {
+	u, err := url.Parse(raw)
+	if raw == "" || err != nil {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && push.IsPrivateAddr(a)
 }

@@ -35,6 +35,9 @@ type AppSettings struct {
 	// shown only in CallbackSecret of the answer that generated it.
 	CallbackSecretSet bool   `json:"callback_secret_set"`
 	CallbackSecret    string `json:"callback_secret,omitempty"`
+	// TokenMoves is "" (a token moves to the device reporting it last, as in the
+	// commercial SDK) or "after_logout" (only once its holder logged out on that device).
+	TokenMoves string `json:"token_moves"`
 }
 
 // appSettingsRequest changes app settings; absent fields are left as they are, and
@@ -43,6 +46,7 @@ type appSettingsRequest struct {
 	DevicePolicy  string  `json:"device_policy,omitempty"`
 	RetentionDays int     `json:"retention_days,omitempty"`
 	CallbackURL   *string `json:"callback_url,omitempty"`
+	TokenMoves    *string `json:"token_moves,omitempty"`
 }
 
 // MaxCallbackURLBytes bounds a callback URL.
@@ -51,7 +55,7 @@ const MaxCallbackURLBytes = 1024
 func (s *Server) getAppSettings(r *http.Request, app *store.App) (any, error) {
 	return AppSettings{
 		DevicePolicy: string(app.DevicePolicy), RetentionDays: int(app.Retention / (24 * time.Hour)),
-		CallbackURL: app.CallbackURL, CallbackSecretSet: app.CallbackSecret != "",
+		CallbackURL: app.CallbackURL, CallbackSecretSet: app.CallbackSecret != "", TokenMoves: string(app.TokenMoves),
 	}, nil
 }
 
@@ -76,6 +80,13 @@ func (s *Server) appSettings(r *http.Request, app *store.App) (any, error) {
 		}
 		d := time.Duration(req.RetentionDays) * 24 * time.Hour
 		upd.Retention = &d
+	}
+	if req.TokenMoves != nil {
+		p := store.TokenMovePolicy(*req.TokenMoves)
+		if p != store.TokenMovesFree && p != store.TokenMovesAfterLogout {
+			return nil, errcode.Errorf(errcode.InvalidRequest, "token_moves %q: use \"\" (tokens move freely) or \"after_logout\"", *req.TokenMoves)
+		}
+		upd.TokenMoves = &p
 	}
 	var secret string
 	if req.CallbackURL != nil {

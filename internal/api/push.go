@@ -31,6 +31,7 @@ type pushStore interface {
 	FindDevices(ctx context.Context, f store.DeviceFilter) ([]*store.Device, error)
 	FindRecvOptsOfPeer(ctx context.Context, sdkAppID int64, users []string, peer string) (map[string]store.RecvOpt, error)
 	UnbindPushToken(ctx context.Context, sdkAppID, certID int64, token string) (int, error)
+	FindTokenMoves(ctx context.Context, f store.TokenMoveFilter) ([]*store.TokenMove, error)
 
 	FindMessageByID(ctx context.Context, sdkAppID int64, id string) (*store.Message, error)
 	CreatePushRecords(ctx context.Context, rs []*store.PushRecord) error
@@ -148,7 +149,30 @@ func (s *Server) userDevices(r *http.Request, app *store.App) (any, error) {
 		ds.Push = PushStatus{WouldPush: decision == push.Push.String(), Decision: decision, Reason: decisionReasons[decision]}
 		out = append(out, ds)
 	}
-	return map[string]any{"user_id": userID, "in_dnd": inDND, "devices": out}, nil
+	moves, err := s.Push.FindTokenMoves(ctx, store.TokenMoveFilter{SDKAppID: app.SDKAppID, UserID: userID, Limit: MaxTokenMovesShown})
+	if err != nil {
+		return nil, fmt.Errorf("find token moves: %w", err)
+	}
+	history := make([]TokenMove, len(moves))
+	for i, m := range moves {
+		history[i] = TokenMove{CertificateID: m.CertificateID, Token: m.Token, FromUser: m.FromUser, FromDevice: m.FromDevice,
+			ToUser: m.ToUser, ToDevice: m.ToDevice, Time: m.CreatedAt}
+	}
+	return map[string]any{"user_id": userID, "in_dnd": inDND, "devices": out, "token_moves": history}, nil
+}
+
+// MaxTokenMovesShown bounds the token moves the self-check lists, newest first.
+const MaxTokenMovesShown = 50
+
+// TokenMove is one push token leaving a device for another, to or from the user.
+type TokenMove struct {
+	CertificateID int64     `json:"certificate_id"`
+	Token         string    `json:"token"` // redacted
+	FromUser      string    `json:"from_user"`
+	FromDevice    string    `json:"from_device"`
+	ToUser        string    `json:"to_user"`
+	ToDevice      string    `json:"to_device"`
+	Time          time.Time `json:"time"`
 }
 
 // certificate returns certificate id from cache, reading it on first use; nil if it
@@ -278,7 +302,7 @@ func (s *Server) testPush(r *http.Request, app *store.App) (any, error) {
 			if len(rs) != 1 {
 				rs = push.Results([]string{d.PushToken}, push.Failed, 0, "the sender answered for the wrong number of tokens")
 			}
-			res.Outcome, res.Reason, res.VendorMessageID = rs[0].Outcome.String(), rs[0].Reason, rs[0].MessageID
+			res.Outcome, res.Reason, res.VendorMessageID = rs[0].Outcome.String(), push.SanitizeReason(rs[0].Reason), rs[0].MessageID
 			if rs[0].Outcome == push.InvalidToken {
 				if _, err := s.Push.UnbindPushToken(ctx, app.SDKAppID, c.ID, d.PushToken); err != nil {
 					return nil, fmt.Errorf("unbind token: %w", err)

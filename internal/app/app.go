@@ -117,7 +117,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	m.Senders = buildSenders(m.Logger, roots)
+	m.Senders = buildSenders(m.Logger, push.Transport{RootCAs: roots, AllowPrivate: c.PushAllowPrivateEndpoints})
 	m.Pipeline = pipeline.New(m.Store, m.Bus, m.Senders)
 	m.Webhooks = webhook.New(m.Store, m.Bus)
 	m.Webhooks.Logger = m.Logger
@@ -158,6 +158,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.API = api.NewServer(m.IM, m.Store, m.Senders)
 	m.API.Logger = m.Logger
 	m.API.Broadcaster = m.Pipeline
+	m.API.AllowPrivateEndpoints = c.PushAllowPrivateEndpoints
 	if m.ConfigureAPI != nil {
 		m.ConfigureAPI(m.API)
 	}
@@ -176,7 +177,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.ln, err = net.Listen("tcp", c.Listen); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	m.server = &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	m.server = &http.Server{Handler: m.Handler(), ReadHeaderTimeout: ReadHeaderTimeout, IdleTimeout: DefaultIdleTimeout, MaxHeaderBytes: MaxHeaderBytes}
 	go m.server.Serve(m.ln)
 
 	loopCtx, cancel := context.WithCancel(context.Background())
@@ -191,8 +192,23 @@ func (m *Main) Open(ctx context.Context) (err error) {
 }
 
 // OpenStore opens the store c names: PostgreSQL when c.Postgres is set, else the SQLite
-// file in c.DataDir (created if needed). The caller closes it.
+// file in c.DataDir (created if needed, mode 0600), with secrets sealed under the
+// master key (see OpenBox). The caller closes it.
 func OpenStore(ctx context.Context, c Config) (store.Store, error) {
+	st, err := openRawStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := sealStore(ctx, st, c)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return sealed, nil
+}
+
+// openRawStore is OpenStore without the sealing.
+func openRawStore(ctx context.Context, c Config) (store.Store, error) {
 	if c.Postgres != "" {
 		db, err := postgres.Open(ctx, c.Postgres)
 		if err != nil {
@@ -203,7 +219,11 @@ func OpenStore(ctx context.Context, c Config) (store.Store, error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(c.DataDir, "herald.db"))
+	path := filepath.Join(c.DataDir, "herald.db")
+	if err := restrictFiles(c.DataDir, path); err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -235,8 +255,8 @@ func (m *Main) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", m.readyz)
 	mux.Handle("/v1/ws", m.Gateway)
-	mux.Handle("/v1/admin/", m.API.Handler())
-	mux.Handle("/v4/", m.Tencent.Handler())
+	mux.Handle("/v1/admin/", readDeadline(m.API.Handler(), m.Config.bodyReadTimeout()))
+	mux.Handle("/v4/", readDeadline(m.Tencent.Handler(), m.Config.bodyReadTimeout()))
 	mux.Handle(console.Prefix, console.NewServer())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	return mux

@@ -42,7 +42,7 @@ type Config struct {
 	NodeID string `yaml:"node_id"`
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string `yaml:"log_level"`
-	// PushCAFile, when set, names a PEM file of CA certificates trusted for APNs hosts
+	// PushCAFile, when set, names a PEM file of CA certificates trusted for every vendor's hosts
 	// besides the system's: a private gateway, or `herald sim`'s CA.
 	PushCAFile string `yaml:"push_ca_file"`
 	// PushWorkers is how many vendor requests a node makes at once. Default 16.
@@ -63,6 +63,17 @@ type Config struct {
 	// MaxUnauthPerAddr bounds a source IP's WebSockets that have not logged in yet;
 	// 0: no bound. Default 256.
 	MaxUnauthPerAddr int `yaml:"max_unauthenticated_per_address"`
+	// PushAllowPrivateEndpoints lets senders dial loopback, link-local and private
+	// addresses (certificate endpoint overrides to simulators or a private gateway).
+	// Default false: a tenant's endpoint cannot reach the node's internal network.
+	PushAllowPrivateEndpoints bool `yaml:"push_allow_private_endpoints"`
+	// BodyReadTimeout bounds reading a whole admin-API or /v4/ request, body included.
+	// Default 10s (DefaultBodyReadTimeout).
+	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
+	// MasterKey (HERALD_MASTER_KEY, base64 or hex of 32 bytes) seals secrets at rest.
+	// Default: the key file master.key in the data dir, generated on first start. Nodes
+	// sharing a PostgreSQL store need the same key.
+	MasterKey string `yaml:"master_key"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -167,7 +178,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	heartbeat := fs.Duration("heartbeat", 0, "client heartbeat period (default 30s)")
 	node := fs.String("node-id", "", "this node's name (default the host name)")
 	level := fs.String("log-level", "", "debug, info, warn or error")
-	pushCA := fs.String("push-ca-file", "", "PEM CAs trusted for APNs hosts besides the system's")
+	pushCA := fs.String("push-ca-file", "", "PEM CAs trusted for vendor hosts besides the system's")
+	pushPrivate := fs.Bool("push-allow-private-endpoints", false, "let certificate endpoints reach loopback/private addresses (simulators)")
 	pushWorkers := fs.Int("push-workers", 0, "vendor requests a node makes at once (default 16)")
 	deployment := fs.String("deployment-id", "", "names this deployment's queues on a shared NATS (default: generated, kept in the database)")
 	pushTTL := fs.Duration("push-ttl", 0, "how long a push is tried when its message sets no TTL (default 24h)")
@@ -227,6 +239,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.LoginTimeout = *loginTimeout
 		case "max-unauthenticated-per-address":
 			c.MaxUnauthPerAddr = *maxUnauth
+		case "push-allow-private-endpoints":
+			c.PushAllowPrivateEndpoints = *pushPrivate
 		}
 	})
 	return c, c.Validate()
@@ -238,6 +252,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"HERALD_NATS": &c.NATS, "HERALD_SECRET_KEY": &c.SecretKey, "HERALD_ADMIN": &c.AdminUserID,
 		"HERALD_NODE_ID": &c.NodeID, "HERALD_LOG_LEVEL": &c.LogLevel, "HERALD_PUSH_CA_FILE": &c.PushCAFile,
 		"HERALD_DEPLOYMENT_ID": &c.DeploymentID,
+		"HERALD_MASTER_KEY":    &c.MasterKey,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -285,6 +300,13 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			return &ConfigError{"HERALD_PUSH_ACK_TIMEOUT", v, err}
 		}
 		c.PushAckTimeout = d
+	}
+	if v := getenv("HERALD_PUSH_ALLOW_PRIVATE_ENDPOINTS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return &ConfigError{"HERALD_PUSH_ALLOW_PRIVATE_ENDPOINTS", v, err}
+		}
+		c.PushAllowPrivateEndpoints = b
 	}
 	return nil
 }

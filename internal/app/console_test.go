@@ -331,6 +331,13 @@ func TestConsole_Browser(t *testing.T) {
 	// bob's phone binds a token of that certificate, then the app is killed; bob's
 	// desktop stays connected in the foreground without a token.
 	token := n.phone(push.Xiaomi)
+	// The phone's previous user held the token: it moves to bob, on record.
+	n.MustImport("zoe")
+	prev := MustLogin(t, n.node, "zoe", "old-mi", "Android")
+	if err := prev.SetOfflinePushConfig(ctx, certID, token); err != nil {
+		t.Fatal(err)
+	}
+	prev.Close()
 	phone := MustLogin(t, n.node, "bob", "mi", "Android")
 	if err := phone.SetOfflinePushConfig(ctx, certID, token); err != nil {
 		t.Fatal(err)
@@ -356,6 +363,9 @@ func TestConsole_Browser(t *testing.T) {
 	}
 	if desk := b.text(`#devices-table tr[data-device="desk"]`); !strings.Contains(desk, "no_token") {
 		t.Errorf("device status of desk: %q, want no_token", desk)
+	}
+	if moves := b.text(`#moves-table tbody`); !strings.Contains(moves, "zoe / old-mi") || !strings.Contains(moves, "bob / mi") || strings.Contains(moves, token) {
+		t.Errorf("token moves on the devices page: %q, want zoe / old-mi to bob / mi, token redacted", moves)
 	}
 	b.shot("5-devices")
 

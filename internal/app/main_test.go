@@ -59,6 +59,7 @@ func MustConfig(tb testing.TB, kind string) app.Config {
 	c.DataDir = tb.TempDir()
 	c.SDKAppID, c.SecretKey = testAppID, testKey
 	c.NodeID = "test"
+	c.PushAllowPrivateEndpoints = true // the vendor simulators listen on 127.0.0.1
 	if kind == "postgres" {
 		c.Postgres = MustPostgresSchema(tb)
 	}

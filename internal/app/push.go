@@ -17,12 +17,21 @@ import (
 	"github.com/herald-im/herald/internal/push/xiaomi"
 )
 
-// buildSenders returns one sender per vendor. apnsRoots, when set, are the roots
-// trusted for APNs hosts instead of the system's (a private gateway or the simulator).
-func buildSenders(logger *slog.Logger, apnsRoots *x509.CertPool) map[push.Vendor]push.Sender {
+// buildSenders returns one sender per vendor, every one reaching the network through t:
+// the roots of --push-ca-file (a private gateway or the simulator) and, unless
+// --push-allow-private-endpoints, a dialer refusing internal addresses.
+func buildSenders(logger *slog.Logger, t push.Transport) map[push.Vendor]push.Sender {
 	a := apns.New()
-	a.RootCAs = apnsRoots
+	a.RootCAs = t.RootCAs
+	a.DialTLSContext = t.DialTLSContext
 	f, hw, ho, xm, op, vv, mz := fcm.New(), huawei.New(), honor.New(), xiaomi.New(), oppo.New(), vivo.New(), meizu.New()
+	f.HTTPClient = t.Client(0, fcm.DefaultConcurrency) // fcm bounds each request itself
+	hw.HTTPClient = t.Client(huawei.DefaultTimeout, 16)
+	ho.HTTPClient = t.Client(honor.DefaultTimeout, 16)
+	xm.HTTPClient = t.Client(xiaomi.DefaultTimeout, 16)
+	op.HTTPClient = t.Client(oppo.DefaultTimeout, 16)
+	vv.HTTPClient = t.Client(vivo.DefaultTimeout, 16)
+	mz.HTTPClient = t.Client(meizu.DefaultTimeout, 16)
 	a.Logger = logger.With("vendor", "apns")
 	f.Logger = logger.With("vendor", "fcm")
 	hw.Logger = logger.With("vendor", "huawei")

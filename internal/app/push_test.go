@@ -46,6 +46,7 @@ func mustOpenPushNodeWith(tb testing.TB, kind string, configure func(m *app.Main
 	sims := MustOpenSims(tb)
 	cfg := MustConfig(tb, kind)
 	cfg.PushCAFile = sims.CAFile()
+	cfg.PushAllowPrivateEndpoints = true // the simulators listen on 127.0.0.1
 	n := &pushNode{node: mustOpenNodeWith(tb, cfg, configure), sims: sims, certs: map[push.Vendor]int64{}}
 	for _, v := range sims.Vendors() {
 		c := *v.Certificate
@@ -323,6 +324,7 @@ func TestPush_SurvivesRestart(t *testing.T) {
 	sims := MustOpenSims(t)
 	cfg := MustConfig(t, "sqlite")
 	cfg.PushCAFile = sims.CAFile()
+	cfg.PushAllowPrivateEndpoints = true // the simulators listen on 127.0.0.1
 	n := &pushNode{node: MustOpenNode(t, cfg), sims: sims, certs: map[push.Vendor]int64{}}
 	v := n.sim(push.OPPO)
 	c := *v.Certificate

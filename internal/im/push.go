@@ -40,11 +40,14 @@ func (s *Service) SetPushConfig(ctx context.Context, sdkAppID int64, userID, dev
 	certID := req.CertificateID
 	if req.Token == "" {
 		certID = 0
+	} else if err := s.checkTokenMove(ctx, sdkAppID, userID, deviceID, certID, req.Token); err != nil {
+		return err
 	}
-	if _, err := s.Store.BindPushToken(ctx, sdkAppID, userID, deviceID, certID, req.Token); err != nil {
+	unbound, err := s.Store.BindPushToken(ctx, sdkAppID, userID, deviceID, certID, req.Token)
+	if err != nil {
 		return fmt.Errorf("bind push token: %w", err)
 	}
-	return nil
+	return s.recordTokenMoves(ctx, sdkAppID, userID, deviceID, certID, req.Token, unbound)
 }
 
 // SetBackground records that the app went to the background (DoBackground) with unread

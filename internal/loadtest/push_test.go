@@ -30,6 +30,7 @@ func MustOpenPushNode(tb testing.TB) (*app.Main, loadtest.Target, []*loadtest.Pu
 	c.SDKAppID, c.SecretKey = testAppID, testKey
 	c.NodeID = "test"
 	c.PushCAFile = sims.CAFile()
+	c.PushAllowPrivateEndpoints = true // the simulators listen on 127.0.0.1
 	m := app.NewMain(c)
 	m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	m.Out = io.Discard

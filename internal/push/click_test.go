@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/herald-im/herald/internal/push"
@@ -78,6 +79,42 @@ func TestIsActivityClass(t *testing.T) {
 	} {
 		if got := push.IsActivityClass(tt.in); got != tt.want {
 			t.Errorf("IsActivityClass(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestClickAction_ValidateFor_Hostile: the click actions a hostile tenant could store
+// (run script, open a foreign app, inject lines, exhaust memory) are refused.
+func TestClickAction_ValidateFor_Hostile(t *testing.T) {
+	const pkg = "com.example.chat"
+	page := func(s string) push.ClickAction { return push.ClickAction{Type: push.ClickOpenPage, Target: s} }
+	ok := []push.ClickAction{
+		page("intent://chat/open#Intent;scheme=examplechat;package=com.example.chat;component=com.example.chat/.MainActivity;S.browser_fallback_url=https%3A%2F%2Fexample.com%2Fapp;end"),
+		{Type: push.ClickOpenURL, Target: "https://example.com/a?b=c"},
+	}
+	for _, c := range ok {
+		if err := c.ValidateFor(push.Xiaomi, pkg); err != nil {
+			t.Errorf("ValidateFor(%q) = %v, want ok", c.Target, err)
+		}
+	}
+	bad := map[string]push.ClickAction{
+		"SchemeJavascript":   page("intent://x#Intent;scheme=javascript;end"),
+		"SchemeFile":         page("intent://x#Intent;scheme=FILE;end"),
+		"FallbackJavascript": page("intent://x#Intent;scheme=examplechat;S.browser_fallback_url=javascript:alert(1);end"),
+		"FallbackEncodedJS":  page("intent://x#Intent;S.browser_fallback_url=javascript%3Aalert(1);end"),
+		"ForeignComponent":   page("intent://x#Intent;component=com.evil.bank/.StealActivity;end"),
+		"ForeignPackage":     page("intent://x#Intent;package=com.evil.bank;end"),
+		"Newline":            page("intent://x\n#Intent;scheme=examplechat;end"),
+		"NUL":                page("intent://x\x00#Intent;scheme=examplechat;end"),
+		"Huge":               page("intent://" + strings.Repeat("a", 100<<10) + "#Intent;end"),
+		"URLUserinfo":        {Type: push.ClickOpenURL, Target: "https://user:pass@example.com/"},
+		"URLJavascript":      {Type: push.ClickOpenURL, Target: "javascript:alert(1)"},
+		"URLNewline":         {Type: push.ClickOpenURL, Target: "https://example.com/\r\nX: y"},
+	}
+	for name, c := range bad {
+		err := c.ValidateFor(push.Xiaomi, pkg)
+		if err == nil || !errors.Is(err, push.ErrInvalidClickAction) {
+			t.Errorf("%s: ValidateFor = %v, want ErrInvalidClickAction", name, err)
 		}
 	}
 }

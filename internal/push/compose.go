@@ -20,9 +20,6 @@ var placeholders = map[string]string{
 	protocol.ElemMerged:   "[Chat History]",
 }
 
-// iOSNoSound is the sound name that makes an iOS notification silent.
-const iOSNoSound = "push.no_sound"
-
 // ComposeInput is what Compose needs for one push.
 type ComposeInput struct {
 	Message  *store.Message
@@ -136,12 +133,7 @@ func Compose(in ComposeInput) *Notification {
 			n.NoticeMsgType = *info.MeizuNoticeMsgType
 		}
 	case APNs:
-		n.Sound = info.IOSSound
-		if n.Sound == iOSNoSound {
-			n.Sound = ""
-		} else if n.Sound == "" {
-			n.Sound = "default"
-		}
+		n.Sound = or(info.IOSSound, "default") // NoSound stays NoSound: silent
 		n.Subtitle = info.IOSSubtitle
 		n.Image = info.IOSImage
 		n.MutableContent = info.IOSMutableContent || info.IOSImage != ""

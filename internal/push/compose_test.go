@@ -77,7 +77,7 @@ func TestCompose_Vendor(t *testing.T) {
 	if n.Sound != "ding.caf" || n.Badge != nil || n.PushType != push.VoIP || n.Subtitle != "sub" || n.ThreadID != "c2c_alice" {
 		t.Errorf("apns: %+v", n)
 	}
-	if n := compose(&push.Certificate{Vendor: push.APNs}, &protocol.OfflinePushInfo{IOSSound: "push.no_sound"}); n.Sound != "" || n.Badge == nil || *n.Badge != 4 {
+	if n := compose(&push.Certificate{Vendor: push.APNs}, &protocol.OfflinePushInfo{IOSSound: "push.no_sound"}); n.Sound != push.NoSound || n.Badge == nil || *n.Badge != 4 {
 		t.Errorf("apns silent: %+v", n)
 	}
 	if n := compose(&push.Certificate{Vendor: push.APNs}, nil); n.Sound != "default" {

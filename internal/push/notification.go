@@ -26,7 +26,7 @@ type Notification struct {
 	NoticeMsgType  int    // Meizu: 0 public, 1 private
 	TemplateID     string // OPPO private-message template ID
 
-	Sound string // Android sound name or iOS sound file; "" means the default
+	Sound string // Android sound name or iOS sound file; "" means the default, NoSound none
 	Badge *int   // the app icon badge to set; nil leaves it alone
 
 	// CollapseID replaces an earlier notification with the same ID (APNs apns-collapse-id,
@@ -72,3 +72,7 @@ const (
 	VoIP
 	Background
 )
+
+// NoSound as a Notification's Sound asks for a silent notification (the commercial API's
+// ios_sound "push.no_sound"); APNs then sends no sound key at all.
+const NoSound = "push.no_sound"

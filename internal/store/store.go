@@ -123,6 +123,10 @@ type Store interface {
 	// for a non-empty token, the app has no certificate certID (a binding to it would
 	// outlive DeleteCertificate).
 	BindPushToken(ctx context.Context, sdkAppID int64, userID, deviceID string, certID int64, token string) ([]*Device, error)
+	// CreateTokenMoves records tokens that moved between devices (BindPushToken's
+	// unbound devices); FindTokenMoves returns them newest first.
+	CreateTokenMoves(ctx context.Context, ms []*TokenMove) error
+	FindTokenMoves(ctx context.Context, f TokenMoveFilter) ([]*TokenMove, error)
 	// UnbindPushToken clears the binding of every device of the app bound to certID and
 	// token (the vendor reported it invalid) and returns how many were bound.
 	UnbindPushToken(ctx context.Context, sdkAppID, certID int64, token string) (int, error)

@@ -20,6 +20,8 @@ type App struct {
 	// until one is generated.
 	CallbackSecret string
 	CreatedAt      time.Time
+	// TokenMoves says when a token may leave another device for one that reports it.
+	TokenMoves TokenMovePolicy
 }
 
 // AppUpdate changes an app; nil fields are left as they are.
@@ -31,6 +33,7 @@ type AppUpdate struct {
 	Retention      *time.Duration
 	CallbackURL    *string
 	CallbackSecret *string
+	TokenMoves     *TokenMovePolicy
 }
 
 // DevicePolicy says how many devices of one user may be logged in at once.

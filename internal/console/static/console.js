@@ -594,6 +594,15 @@
           el("td", { class: "decision" }, decision),
           el("td", { class: "nowrap" }, d.token ? test : ""));
       }));
+      const moves = data.token_moves || [];
+      show($("#moves-table"), moves.length > 0);
+      show($("#moves-empty"), moves.length === 0);
+      rows($("#moves-table tbody"), moves.map((m) => el("tr", {},
+        el("td", { class: "nowrap" }, when(m.time)),
+        el("td", {}, String(m.certificate_id)),
+        el("td", { class: "nowrap" }, el("code", {}, m.token)),
+        el("td", {}, m.from_user + " / " + m.from_device),
+        el("td", {}, m.to_user + " / " + m.to_device))));
       show($("#devices-result"), true);
     }
 

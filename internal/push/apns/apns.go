@@ -47,6 +47,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -88,6 +89,9 @@ var ErrInvalidCertificate = errors.New("apns: invalid certificate")
 type Sender struct {
 	// RootCAs are the roots trusted for the APNs server. Default nil: the system roots.
 	RootCAs *x509.CertPool
+	// DialTLSContext, when set, dials the APNs host (push.Transport.DialTLSContext refuses
+	// internal addresses at dial time). Default nil: the HTTP/2 transport's own dialer.
+	DialTLSContext func(ctx context.Context, network, addr string, cfg *tls.Config) (net.Conn, error)
 	// Now is the clock used to sign provider tokens and compute apns-expiration. Default:
 	// time.Now.
 	Now func() time.Time
@@ -283,6 +287,7 @@ func (s *Sender) conn(c *push.Certificate) (*conn, error) {
 		Host: host,
 		HTTPClient: &http.Client{Transport: &authTransport{base: &http2.Transport{
 			TLSClientConfig: tlsConf,
+			DialTLSContext:  s.DialTLSContext,
 			ReadIdleTimeout: apns2.ReadIdleTimeout,
 		}}},
 	}

@@ -392,3 +392,27 @@ func BenchmarkSender_Send(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(toks))/b.Elapsed().Seconds(), "notifications/s")
 }
+
+// TestSender_Send_NoSound: ios_sound "push.no_sound" is a silent notification, not the
+// default sound.
+func TestSender_Send_NoSound(t *testing.T) {
+	e := MustStart(t)
+	toks := e.phones(2)
+	for i, sound := range []string{push.NoSound, ""} {
+		wantOutcomes(t, e.send(t, &push.Notification{Title: "t", Body: "b", Sound: sound}, toks[i]), push.Accepted)
+	}
+	silent, dflt := e.sim.Inbox(toks[0]), e.sim.Inbox(toks[1])
+	if len(silent) != 1 || len(dflt) != 1 {
+		t.Fatalf("inboxes %d and %d, want 1 each", len(silent), len(dflt))
+	}
+	var raw struct {
+		APS map[string]json.RawMessage `json:"aps"`
+	}
+	json.Unmarshal(silent[0].Raw, &raw)
+	if _, ok := raw.APS["sound"]; ok || silent[0].Sound != "" {
+		t.Errorf("silent notification has a sound: %s", silent[0].Raw)
+	}
+	if dflt[0].Sound != "default" {
+		t.Errorf("default notification sound %q, want default", dflt[0].Sound)
+	}
+}

@@ -44,10 +44,12 @@ func newPayload(n *push.Notification, pushType apns2.EPushType, body string) *pa
 		if n.Badge != nil {
 			p.Badge(*n.Badge)
 		}
-		if n.Sound != "" {
-			p.Sound(n.Sound)
-		} else {
+		switch n.Sound {
+		case push.NoSound: // silent: no sound key at all
+		case "":
 			p.Sound("default")
+		default:
+			p.Sound(n.Sound)
 		}
 		if n.MutableContent {
 			p.MutableContent()

@@ -32,9 +32,9 @@ func (db *DB) CreateApp(ctx context.Context, a *store.App) error {
 		a.DevicePolicy = store.OnePerPlatform
 	}
 	_, err := db.pool.Exec(ctx, `
-		INSERT INTO apps (sdk_app_id, secret_key, admin_user_id, name, device_policy, retention_ms, callback_url, callback_secret, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		a.SDKAppID, a.SecretKey, a.AdminUserID, a.Name, string(a.DevicePolicy), a.Retention.Milliseconds(), a.CallbackURL, a.CallbackSecret, ms(a.CreatedAt))
+		INSERT INTO apps (sdk_app_id, secret_key, admin_user_id, name, device_policy, retention_ms, callback_url, callback_secret, created_at, token_move_policy)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		a.SDKAppID, a.SecretKey, a.AdminUserID, a.Name, string(a.DevicePolicy), a.Retention.Milliseconds(), a.CallbackURL, a.CallbackSecret, ms(a.CreatedAt), string(a.TokenMoves))
 	if err != nil {
 		return fmt.Errorf("create app: %w", formatError(err))
 	}
@@ -87,13 +87,16 @@ func (db *DB) UpdateApp(ctx context.Context, sdkAppID int64, upd store.AppUpdate
 	if upd.CallbackSecret != nil {
 		s.set("callback_secret", *upd.CallbackSecret)
 	}
+	if upd.TokenMoves != nil {
+		s.set("token_move_policy", string(*upd.TokenMoves))
+	}
 	if err := execUpdate(ctx, db.pool, "apps", &s, []string{"sdk_app_id"}, sdkAppID); err != nil {
 		return fmt.Errorf("update app: %w", err)
 	}
 	return nil
 }
 
-const appColumns = `sdk_app_id, secret_key, admin_user_id, name, device_policy, retention_ms, callback_url, callback_secret, created_at`
+const appColumns = `sdk_app_id, secret_key, admin_user_id, name, device_policy, retention_ms, callback_url, callback_secret, created_at, token_move_policy`
 
 // scanner is what pgx.Row and pgx.Rows have in common.
 type scanner interface{ Scan(dest ...any) error }
@@ -114,11 +117,12 @@ func collect[T any](rows pgx.Rows, scan func(scanner) (T, error)) ([]T, error) {
 
 func scanApp(row scanner) (*store.App, error) {
 	var a store.App
-	var policy string
+	var policy, moves string
 	var retention, createdAt int64
-	if err := row.Scan(&a.SDKAppID, &a.SecretKey, &a.AdminUserID, &a.Name, &policy, &retention, &a.CallbackURL, &a.CallbackSecret, &createdAt); err != nil {
+	if err := row.Scan(&a.SDKAppID, &a.SecretKey, &a.AdminUserID, &a.Name, &policy, &retention, &a.CallbackURL, &a.CallbackSecret, &createdAt, &moves); err != nil {
 		return nil, err
 	}
+	a.TokenMoves = store.TokenMovePolicy(moves)
 	a.DevicePolicy = store.DevicePolicy(policy)
 	a.Retention = time.Duration(retention) * time.Millisecond
 	a.CreatedAt = fromMS(createdAt)

@@ -18,7 +18,7 @@ func (s *Servers) WriteSummary(w io.Writer) error {
 	fmt.Fprintf(tw, "Herald vendor simulators: %d running.\n", len(s.vendors))
 	fmt.Fprintf(tw, "Every certificate, secrets included: %s\n", s.CertificatesPath())
 	fmt.Fprintf(tw, "APNs serves TLS with HTTP/2 under its own CA: %s\n", s.caFile)
-	fmt.Fprintf(tw, "(herald serve trusts it with --push-ca-file %s; curl with --cacert)\n", s.caFile)
+	fmt.Fprintf(tw, "(herald serve trusts it with --push-ca-file %s --push-allow-private-endpoints; curl with --cacert)\n", s.caFile)
 	for _, v := range s.vendors {
 		fmt.Fprintf(tw, "\n%s\t%s\n", v.Vendor, v.URL)
 		fmt.Fprintf(tw, "  certificate fields:\n")
