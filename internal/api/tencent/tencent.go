@@ -182,7 +182,7 @@ func (s *Server) authenticate(r *http.Request) (*store.App, error) {
 	}
 	identifier := q.Get("identifier")
 	if identifier != app.AdminUserID {
-		return nil, &Error{Code: CodeNotAdmin, Info: fmt.Sprintf("identifier %q is not this app's admin; use %q with its UserSig", identifier, app.AdminUserID)}
+		return nil, &Error{Code: CodeNotAdmin, Info: fmt.Sprintf("identifier %q is not this app's admin; use the admin identifier set for the app with its UserSig", identifier)}
 	}
 	if err := auth.VerifyUserSig(app.SDKAppID, app.SecretKey, identifier, q.Get("usersig"), s.Now()); err != nil {
 		return nil, sigError(err)
