@@ -133,6 +133,8 @@ var txQueries = []string{
 	readMarksQuery, markReadQuery, findConversationQuery,
 	insertPushRecordQuery, updatePushRecordQuery, incrementBadgeQuery,
 	upsertAccountQuery,
+	pendingFanOutQuery, fanOutMembersQuery, insertFanOutQuery, findFanOutQuery, fanOutMessageQuery,
+	advanceFanOutQuery, deleteFanOutQuery,
 }
 
 // Close closes the database.
