@@ -153,6 +153,11 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("idle: %w", err)
 		}
 		printIdle(out, res, node != nil, *serverPID != 0)
+		if *serverPID != 0 {
+			if peak, err := loadtest.ReadPeakRSS(*serverPID); err == nil {
+				fmt.Fprintf(out, "  node process (pid %d) peak RSS since it started (VmHWM): %s\n", *serverPID, loadtest.MiB(peak))
+			}
+		}
 		if node != nil && runC2C {
 			// Let the node finish recording the idle disconnects before measuring sends.
 			deadline := time.Now().Add(2 * time.Minute)
@@ -167,6 +172,13 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("c2c: %w", err)
 		}
 		printC2C(out, res)
+		if *serverPID != 0 {
+			peak, err := loadtest.ReadPeakRSS(*serverPID)
+			if err != nil {
+				return fmt.Errorf("server peak rss: %w", err)
+			}
+			fmt.Fprintf(out, "  node process (pid %d) peak RSS since it started (VmHWM): %s\n", *serverPID, loadtest.MiB(peak))
+		}
 	}
 	if runPush {
 		vendors, err := loadtest.SimVendors(ctx, node.Store, benchAppID, sims.Vendors())

@@ -89,25 +89,57 @@ func text(s string) protocol.SendRequest {
 }
 
 // BenchmarkService_SendGroup times the group send call, the sender's round trip, at
-// group sizes far apart: it must not grow with the group.
+// group sizes far apart: it must not grow with the group. RunFanOut runs beside it, as
+// on a node. Drained: each send waits (untimed) for the previous message's fan-out to
+// end, so every send is the group's only one. Busy: sends follow each other while the
+// fan-outs run and compete for the store.
 func BenchmarkService_SendGroup(b *testing.B) {
 	for kind, st := range openStores(b) {
 		for _, n := range []int{10_000, 50_000, 100_000} {
 			gid := fmt.Sprintf("g%d", n)
 			mustGroup(b, st, gid, "owner", n)
-			b.Run(fmt.Sprintf("%s/%d", kind, n), func(b *testing.B) {
-				s := im.NewService(st, nopRouter{})
-				ctx := context.Background()
-				b.ResetTimer()
-				for i := range b.N {
-					req := text(fmt.Sprint(i))
-					req.GroupID = gid
-					if _, err := s.Send(ctx, im.SendParams{SDKAppID: testApp, From: "owner", Request: req}); err != nil {
-						b.Fatal(err)
+			for _, mode := range []string{"Drained", "Busy"} {
+				b.Run(fmt.Sprintf("%s/%d/%s", kind, n, mode), func(b *testing.B) {
+					s := im.NewService(st, nopRouter{})
+					ctx, cancel := context.WithCancel(context.Background())
+					done := make(chan struct{})
+					go func() { s.RunFanOut(ctx); close(done) }()
+					defer func() { cancel(); <-done }()
+					b.ResetTimer()
+					for i := range b.N {
+						if mode == "Drained" {
+							b.StopTimer()
+							waitFanOuts(b, st)
+							b.StartTimer()
+						}
+						req := text(fmt.Sprint(i))
+						req.GroupID = gid
+						if _, err := s.Send(ctx, im.SendParams{SDKAppID: testApp, From: "owner", Request: req}); err != nil {
+							b.Fatal(err)
+						}
 					}
-				}
-			})
+					b.StopTimer()
+					waitFanOuts(b, st)
+				})
+			}
 		}
+	}
+}
+
+// waitFanOuts waits until no fan-out is pending.
+func waitFanOuts(tb testing.TB, st store.Store) {
+	tb.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		fs, err := st.FindFanOuts(context.Background(), 0)
+		must(tb, "find fan-outs", err)
+		if len(fs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("fan-outs still pending: %d", len(fs))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -93,5 +94,22 @@ func TestReadRSS(t *testing.T) {
 	m := loadtest.ReadMemory()
 	if m.RSS == 0 || m.HeapAlloc == 0 {
 		t.Fatalf("rss %d, heap %d; want both > 0", m.RSS, m.HeapAlloc)
+	}
+}
+
+func TestReadPeakRSS(t *testing.T) {
+	rss, err := loadtest.ReadRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak, err := loadtest.ReadPeakRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peak < rss || peak == 0 {
+		t.Fatalf("ReadPeakRSS = %d, want >= VmRSS %d and > 0", peak, rss)
+	}
+	if _, err := loadtest.ReadPeakRSS(-1); err == nil {
+		t.Fatal("ReadPeakRSS(-1) = nil error, want one")
 	}
 }
