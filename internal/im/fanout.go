@@ -14,8 +14,10 @@ const (
 	// for everyone before the send returns, as a one-to-one message is; the members of a
 	// larger group get theirs from RunFanOut moments later.
 	DefaultInlineFanOut = 200
-	// DefaultFanOutPage is how many members RunFanOut stores in one transaction.
-	DefaultFanOutPage = 1000
+	// DefaultFanOutPage is how many members RunFanOut stores in one transaction. A
+	// send on SQLite's single writer may wait for one page's transaction, so a page is
+	// kept to a few milliseconds of writing (about 25 µs a member on an idle core).
+	DefaultFanOutPage = 250
 	// FanOutPoll is how often RunFanOut looks for fan-outs it was not told of: those of
 	// other nodes, and those a stopped node left.
 	FanOutPoll = time.Second
