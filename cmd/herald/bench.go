@@ -53,6 +53,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	senders := fs.Int("senders", loadtest.DefaultPushSenders, "push: online senders of the one-to-one run")
 	members := fs.Int("members", loadtest.DefaultGroupMembers, "push: group members of the fan-out run (0: skip it)")
 	badges := fs.Int("badges", loadtest.DefaultBadges, "push: different unread counts the group's devices are seeded with")
+	rate := fs.Float64("rate", 0, "push: open loop, this many one-to-one messages per second (0: each sender one at a time)")
 	verbose := fs.Bool("v", false, "log progress")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, c.Usage()) }
 	if err := fs.Parse(args); err != nil {
@@ -164,6 +165,11 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("idle: %w", err)
 		}
 		printIdle(out, res, node != nil, *serverPID != 0)
+		if *serverPID != 0 {
+			if peak, err := loadtest.ReadPeakRSS(*serverPID); err == nil {
+				fmt.Fprintf(out, "  node process (pid %d) peak RSS since it started (VmHWM): %s\n", *serverPID, loadtest.MiB(peak))
+			}
+		}
 		if node != nil && runC2C {
 			// Let the node finish recording the idle disconnects before measuring sends.
 			deadline := time.Now().Add(2 * time.Minute)
@@ -178,6 +184,13 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("c2c: %w", err)
 		}
 		printC2C(out, res)
+		if *serverPID != 0 {
+			peak, err := loadtest.ReadPeakRSS(*serverPID)
+			if err != nil {
+				return fmt.Errorf("server peak rss: %w", err)
+			}
+			fmt.Fprintf(out, "  node process (pid %d) peak RSS since it started (VmHWM): %s\n", *serverPID, loadtest.MiB(peak))
+		}
 	}
 	if runPush {
 		vendors, err := loadtest.SimVendors(ctx, node.Store, benchAppID, sims.Vendors())
@@ -187,7 +200,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(out, "push:    %d workers, the vendors' default rates per certificate (FCM 10,000 requests/s, others uncapped), vendor simulators in this process on loopback\n", node.Pipeline.Workers)
 		res, err := loadtest.RunPushC2C(ctx, target, loadtest.PushC2CConfig{
 			Vendors: vendors, Devices: *devices, Senders: *senders, Duration: *duration, Concurrency: *concurrency,
-			ServerSessions: node.Hub.Sessions, Logger: logger,
+			ServerSessions: node.Hub.Sessions, Rate: *rate, Logger: logger,
 		})
 		if err != nil {
 			return fmt.Errorf("push c2c: %w", err)
@@ -391,6 +404,14 @@ func printPushC2C(w io.Writer, r *loadtest.PushC2CResult) {
 	fmt.Fprintf(w, "  end to end:  %.0f notifications/s over %s\n", r.Rate, r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "  latency (send → phone's inbox): p50 %s, p90 %s, p99 %s, max %s\n", ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax))
 	printVendors(w, r.Vendors)
+	if r.TargetRate > 0 {
+		fmt.Fprintf(w, "  open loop:   asked %.0f msg/s, sent %.0f msg/s, skipped (%d in flight) %d; latency from the send's return\n", r.TargetRate, r.SendRate, loadtest.MaxInFlight, r.Late)
+		fmt.Fprintf(w, "  backlog (sent, not at the vendor) each second:")
+		for _, b := range r.Backlog {
+			fmt.Fprintf(w, " %d", b.Backlog)
+		}
+		fmt.Fprintf(w, "\n  sustained:   %v (the backlog stopped growing and no send was skipped)\n", r.Sustained())
+	}
 }
 
 func printPushGroup(w io.Writer, r *loadtest.PushGroupResult) {

@@ -187,6 +187,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		defer m.wg.Done()
 		m.retentionLoop(loopCtx)
 	}()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.IM.RunFanOut(loopCtx)
+	}()
 	m.Logger.Info("herald serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "nats", m.natsKind(), "deployment", namespace)
 	return nil
 }

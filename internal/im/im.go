@@ -105,8 +105,16 @@ type Service struct {
 	Unacked UnackedFunc
 	// MaxMessageBytes limits a message's size. Default DefaultMaxMessageBytes.
 	MaxMessageBytes int
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// InlineFanOut is how many members' copies a group send stores with the message;
+	// RunFanOut stores the rest. Default DefaultInlineFanOut; 0 means the default.
+	InlineFanOut int
+	// FanOutPage is how many members' copies RunFanOut stores per transaction. Default
+	// DefaultFanOutPage; 0 means the default.
+	FanOutPage int
+	Now        func() time.Time
+	Logger     *slog.Logger
+
+	fanOutWake chan struct{} // a send left a fan-out pending
 }
 
 // NewService returns a Service with defaults.
@@ -115,6 +123,9 @@ func NewService(st store.Store, r Router) *Service {
 		Store:           st,
 		Router:          r,
 		MaxMessageBytes: DefaultMaxMessageBytes,
+		InlineFanOut:    DefaultInlineFanOut,
+		FanOutPage:      DefaultFanOutPage,
+		fanOutWake:      make(chan struct{}, 1),
 		Now:             time.Now,
 		Logger:          slog.Default(),
 	}

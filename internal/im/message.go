@@ -74,7 +74,10 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 		recipients, err = s.c2cRecipients(ctx, p.SDKAppID, p.From, req.To)
 	} else {
 		m.Type, m.GroupID = store.TypeGroup, req.GroupID
-		recipients, err = s.groupRecipients(ctx, p, req.AtUserIDs)
+		err = s.checkGroupSend(ctx, p, req.AtUserIDs)
+		if err == nil && req.OnlineOnly {
+			recipients, err = s.groupRecipients(ctx, p)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -87,14 +90,28 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 		return s.sendOnline(ctx, p, m, recipients), nil
 	}
 
-	ds := make([]store.Delivery, 0, len(recipients)+1)
-	for _, u := range recipients {
-		ds = append(ds, store.Delivery{UserID: u, Unread: true})
+	var ds []store.Delivery
+	var pending bool
+	if m.Type == store.TypeGroup {
+		// The group's members are not read here: the store writes the copies of the
+		// first InlineFanOut members with the message and RunFanOut the rest, so the
+		// send call costs the same in a group of 10 or of 100,000.
+		var sender *store.Delivery
+		if !p.NoSenderSync {
+			sender = &store.Delivery{UserID: p.From}
+		}
+		ds, pending, err = s.Store.CreateGroupMessage(ctx, m, sender, s.inlineFanOut())
+	} else {
+		ds = make([]store.Delivery, 0, len(recipients)+1)
+		for _, u := range recipients {
+			ds = append(ds, store.Delivery{UserID: u, Unread: true})
+		}
+		if !p.NoSenderSync {
+			ds = append(ds, store.Delivery{UserID: p.From})
+		}
+		err = s.Store.CreateMessage(ctx, m, ds)
 	}
-	if !p.NoSenderSync {
-		ds = append(ds, store.Delivery{UserID: p.From})
-	}
-	if err := s.Store.CreateMessage(ctx, m, ds); err != nil {
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) && req.ClientMsgID != "" {
 			// A concurrent resend won the race; answer with its message.
 			if prev, ferr := s.Store.FindMessageByClientID(ctx, p.SDKAppID, p.From, req.ClientMsgID); ferr == nil {
@@ -102,6 +119,9 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 			}
 		}
 		return nil, fmt.Errorf("create message: %w", err)
+	}
+	if pending {
+		s.wakeFanOut()
 	}
 	if s.Stored != nil {
 		s.Stored(ctx, m, ds, SentHow{IgnoreDND: p.ByAdmin && !p.WithMuteNotifications})
@@ -156,30 +176,43 @@ func (s *Service) c2cRecipients(ctx context.Context, sdkAppID int64, from, to st
 	return []string{to}, nil
 }
 
-// groupRecipients pages through the group's members and returns those who receive the
-// message: everyone but the sender and members who chose not to receive.
-func (s *Service) groupRecipients(ctx context.Context, p SendParams, atUsers []string) ([]string, error) {
+// checkGroupSend checks that the group exists, that p.From may send to it and that
+// every @-mentioned user is a member (at most 30, one look-up each: the group's
+// members are not read on the send path).
+func (s *Service) checkGroupSend(ctx context.Context, p SendParams, atUsers []string) error {
 	gid := p.Request.GroupID
 	if _, err := s.Store.FindGroup(ctx, p.SDKAppID, gid); err != nil {
-		return nil, notFound(err, errcode.GroupNotFound, "group %q does not exist", gid)
+		return notFound(err, errcode.GroupNotFound, "group %q does not exist", gid)
 	}
 	if !p.ByAdmin {
 		if _, err := s.member(ctx, p.SDKAppID, gid, p.From); err != nil {
-			return nil, err
+			return err
 		}
 		if err := s.checkNotMuted(ctx, p.SDKAppID, gid, p.From); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	for _, u := range atUsers {
+		if _, err := s.Store.FindGroupMember(ctx, p.SDKAppID, gid, u); errors.Is(err, store.ErrNotFound) {
+			return invalid("at_user_ids: %q is not a member of group %q", u, gid)
+		} else if err != nil {
+			return fmt.Errorf("find member: %w", err)
+		}
+	}
+	return nil
+}
+
+// groupRecipients pages through the group's members and returns those who receive an
+// online-only message: everyone but the sender and members who chose not to receive.
+func (s *Service) groupRecipients(ctx context.Context, p SendParams) ([]string, error) {
+	gid := p.Request.GroupID
 	var out []string
-	members := map[string]bool{}
 	for after := ""; ; {
 		page, err := s.Store.FindGroupMembers(ctx, p.SDKAppID, gid, after, 1000)
 		if err != nil {
 			return nil, fmt.Errorf("find members: %w", err)
 		}
 		for _, m := range page {
-			members[m.UserID] = true
 			if m.UserID != p.From && m.RecvOpt != store.NotReceive {
 				out = append(out, m.UserID)
 			}
@@ -188,11 +221,6 @@ func (s *Service) groupRecipients(ctx context.Context, p SendParams, atUsers []s
 			break
 		}
 		after = page[len(page)-1].UserID
-	}
-	for _, u := range atUsers {
-		if !members[u] {
-			return nil, invalid("at_user_ids: %q is not a member of group %q", u, gid)
-		}
 	}
 	return out, nil
 }

@@ -56,7 +56,9 @@ func mustService(t *testing.T, users ...string) (*im.Service, *router, *time.Tim
 	return s, r, &now
 }
 
-func text(s string) []protocol.Element { return []protocol.Element{{Type: protocol.ElemText, Text: s}} }
+func textElems(s string) []protocol.Element {
+	return []protocol.Element{{Type: protocol.ElemText, Text: s}}
+}
 
 func code(err error) errcode.Code { c, _ := errcode.Of(err); return c }
 
@@ -64,7 +66,7 @@ func TestService_Recall(t *testing.T) {
 	ctx := context.Background()
 	t.Run("ErrWindow", func(t *testing.T) {
 		s, _, now := mustService(t, "alice", "bob")
-		m, err := s.Send(ctx, im.SendParams{SDKAppID: app, From: "alice", Request: protocol.SendRequest{To: "bob", Elements: text("hi")}})
+		m, err := s.Send(ctx, im.SendParams{SDKAppID: app, From: "alice", Request: protocol.SendRequest{To: "bob", Elements: textElems("hi")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +82,7 @@ func TestService_Recall(t *testing.T) {
 		s, r, _ := mustService(t, "alice", "bob")
 		var hooked *store.Recall
 		s.Recalled = func(_ context.Context, _ *store.Message, rc *store.Recall) { hooked = rc }
-		m, err := s.Send(ctx, im.SendParams{SDKAppID: app, From: "alice", FromDevice: "a1", Request: protocol.SendRequest{To: "bob", Elements: text("hi")}})
+		m, err := s.Send(ctx, im.SendParams{SDKAppID: app, From: "alice", FromDevice: "a1", Request: protocol.SendRequest{To: "bob", Elements: textElems("hi")}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +118,7 @@ func TestService_Mute(t *testing.T) {
 		t.Fatal(err)
 	}
 	send := func() error {
-		_, err := s.Send(ctx, im.SendParams{SDKAppID: app, From: "bob", Request: protocol.SendRequest{GroupID: "g", Elements: text("x")}})
+		_, err := s.Send(ctx, im.SendParams{SDKAppID: app, From: "bob", Request: protocol.SendRequest{GroupID: "g", Elements: textElems("x")}})
 		return err
 	}
 	if err := send(); code(err) != errcode.PermissionDenied {

@@ -75,22 +75,30 @@ func ReadMemory() Memory {
 }
 
 // ReadRSS returns the resident set size of process pid from /proc/<pid>/status.
-func ReadRSS(pid int) (uint64, error) {
+func ReadRSS(pid int) (uint64, error) { return readStatus(pid, "VmRSS") }
+
+// ReadPeakRSS returns the peak resident set size of process pid since it started
+// (VmHWM from /proc/<pid>/status): read from the node's own process, it is the node's
+// peak, not the load generator's.
+func ReadPeakRSS(pid int) (uint64, error) { return readStatus(pid, "VmHWM") }
+
+// readStatus returns field (a size in kB) of /proc/<pid>/status, in bytes.
+func readStatus(pid int, field string) (uint64, error) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return 0, fmt.Errorf("read rss: %w", err)
+		return 0, fmt.Errorf("read %s: %w", field, err)
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("parse VmRSS %q: %w", v, err)
+				return 0, fmt.Errorf("parse %s %q: %w", field, v, err)
 			}
 			return kb * 1024, nil
 		}
 	}
-	return 0, fmt.Errorf("read rss: no VmRSS in /proc/%d/status", pid)
+	return 0, fmt.Errorf("read %s: none in /proc/%d/status", field, pid)
 }
 
 // perConn returns (after-before)/n, or 0 when memory shrank or n is 0.

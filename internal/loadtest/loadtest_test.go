@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -118,5 +119,22 @@ func TestReadGauges(t *testing.T) {
 	}
 	if res.ServerSessions != 5 {
 		t.Fatalf("sessions from /metrics: %d, want 5", res.ServerSessions)
+	}
+}
+
+func TestReadPeakRSS(t *testing.T) {
+	rss, err := loadtest.ReadRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak, err := loadtest.ReadPeakRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if peak < rss || peak == 0 {
+		t.Fatalf("ReadPeakRSS = %d, want >= VmRSS %d and > 0", peak, rss)
+	}
+	if _, err := loadtest.ReadPeakRSS(-1); err == nil {
+		t.Fatal("ReadPeakRSS(-1) = nil error, want one")
 	}
 }

@@ -313,8 +313,24 @@ type PushC2CConfig struct {
 	// ServerSessions, when set, returns how many sessions the node holds; the run
 	// waits for the devices' disconnects before it sends.
 	ServerSessions func() int
+	// Rate, when > 0, makes the run open loop: Rate messages per second are started on
+	// a fixed schedule, whether earlier sends have returned or not (at most
+	// MaxInFlight at once), and latency runs from each send returning to the vendor's
+	// receipt. 0 means closed loop: each sender one message at a time.
+	Rate float64
 	// Logger reports progress. Default: discard.
 	Logger *slog.Logger
+}
+
+// MaxInFlight bounds the sends an open-loop run has started and not seen return; a
+// schedule that needs more is counted as Late, not sent.
+const MaxInFlight = 4096
+
+// BacklogSample is the push backlog of an open-loop run at one moment: messages sent
+// (returned) whose notification has not reached the simulator yet.
+type BacklogSample struct {
+	At      time.Duration // since the first send
+	Backlog int64
 }
 
 // PushC2CResult is what RunPushC2C measured.
@@ -329,10 +345,30 @@ type PushC2CResult struct {
 	Elapsed time.Duration
 	// Rate is notifications that arrived exactly once per second of Elapsed.
 	Rate float64
-	// Latency is from just before SendMessage to the simulator putting the
-	// notification in the phone's inbox.
+	// Latency is from just before SendMessage (open loop: from its return) to the
+	// simulator putting the notification in the phone's inbox.
 	LatencyP50, LatencyP90, LatencyP99, LatencyMax time.Duration
 	Vendors                                        []VendorCount
+	// Open loop only: the rate asked for, the rate of sends that returned, the
+	// scheduled sends skipped because MaxInFlight were in flight, and the backlog
+	// sampled every second while sending.
+	TargetRate, SendRate float64
+	Late                 int64
+	Backlog              []BacklogSample
+}
+
+// Sustained reports whether an open-loop run kept up: it skipped no send and the
+// backlog at the end of sending is not above the largest of its first half plus one
+// second of sends (a queue that stops growing), so the node sustains TargetRate.
+func (r *PushC2CResult) Sustained() bool {
+	if r.TargetRate <= 0 || len(r.Backlog) < 2 || r.Late > 0 {
+		return false
+	}
+	var firstHalf int64
+	for _, b := range r.Backlog[:len(r.Backlog)/2] {
+		firstHalf = max(firstHalf, b.Backlog)
+	}
+	return r.Backlog[len(r.Backlog)-1].Backlog <= firstHalf+int64(r.TargetRate)
 }
 
 // RunPushC2C measures one-to-one offline push end to end: c.Devices offline devices
@@ -395,7 +431,72 @@ func RunPushC2C(ctx context.Context, t Target, c PushC2CConfig) (*PushC2CResult,
 	sendStart := time.Now()
 	sendCtx, cancel := context.WithTimeout(ctx, c.Duration)
 	defer cancel()
+	if c.Rate > 0 {
+		res.TargetRate = c.Rate
+		var mu sync.Mutex // protects sent[0]
+		var sentN, late atomic.Int64
+		sem := make(chan struct{}, MaxInFlight)
+		stopSampling := make(chan struct{})
+		samplerDone := make(chan struct{})
+		go func() {
+			defer close(samplerDone)
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-stopSampling:
+					return
+				case now := <-t.C:
+					res.Backlog = append(res.Backlog, BacklogSample{At: now.Sub(sendStart), Backlog: sentN.Load() - notificationsSince(c.Vendors, before)})
+				}
+			}
+		}()
+		interval := time.Duration(float64(time.Second) / c.Rate)
+		for n := 0; sendCtx.Err() == nil; n++ {
+			if d := time.Until(sendStart.Add(time.Duration(n) * interval)); d > 0 {
+				select {
+				case <-sendCtx.Done():
+				case <-time.After(d):
+				}
+				if sendCtx.Err() != nil {
+					break
+				}
+			}
+			select {
+			case sem <- struct{}{}:
+			default:
+				late.Add(1)
+				continue
+			}
+			p := phones[n%len(phones)]
+			sender := senders[n%len(senders)]
+			body := "bench o." + strconv.Itoa(n)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				if _, err := sender.SendMessage(ctx, client.NewTextMessage(body), p.user, "", "", false, nil); err != nil {
+					sendErrs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					return
+				}
+				returned := time.Now()
+				mu.Lock()
+				sent[0] = append(sent[0], expected{token: p.token, body: body, sent: returned})
+				mu.Unlock()
+				sentN.Add(1)
+			}()
+		}
+		wg.Wait()
+		close(stopSampling)
+		<-samplerDone
+		res.Late = late.Load()
+		res.SendRate = float64(sentN.Load()) / time.Since(sendStart).Seconds()
+	}
 	for i := range c.Senders {
+		if c.Rate > 0 {
+			break
+		}
 		var mine []*phone
 		for j := i; j < len(phones); j += c.Senders {
 			mine = append(mine, phones[j])

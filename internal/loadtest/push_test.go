@@ -106,3 +106,28 @@ func TestRunPushGroup(t *testing.T) {
 		t.Errorf("all arrived %v, first %v, heap peak %d, heap after %d: nothing measured", res.AllArrived, res.FirstArrived, res.HeapPeak, res.MemAfter.HeapAlloc)
 	}
 }
+
+func TestPushC2CResult_Sustained(t *testing.T) {
+	bl := func(ns ...int64) []loadtest.BacklogSample {
+		var out []loadtest.BacklogSample
+		for i, n := range ns {
+			out = append(out, loadtest.BacklogSample{At: time.Duration(i+1) * time.Second, Backlog: n})
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		r    loadtest.PushC2CResult
+		want bool
+	}{
+		{"Flat", loadtest.PushC2CResult{TargetRate: 100, Backlog: bl(40, 60, 50, 55)}, true},
+		{"Growing", loadtest.PushC2CResult{TargetRate: 100, Backlog: bl(40, 200, 400, 600)}, false},
+		{"Skipped", loadtest.PushC2CResult{TargetRate: 100, Late: 1, Backlog: bl(40, 60, 50, 55)}, false},
+		{"ClosedLoop", loadtest.PushC2CResult{Backlog: bl(1, 1)}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.r.Sustained(); got != tt.want {
+			t.Errorf("%s: Sustained(%v) = %v, want %v", tt.name, tt.r.Backlog, got, tt.want)
+		}
+	}
+}

@@ -70,6 +70,26 @@ type Store interface {
 	// sequence numbers; one whose last message went has a nil LastMessage.
 	DeleteMessagesBefore(ctx context.Context, sdkAppID int64, t time.Time) (int, error)
 
+	// Group messages whose members' copies are written off the send call.
+	// CreateGroupMessage is CreateMessage for a group message (m.Type TypeGroup) whose
+	// members are not listed: in one transaction it stores m, the sender's copy (when
+	// sender is not nil) and the copies of the group's first inline members in user-ID
+	// order, skipping m.From and members whose RecvOpt is NotReceive, each unread. When
+	// members remain, or an earlier message of the group is still pending (members get a
+	// group's messages in order), it records a FanOut for the rest instead and returns
+	// pending true. It returns the deliveries it stored, InboxSeq set. Errors as
+	// CreateMessage.
+	CreateGroupMessage(ctx context.Context, m *Message, sender *Delivery, inline int) (ds []Delivery, pending bool, err error)
+	// FindFanOuts returns pending fan-outs of every app, only the oldest of each group,
+	// oldest first, at most limit (<= 0 means 100).
+	FindFanOuts(ctx context.Context, limit int) ([]*FanOut, error)
+	// FanOutMessage stores the copies of the next limit members (<= 0 means 1000) of
+	// message messageID's fan-out, as CreateGroupMessage does, and advances it, in one
+	// transaction. It returns the deliveries it stored and whether members remain. A
+	// fan-out that is done (or whose message is gone, which ends it) or that another
+	// caller is working on returns no deliveries and more false.
+	FanOutMessage(ctx context.Context, sdkAppID int64, messageID string, limit int) (ds []Delivery, more bool, err error)
+
 	// Conversations.
 	FindConversations(ctx context.Context, sdkAppID int64, userID string) ([]*Conversation, error)      // newest first
 	FindConversation(ctx context.Context, sdkAppID int64, userID, convID string) (*Conversation, error) // ErrNotFound

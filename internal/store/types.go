@@ -308,3 +308,15 @@ type GroupMemberUpdate struct {
 	Role    *GroupRole
 	RecvOpt *RecvOpt
 }
+
+// FanOut is a group message whose members' copies (inbox entries and conversation
+// updates) are still being written, after the send call returned: the work a large
+// group's send defers. Members are done in user-ID order; After is the last one done.
+type FanOut struct {
+	SDKAppID  int64
+	MessageID string
+	GroupID   string
+	From      string // the sender, whose copy was stored with the message
+	After     string // members up to and including this user ID are done; "" = none yet
+	CreatedAt time.Time
+}

@@ -63,11 +63,13 @@ func (db *DB) MarkConversationRead(ctx context.Context, sdkAppID int64, userID, 
 			return notFound(err)
 		}
 		readSeq = max(readSeq, min(seq, lastSeq))
+		// Up to the conversation's last message only: a group message whose fan-out has
+		// not reached the user yet is not theirs to count.
 		var unread int
 		err = tx.QueryRow(ctx, `
 			SELECT count(*) FROM messages
-			WHERE sdk_app_id = $1 AND channel = $2 AND seq > $3 AND from_user_id <> $4`,
-			sdkAppID, channel, readSeq, userID).Scan(&unread)
+			WHERE sdk_app_id = $1 AND channel = $2 AND seq > $3 AND seq <= $5 AND from_user_id <> $4`,
+			sdkAppID, channel, readSeq, userID, lastSeq).Scan(&unread)
 		if err != nil {
 			return fmt.Errorf("count unread: %w", err)
 		}

@@ -100,7 +100,9 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 // createMessageQuery is CreateMessage's one statement. It returns the message's seq
 // with each user's inbox seq, or one row with NULLs there when there are no users.
 // A new conversation starts read up to the message before its first one: the user
-// never saw what came earlier.
+// never saw what came earlier. A group's fan-out can store a member's copy of an older
+// message after a newer one (the member's own, sent meanwhile): the conversation keeps
+// its newest message, and a copy at or below the read mark is not unread.
 const createMessageQuery = `
 	WITH ch AS (
 		INSERT INTO channels (sdk_app_id, channel, last_seq) VALUES ($1, $2, 1)
@@ -127,10 +129,10 @@ const createMessageQuery = `
 		FROM msg, unnest($16::text[], $17::text[], $18::text[], $19::int[]) AS d (user_id, conv_id, peer_id, unread)
 		ORDER BY d.user_id
 		ON CONFLICT (sdk_app_id, user_id, conv_id) DO UPDATE
-		SET last_msg_id = excluded.last_msg_id,
-			last_seq = excluded.last_seq,
-			unread = conversations.unread + excluded.unread,
-			updated_at = excluded.updated_at
+		SET last_msg_id = CASE WHEN excluded.last_seq > conversations.last_seq THEN excluded.last_msg_id ELSE conversations.last_msg_id END,
+			last_seq = greatest(conversations.last_seq, excluded.last_seq),
+			unread = conversations.unread + CASE WHEN excluded.last_seq > conversations.read_seq THEN excluded.unread ELSE 0 END,
+			updated_at = greatest(conversations.updated_at, excluded.updated_at)
 	)
 	SELECT msg.seq, entries.user_id, entries.inbox_seq FROM msg LEFT JOIN entries ON true`
 

@@ -66,7 +66,7 @@ func (db *DB) MarkConversationRead(ctx context.Context, sdkAppID int64, userID, 
 		}
 		readSeq = max(readSeq, min(seq, lastSeq))
 		_, err = db.writes.txExec(ctx, tx, markReadQuery,
-			readSeq, sdkAppID, channel, readSeq, userID, sdkAppID, userID, convID)
+			readSeq, sdkAppID, channel, readSeq, lastSeq, userID, sdkAppID, userID, convID)
 		if err != nil {
 			return fmt.Errorf("update conversation: %w", err)
 		}
@@ -84,12 +84,14 @@ const (
 	readMarksQuery = `
 		SELECT channel, read_seq, last_seq FROM conversations
 		WHERE sdk_app_id = ? AND user_id = ? AND conv_id = ?`
+	// Unread counts up to the conversation's last message only: a group message whose
+	// fan-out has not reached the user yet is not theirs to count.
 	markReadQuery = `
 		UPDATE conversations
 		SET read_seq = ?,
 			unread = (
 				SELECT count(*) FROM messages
-				WHERE sdk_app_id = ? AND channel = ? AND seq > ? AND from_user_id <> ?
+				WHERE sdk_app_id = ? AND channel = ? AND seq > ? AND seq <= ? AND from_user_id <> ?
 			)
 		WHERE sdk_app_id = ? AND user_id = ? AND conv_id = ?`
 )

@@ -31,13 +31,40 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 	at = at.UTC().Truncate(time.Millisecond)
 	channel := m.Channel()
 
-	// A user listed twice gets one copy, as the first listing says.
-	type convRow struct {
-		User   string `json:"user"`
-		Conv   string `json:"conv"`
-		Peer   string `json:"peer"`
-		Unread int    `json:"unread"`
+	users, convs, err := copiesOf(m, ds)
+	if err != nil {
+		return fmt.Errorf("create message: %w", err)
 	}
+	var seq int64
+	inboxSeqs := make(map[string]int64, len(users))
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if seq, err = db.insertMessage(ctx, tx, m, id, at, channel); err != nil {
+			return err
+		}
+		return db.writeCopies(ctx, tx, m.SDKAppID, m.Type, m.GroupID, channel, id, seq, at, users, convs, inboxSeqs)
+	})
+	if err != nil {
+		return fmt.Errorf("create message: %w", err)
+	}
+	m.ID, m.Time, m.Seq = id, at, seq
+	for i := range ds {
+		ds[i].InboxSeq = inboxSeqs[ds[i].UserID]
+	}
+	return nil
+}
+
+// convRow is one user's conversation update, as upsertConversationsQuery reads it.
+type convRow struct {
+	User   string `json:"user"`
+	Conv   string `json:"conv"`
+	Peer   string `json:"peer"`
+	Unread int    `json:"unread"`
+}
+
+// copiesOf returns the users m is stored for, each once as its first listing in ds
+// says, and their conversation rows as JSON.
+func copiesOf(m *store.Message, ds []store.Delivery) ([]string, []byte, error) {
 	var users []string
 	var convRows []convRow
 	seen := make(map[string]bool, len(ds))
@@ -59,69 +86,65 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 		users, convRows = append(users, d.UserID), append(convRows, r)
 	}
 	convs, err := json.Marshal(convRows)
-	if err != nil {
-		return fmt.Errorf("create message: %w", err)
-	}
+	return users, convs, err
+}
 
+// insertMessage takes the next sequence number of the channel and stores m under it.
+func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *store.Message, id string, at time.Time, channel string) (int64, error) {
 	var seq int64
-	inboxSeqs := make(map[string]int64, len(users))
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		err := db.writes.txQueryRow(ctx, tx, nextChannelSeqQuery, m.SDKAppID, channel).Scan(&seq)
-		if err != nil {
-			return fmt.Errorf("next seq: %w", err)
-		}
-
-		atUserIDs, err := json.Marshal(m.AtUserIDs)
-		if err != nil {
-			return err
-		} else if len(m.AtUserIDs) == 0 {
-			atUserIDs = nil
-		}
-		_, err = db.writes.txExec(ctx, tx, insertMessageQuery,
-			m.SDKAppID, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID, channel,
-			seq, ms(at), nullBytes(m.Elements), nullBytes(atUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
-			m.CloudCustomData)
-		if err != nil {
-			return fmt.Errorf("insert message: %w", err)
-		}
-
-		if len(users) == 0 {
-			return nil
-		}
-		list := jsonList(users)
-		rows, err := db.writes.txQuery(ctx, tx, nextInboxSeqsQuery, m.SDKAppID, list)
-		if err != nil {
-			return fmt.Errorf("next inbox seqs: %w", err)
-		}
-		for rows.Next() {
-			var u string
-			var inboxSeq int64
-			if err := rows.Scan(&u, &inboxSeq); err != nil {
-				rows.Close()
-				return fmt.Errorf("next inbox seqs: %w", err)
-			}
-			inboxSeqs[u] = inboxSeq
-		}
-		if err := rows.Close(); err != nil {
-			return fmt.Errorf("next inbox seqs: %w", err)
-		}
-		_, err = db.writes.txExec(ctx, tx, insertInboxEntriesQuery, id, m.SDKAppID, list)
-		if err != nil {
-			return fmt.Errorf("insert inbox entries: %w", err)
-		}
-		_, err = db.writes.txExec(ctx, tx, upsertConversationsQuery,
-			m.SDKAppID, string(m.Type), m.GroupID, channel, id, seq, seq, ms(at), convs)
-		if err != nil {
-			return fmt.Errorf("upsert conversations: %w", err)
-		}
-		return nil
-	})
+	err := db.writes.txQueryRow(ctx, tx, nextChannelSeqQuery, m.SDKAppID, channel).Scan(&seq)
 	if err != nil {
-		return fmt.Errorf("create message: %w", err)
+		return 0, fmt.Errorf("next seq: %w", err)
 	}
-	m.ID, m.Time, m.Seq = id, at, seq
-	for i := range ds {
-		ds[i].InboxSeq = inboxSeqs[ds[i].UserID]
+	atUserIDs, err := json.Marshal(m.AtUserIDs)
+	if err != nil {
+		return 0, err
+	} else if len(m.AtUserIDs) == 0 {
+		atUserIDs = nil
+	}
+	_, err = db.writes.txExec(ctx, tx, insertMessageQuery,
+		m.SDKAppID, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID, channel,
+		seq, ms(at), nullBytes(m.Elements), nullBytes(atUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
+		m.CloudCustomData)
+	if err != nil {
+		return 0, fmt.Errorf("insert message: %w", err)
+	}
+	return seq, nil
+}
+
+// writeCopies appends message id (seq, at) to the inbox of each of users, putting
+// their inbox sequence numbers in inboxSeqs, and updates their conversations (convs,
+// from copiesOf).
+func (db *DB) writeCopies(ctx context.Context, tx *sql.Tx, sdkAppID int64, typ store.ConvType, groupID, channel, id string,
+	seq int64, at time.Time, users []string, convs []byte, inboxSeqs map[string]int64) error {
+	if len(users) == 0 {
+		return nil
+	}
+	list := jsonList(users)
+	rows, err := db.writes.txQuery(ctx, tx, nextInboxSeqsQuery, sdkAppID, list)
+	if err != nil {
+		return fmt.Errorf("next inbox seqs: %w", err)
+	}
+	for rows.Next() {
+		var u string
+		var inboxSeq int64
+		if err := rows.Scan(&u, &inboxSeq); err != nil {
+			rows.Close()
+			return fmt.Errorf("next inbox seqs: %w", err)
+		}
+		inboxSeqs[u] = inboxSeq
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("next inbox seqs: %w", err)
+	}
+	_, err = db.writes.txExec(ctx, tx, insertInboxEntriesQuery, id, sdkAppID, list)
+	if err != nil {
+		return fmt.Errorf("insert inbox entries: %w", err)
+	}
+	_, err = db.writes.txExec(ctx, tx, upsertConversationsQuery,
+		sdkAppID, string(typ), groupID, channel, id, seq, seq, ms(at), convs)
+	if err != nil {
+		return fmt.Errorf("upsert conversations: %w", err)
 	}
 	return nil
 }
@@ -148,7 +171,10 @@ const (
 		SELECT sdk_app_id, user_id, last_seq, ? FROM inboxes
 		WHERE sdk_app_id = ? AND user_id IN (SELECT value FROM json_each(?))`
 	// A new conversation starts read up to the message before its first one: the user
-	// never saw what came earlier.
+	// never saw what came earlier. A group's fan-out can store a member's copy of an
+	// older message after a newer one (the member's own, sent meanwhile): the
+	// conversation keeps its newest message, and a copy at or below the read mark is
+	// not unread.
 	upsertConversationsQuery = `
 		INSERT INTO conversations (sdk_app_id, user_id, conv_id, type, peer_id, group_id, channel,
 			last_msg_id, last_seq, read_seq, unread, updated_at)
@@ -156,10 +182,10 @@ const (
 			d.value ->> 'unread', ?
 		FROM json_each(?) AS d WHERE true
 		ON CONFLICT (sdk_app_id, user_id, conv_id) DO UPDATE
-		SET last_msg_id = excluded.last_msg_id,
-			last_seq = excluded.last_seq,
-			unread = unread + excluded.unread,
-			updated_at = excluded.updated_at`
+		SET last_msg_id = CASE WHEN excluded.last_seq > last_seq THEN excluded.last_msg_id ELSE last_msg_id END,
+			last_seq = max(last_seq, excluded.last_seq),
+			unread = unread + CASE WHEN excluded.last_seq > read_seq THEN excluded.unread ELSE 0 END,
+			updated_at = max(updated_at, excluded.updated_at)`
 )
 
 // validateMessage checks the fields CreateMessage keys on.

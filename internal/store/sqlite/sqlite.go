@@ -136,6 +136,8 @@ var txQueries = []string{
 	readMarksQuery, markReadQuery, findConversationQuery,
 	insertPushRecordQuery, updatePushRecordQuery, incrementBadgeQuery,
 	upsertAccountQuery,
+	pendingFanOutQuery, fanOutMembersQuery, insertFanOutQuery, findFanOutQuery, fanOutMessageQuery,
+	advanceFanOutQuery, deleteFanOutQuery,
 }
 
 // Close closes the database.

@@ -24,6 +24,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Device", func(t *testing.T) { testDevice(t, open) })
 	t.Run("Message", func(t *testing.T) { testMessage(t, open) })
 	t.Run("Conversation", func(t *testing.T) { testConversation(t, open) })
+	t.Run("FanOut", func(t *testing.T) { testFanOut(t, open) })
 	t.Run("RecvOpt", func(t *testing.T) { testRecvOpt(t, open) })
 	t.Run("Group", func(t *testing.T) { testGroup(t, open) })
 	t.Run("Certificate", func(t *testing.T) { testCertificate(t, open) })
