@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/herald-im/herald/client"
@@ -37,6 +38,8 @@ func TestTwoNodes(t *testing.T) {
 	}
 	c1 := MustConfig(t, "postgres")
 	c1.NATS, c1.NodeID = url, "node-1"
+	// The nodes of one cluster share the master key that seals secrets in the database.
+	c1.MasterKey = strings.Repeat("ab", 32)
 	c2 := c1
 	c2.DataDir, c2.NodeID = t.TempDir(), "node-2"
 	n1 := MustOpenNode(t, c1)
