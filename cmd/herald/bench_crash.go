@@ -37,10 +37,11 @@ func (c *BenchCommand) runCrash(ctx context.Context, args []string) error {
 	killAt := fs.Float64("kill-at", loadtest.DefaultKillAt, "share of the phones that have the notification when the node is killed (0: right after the send API answered)")
 	afterSend := fs.Bool("kill-after-send", false, "kill right after the send API answered (same as --kill-at 0)")
 	workers := fs.Int("push-workers", loadtest.DefaultCrashWorkers, "the node's --push-workers")
-	pg := fs.String("postgres", "", "give the node this PostgreSQL database (its tables must be new: use a fresh database or schema)")
+	pg := fs.String("postgres", "", "give the node a fresh schema of this PostgreSQL database (dropped after each run)")
 	nats := fs.String("nats", "", "give the node this NATS server instead of its embedded one")
 	timeout := fs.Duration("timeout", loadtest.DefaultCrashTimeout, "how long to wait for every phone after the restart")
 	concurrency := fs.Int("concurrency", loadtest.DefaultConcurrency, "devices set up at once")
+	nodes := fs.Int("nodes", 1, "1, or 2: a second node shares --postgres and --nats and keeps running while the first is killed")
 	runs := fs.Int("runs", 1, "how many times to run the scenario (each with a new node and data)")
 	verbose := fs.Bool("v", false, "log progress")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, c.CrashUsage()) }
@@ -52,6 +53,9 @@ func (c *BenchCommand) runCrash(ctx context.Context, args []string) error {
 	}
 	if *killAt >= 1 || *members <= 0 || *runs <= 0 {
 		return errors.New("--kill-at must be below 1, --members and --runs above 0")
+	}
+	if *nodes != 1 && (*nodes != 2 || *pg == "" || *nats == "") {
+		return errors.New("--nodes 2 needs --postgres and --nats, which the two nodes share; --nodes takes 1 or 2")
 	}
 	out := c.Out
 	if out == nil {
@@ -84,14 +88,23 @@ func (c *BenchCommand) runCrash(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(out, "herald bench --scenario crash, %s\n", time.Now().UTC().Format(time.RFC3339))
 	fmt.Fprintf(out, "machine: %s\n", loadtest.ReadMachine())
-	fmt.Fprintf(out, "node:    `%s serve` child process, %s, %s, %d push workers; vendor simulators in this process\n", exe, store, bus, *workers)
+	fmt.Fprintf(out, "node:    %d × `%s serve` child process, %s, %s, %d push workers each; vendor simulators in this process\n", *nodes, exe, store, bus, *workers)
 	failed := 0
 	for i := range *runs {
+		schema, drop := "", func() error { return nil }
+		if *pg != "" {
+			if schema, drop, err = benchSchema(ctx, *pg); err != nil {
+				return err
+			}
+		}
 		res, err := loadtest.RunCrash(ctx, loadtest.CrashConfig{
 			Command: []string{exe, "serve"}, Vendors: sims.Vendors(), PushCAFile: sims.CAFile(),
-			Members: *members, KillAt: *killAt, Workers: *workers, Postgres: *pg, NATS: *nats,
+			Members: *members, KillAt: *killAt, Workers: *workers, Postgres: schema, NATS: *nats, Nodes: *nodes,
 			Timeout: *timeout, Concurrency: *concurrency, Logger: logger,
 		})
+		if derr := drop(); derr != nil {
+			logger.Error("drop schema", "err", derr)
+		}
 		if err != nil {
 			return fmt.Errorf("crash run %d: %w", i+1, err)
 		}
@@ -111,7 +124,11 @@ func printCrash(w io.Writer, run int, r *loadtest.CrashResult) {
 	if r.KillAt == 0 {
 		when = fmt.Sprintf("right after the send API answered (%d phones had it)", r.AtKill)
 	}
-	fmt.Fprintf(w, "\ncrash during fan-out, run %d: one message to %d members, SIGKILL %s\n", run, r.Members, when)
+	nodes := ""
+	if r.Nodes == 2 {
+		nodes = " (one of two nodes)"
+	}
+	fmt.Fprintf(w, "\ncrash during fan-out, run %d: one message to %d members, SIGKILL%s %s\n", run, r.Members, nodes, when)
 	fmt.Fprintf(w, "  load:        %s\n", loadtest.ReadLoad())
 	fmt.Fprintf(w, "  setup:       %s; restart (kill to ready) %s\n", r.SetupTime.Round(time.Millisecond), r.Restart.Round(time.Millisecond))
 	fmt.Fprintf(w, "  lost:        %d phones with no copy\n", r.Lost)
@@ -138,7 +155,7 @@ func printCrash(w io.Writer, run int, r *loadtest.CrashResult) {
 func (c *BenchCommand) CrashUsage() string {
 	return strings.TrimLeft(`
   herald bench --scenario crash [--members 20000] [--kill-at 0.3 | --kill-after-send]
-               [--push-workers 16] [--postgres URL] [--nats URL] [--timeout 5m] [--runs 1] [-v]
+               [--push-workers 16] [--postgres URL] [--nats URL [--nodes 2]] [--timeout 5m] [--runs 1] [-v]
       Kill a real node mid fan-out: starts the eight vendor simulators here and this
       binary's 'serve' as a child process (temp data dir), binds --members offline
       devices over the vendors, sends one group message through the admin API, SIGKILLs
@@ -146,6 +163,7 @@ func (c *BenchCommand) CrashUsage() string {
       waits for every phone. Prints lost and duplicated phones, the node's count of
       possible duplicates (trace and metric), the bound (push workers × largest vendor
       batch) and the times; exits non-zero if a phone was lost or duplicates exceed the
-      bound or the count.
+      bound or the count. --nodes 2 adds a second node on the same --postgres (a fresh
+      schema) and --nats that keeps running while the first is killed and restarted.
 `, "\n")
 }

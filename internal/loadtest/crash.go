@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -64,6 +65,9 @@ type CrashConfig struct {
 	// Postgres and NATS, when set, are given to the node (--postgres, --nats);
 	// otherwise it uses SQLite and the embedded NATS in its data dir.
 	Postgres, NATS string
+	// Nodes is 1 (default) or 2: with 2, a second node shares Postgres and NATS (both
+	// required) and keeps running while the first is killed and restarted.
+	Nodes int
 	// Timeout bounds the wait for every phone after the restart. Default
 	// DefaultCrashTimeout.
 	Timeout time.Duration
@@ -81,6 +85,7 @@ type CrashConfig struct {
 // CrashResult is what RunCrash measured.
 type CrashResult struct {
 	Members int
+	Nodes   int
 	Workers int
 	// KillAt is the share asked for; AtKill is how many phones had a copy when the
 	// SIGKILL was sent (0 for a kill right after the send answered).
@@ -96,8 +101,8 @@ type CrashResult struct {
 	Complete, FromRestart time.Duration
 	// Restart is how long the node took from SIGKILL to ready again.
 	Restart time.Duration
-	// Metric is herald_push_duplicates_possible_total of the restarted node (all
-	// vendors); Traced is the message's records with duplicate_possible.
+	// Metric is herald_push_duplicates_possible_total of the restarted node, plus the
+	// second node's (all vendors); Traced is the message's records with duplicate_possible.
 	Metric, Traced int
 	// Records counts the message's push records by decision and outcome at the end;
 	// Unfinished counts those still queued or sending by vendor and outcome
@@ -177,11 +182,17 @@ func RunCrash(ctx context.Context, c CrashConfig) (res *CrashResult, err error) 
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	if c.Nodes <= 0 {
+		c.Nodes = 1
+	}
+	if c.Nodes > 2 || c.Nodes == 2 && (c.Postgres == "" || c.NATS == "") {
+		return nil, errors.New("crash: two nodes need a shared Postgres and NATS; more than two are not supported")
+	}
 	logger := c.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	res = &CrashResult{Members: c.Members, Workers: c.Workers, KillAt: max(c.KillAt, 0)}
+	res = &CrashResult{Members: c.Members, Nodes: c.Nodes, Workers: c.Workers, KillAt: max(c.KillAt, 0)}
 	var vs []push.Vendor
 	for _, v := range c.Vendors {
 		vs = append(vs, v.Vendor)
@@ -215,31 +226,46 @@ func RunCrash(ctx context.Context, c CrashConfig) (res *CrashResult, err error) 
 		}()
 		logw = f
 	}
-	port, err := freePort()
+	key := auth.NewSecretKey()
+	newNode := func(name string) (*node, error) {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		n := &node{
+			cmd: c.Command, addr: addr, log: logw,
+			args: []string{"--listen", addr, "--data", filepath.Join(dir, name), "--push-workers", strconv.Itoa(c.Workers), "--node-id", "crash-" + name, "--log-level", "warn"},
+			env:  []string{"HERALD_SDKAPPID=" + strconv.Itoa(crashAppID), "HERALD_SECRET_KEY=" + key},
+		}
+		if c.PushCAFile != "" {
+			n.args = append(n.args, "--push-ca-file", c.PushCAFile)
+		}
+		if c.Postgres != "" {
+			n.args = append(n.args, "--postgres", c.Postgres)
+		}
+		if c.NATS != "" {
+			n.args = append(n.args, "--nats", c.NATS)
+		}
+		return n, n.start(ctx)
+	}
+	n, err := newNode("a")
+	defer n.stop()
 	if err != nil {
 		return nil, err
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	key := auth.NewSecretKey()
-	n := &node{
-		cmd: c.Command, addr: addr, log: logw,
-		args: []string{"--listen", addr, "--data", dir, "--push-workers", strconv.Itoa(c.Workers), "--node-id", "crash", "--log-level", "warn"},
-		env:  []string{"HERALD_SDKAPPID=" + strconv.Itoa(crashAppID), "HERALD_SECRET_KEY=" + key},
-	}
-	if c.PushCAFile != "" {
-		n.args = append(n.args, "--push-ca-file", c.PushCAFile)
-	}
-	if c.Postgres != "" {
-		n.args = append(n.args, "--postgres", c.Postgres)
-	}
-	if c.NATS != "" {
-		n.args = append(n.args, "--nats", c.NATS)
-	}
-	if err := n.start(ctx); err != nil {
-		return nil, err
-	}
-	defer n.stop()
+	addr := n.addr
 	admin := &adminClient{base: "http://" + addr, appID: crashAppID, key: key}
+	admins := []*adminClient{admin}
+	if c.Nodes == 2 {
+		// Started after the first has migrated the shared database.
+		b, err := newNode("b")
+		defer b.stop()
+		if err != nil {
+			return nil, err
+		}
+		admins = append(admins, &adminClient{base: "http://" + b.addr, appID: crashAppID, key: key})
+	}
 
 	start := time.Now()
 	vendors, err := registerSims(ctx, admin, c.Vendors)
@@ -318,8 +344,12 @@ func RunCrash(ctx context.Context, c CrashConfig) (res *CrashResult, err error) 
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if res.Metric, err = admin.duplicatesMetric(ctx); err != nil {
-		return nil, err
+	for _, a := range admins {
+		m, err := a.duplicatesMetric(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res.Metric += m
 	}
 	have, dup, most := copies(phones, body)
 	res.Lost, res.Duplicated, res.MaxCopies = len(phones)-have, dup, most
@@ -428,7 +458,7 @@ func (n *node) kill() error {
 
 // stop ends the node with SIGTERM, then SIGKILL after 40 s (its shutdown grace).
 func (n *node) stop() {
-	if n.proc == nil {
+	if n == nil || n.proc == nil {
 		return
 	}
 	n.proc.Process.Signal(syscall.SIGTERM)
