@@ -34,6 +34,9 @@ const benchAppID = 1400000099
 
 // Run parses args, starts an embedded node if asked, and runs the scenarios.
 func (c *BenchCommand) Run(ctx context.Context, args []string) error {
+	if isCrashScenario(args) {
+		return c.runCrash(ctx, args)
+	}
 	fs := flag.NewFlagSet("herald bench", flag.ContinueOnError)
 	wsURL := fs.String("url", "ws://127.0.0.1:8080/v1/ws", "the node's WebSocket endpoint")
 	appID := fs.Int64("sdkappid", 0, "SDKAppID of the node's app")

@@ -329,17 +329,20 @@ func (s *Server) testPush(r *http.Request, app *store.App) (any, error) {
 
 // TraceRecord is one device's push record in a message's trace.
 type TraceRecord struct {
-	UserID          string    `json:"user_id"`
-	DeviceID        string    `json:"device_id"`
-	Decision        string    `json:"decision"`
-	Vendor          string    `json:"vendor,omitempty"`
-	CertificateID   int64     `json:"certificate_id,omitempty"`
-	Outcome         string    `json:"outcome,omitempty"`
-	Reason          string    `json:"reason,omitempty"`
-	VendorMessageID string    `json:"vendor_message_id,omitempty"`
-	Attempts        int       `json:"attempts"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	UserID          string `json:"user_id"`
+	DeviceID        string `json:"device_id"`
+	Decision        string `json:"decision"`
+	Vendor          string `json:"vendor,omitempty"`
+	CertificateID   int64  `json:"certificate_id,omitempty"`
+	Outcome         string `json:"outcome,omitempty"`
+	Reason          string `json:"reason,omitempty"`
+	VendorMessageID string `json:"vendor_message_id,omitempty"`
+	Attempts        int    `json:"attempts"`
+	// DuplicatePossible: a try was cut off by a crash after its request may have
+	// reached the vendor, and the push was sent again; the phone may show it twice.
+	DuplicatePossible bool      `json:"duplicate_possible"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 // trace answers a message's push records: every device considered, the rule that
@@ -376,7 +379,7 @@ func (s *Server) trace(r *http.Request, app *store.App) (any, error) {
 		out = append(out, TraceRecord{
 			UserID: r.UserID, DeviceID: r.DeviceID, Decision: r.Decision, Vendor: r.Vendor, CertificateID: r.CertificateID,
 			Outcome: r.Outcome, Reason: r.Reason, VendorMessageID: r.VendorMessageID, Attempts: r.Attempts,
-			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+			DuplicatePossible: r.DuplicatePossible, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		})
 	}
 	return map[string]any{"message_id": id, "push_disabled": disabled, "records": out}, nil
