@@ -25,7 +25,12 @@ type PushQueue interface {
 	// it is then marked DuplicatePossible). Any other record (answered, queued for a
 	// later attempt) is left as it is. IDs the app has no record of are absent from
 	// the map.
-	ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaim bool) (map[int64]Claim, error)
+	//
+	// reclaimBefore says which records "sending" at this attempt are taken over: those
+	// claimed (UpdatedAt) before it. A job redelivered after a crash passes a time in
+	// the future (take them all); a first delivery passes now minus the longest a live
+	// try can take, so that only a dead node's claim is taken.
+	ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaimBefore time.Time) (map[int64]Claim, error)
 
 	// DeploymentID returns the ID that names this deployment's queues on a shared
 	// NATS, generating and keeping one on first use: every node of one database gets
@@ -45,6 +50,8 @@ type Claim struct {
 	Claimed bool
 	// Reclaimed: it was "sending" at this attempt already; the vendor may have it.
 	Reclaimed bool
+	// Busy: it is "sending" at this attempt by a claim too recent to take over.
+	Busy bool
 	// Outcome and Attempts are the record's before the claim.
 	Outcome  string
 	Attempts int
@@ -53,17 +60,20 @@ type Claim struct {
 // OutcomeSending is the outcome of a push record while its vendor request is made.
 const OutcomeSending = "sending"
 
-// Claimable says whether a record with outcome and attempts is claimed for a try at
-// attempt, and whether that is a reclaim of a try cut off by a crash. Both stores use
-// it, so that they agree.
-func Claimable(outcome string, attempts, attempt int, reclaim bool) (claimed, reclaimed bool) {
+// Claimable says what a claim for a try at attempt finds of a record with outcome,
+// attempts and updatedAt (see ClaimPushRecords). Both stores use it, so that they
+// agree.
+func Claimable(outcome string, attempts int, updatedAt time.Time, attempt int, reclaimBefore time.Time) Claim {
+	c := Claim{Outcome: outcome, Attempts: attempts}
 	switch {
 	case (outcome == "queued" || outcome == OutcomeSending) && attempts < attempt:
 		// Being sent at an earlier attempt: a job for a later one exists only once the
 		// vendor answered that try, whose records may not be written yet.
-		return true, false
-	case reclaim && outcome == OutcomeSending && attempts == attempt:
-		return true, true
+		c.Claimed = true
+	case outcome == OutcomeSending && attempts == attempt && updatedAt.Before(reclaimBefore):
+		c.Claimed, c.Reclaimed = true, true
+	case outcome == OutcomeSending && attempts == attempt:
+		c.Busy = true
 	}
-	return false, false
+	return c
 }

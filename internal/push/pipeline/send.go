@@ -128,14 +128,29 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 		msg.Nak() // shutting down
 		return
 	}
-	targets, err := p.claim(ctx, msg, &j, cert.Vendor)
+	targets, busy, err := p.claim(ctx, msg, &j, cert.Vendor)
 	if err != nil {
 		p.Logger.Warn("claim push records", "message", j.MessageID, "err", err)
 		msg.NakWithDelay(time.Second)
 		return
 	}
+	if len(busy) > 0 {
+		// Being sent by another holder, alive or dead: look again later, until it has
+		// answered or its claim is old enough to be a dead node's.
+		if len(targets) == 0 {
+			msg.NakWithDelay(busyWait)
+			return
+		}
+		later := j
+		later.Targets, later.NotBefore = busy, p.Now().Add(time.Duration(float64(busyWait)*p.Speed))
+		if err := p.publishSend(ctx, &later); err != nil {
+			p.Logger.Warn("queue pushes being sent elsewhere", "message", j.MessageID, "err", err)
+			msg.NakWithDelay(time.Second)
+			return
+		}
+	}
 	if len(targets) == 0 {
-		// Sent or being sent by another copy of this job.
+		// Sent by another copy of this job.
 		p.ack(msg)
 		return
 	}
@@ -163,27 +178,34 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 	p.ack(msg)
 }
 
-// claim claims the job's records for its attempt and returns the targets to send: a
-// record answered or claimed by another copy of the job is left out. A job delivered
-// again reclaims the records it was sending when its node died; those may have reached
-// the vendor, and are counted as possible duplicates.
-func (p *Pipeline) claim(ctx context.Context, msg jetstream.Msg, j *sendJob, vendor push.Vendor) ([]sendTarget, error) {
-	redelivered := false
-	if md, err := msg.Metadata(); err == nil {
-		redelivered = md.NumDelivered > 1
+// claim claims the job's records for its attempt and returns the targets to send, and
+// those being sent by another holder (busy): a record answered or claimed by another
+// copy of the job is left out. A job delivered again takes over the records it was
+// sending when its node died, and a first delivery those whose claim is older than a
+// live try can be (a single node on its embedded NATS may get a dead node's job back
+// as a first delivery); those may have reached the vendor, and are counted as possible
+// duplicates.
+func (p *Pipeline) claim(ctx context.Context, msg jetstream.Msg, j *sendJob, vendor push.Vendor) (targets, busy []sendTarget, err error) {
+	// The store stamps claims with the real time, whatever the pipeline's clock.
+	reclaimBefore := time.Now().Add(-staleClaim)
+	if md, err := msg.Metadata(); err == nil && md.NumDelivered > 1 {
+		reclaimBefore = time.Now().Add(time.Hour)
 	}
 	ids := make([]int64, len(j.Targets))
 	for i, t := range j.Targets {
 		ids[i] = t.RecordID
 	}
-	claims, err := p.Store.ClaimPushRecords(ctx, j.SDKAppID, ids, j.Attempt, redelivered)
+	claims, err := p.Store.ClaimPushRecords(ctx, j.SDKAppID, ids, j.Attempt, reclaimBefore)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []sendTarget
 	dups := 0
 	for _, t := range j.Targets {
 		c := claims[t.RecordID]
+		if c.Busy {
+			busy = append(busy, t)
+		}
 		if !c.Claimed {
 			continue
 		}
@@ -196,12 +218,20 @@ func (p *Pipeline) claim(ctx context.Context, msg jetstream.Msg, j *sendJob, ven
 		duplicatesTotal.WithLabelValues(string(vendor)).Add(float64(dups))
 		p.Logger.Warn("push sent again after a try was cut off: the vendor may have had it", "message", j.MessageID, "attempt", j.Attempt, "pushes", dups)
 	}
-	return out, nil
+	return out, busy, nil
 }
+
+const (
+	// staleClaim is longer than a live try can hold its claim: a vendor call
+	// (sendTimeout) and the writing of its answers. An older claim is a dead node's.
+	staleClaim = sendTimeout + ackWait
+	// busyWait is how long a job whose records another holder is sending waits.
+	busyWait = 5 * time.Second
+)
 
 // giveUp answers every target of a job that cannot be sent as failed for good.
 func (p *Pipeline) giveUp(msg jetstream.Msg, j *sendJob, reason string) {
-	targets, err := p.claim(p.ctx, msg, j, "unknown")
+	targets, _, err := p.claim(p.ctx, msg, j, "unknown")
 	if err == nil && len(targets) > 0 {
 		j.Targets = targets
 		err = p.finish(p.ctx, j, push.Results(tokens(targets), push.Failed, 0, reason))

@@ -58,7 +58,7 @@ func (db *DB) MarkPushPlanned(ctx context.Context, keys []store.MessageKey) erro
 
 // ClaimPushRecords locks the records, in ID order so that two claims over the same
 // records cannot deadlock, and marks those due for attempt as being sent.
-func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaim bool) (map[int64]store.Claim, error) {
+func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaimBefore time.Time) (map[int64]store.Claim, error) {
 	claims := make(map[int64]store.Claim, len(ids))
 	if len(ids) == 0 {
 		return claims, nil
@@ -68,7 +68,7 @@ func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64,
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		clear(claims)
 		rows, err := tx.Query(ctx, `
-			SELECT id, outcome, attempts FROM push_records
+			SELECT id, outcome, attempts, updated_at FROM push_records
 			WHERE sdk_app_id = $1 AND id = ANY($2)
 			ORDER BY id FOR UPDATE`, sdkAppID, sorted)
 		if err != nil {
@@ -76,13 +76,14 @@ func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64,
 		}
 		var claimed, reclaimed []int64
 		for rows.Next() {
-			var id int64
-			var c store.Claim
-			if err := rows.Scan(&id, &c.Outcome, &c.Attempts); err != nil {
+			var id, updatedAt int64
+			var outcome string
+			var attempts int
+			if err := rows.Scan(&id, &outcome, &attempts, &updatedAt); err != nil {
 				rows.Close()
 				return err
 			}
-			c.Claimed, c.Reclaimed = store.Claimable(c.Outcome, c.Attempts, attempt, reclaim)
+			c := store.Claimable(outcome, attempts, fromMS(updatedAt), attempt, reclaimBefore)
 			if c.Claimed {
 				claimed = append(claimed, id)
 				if c.Reclaimed {

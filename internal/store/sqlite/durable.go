@@ -66,7 +66,7 @@ const markPushPlannedQuery = `UPDATE messages SET push_pending = 0 WHERE sdk_app
 
 // ClaimPushRecords marks the records that are due for attempt as being sent, in one
 // transaction: SQLite's single writer makes the read and the write one step.
-func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaim bool) (map[int64]store.Claim, error) {
+func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaimBefore time.Time) (map[int64]store.Claim, error) {
 	claims := make(map[int64]store.Claim, len(ids))
 	if len(ids) == 0 {
 		return claims, nil
@@ -74,7 +74,7 @@ func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64,
 	now := ms(db.Now())
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		clear(claims)
-		find, err := db.writes.txStmt(ctx, tx, `SELECT outcome, attempts FROM push_records WHERE sdk_app_id = ? AND id = ?`)
+		find, err := db.writes.txStmt(ctx, tx, `SELECT outcome, attempts, updated_at FROM push_records WHERE sdk_app_id = ? AND id = ?`)
 		if err != nil {
 			return err
 		}
@@ -85,14 +85,16 @@ func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64,
 			return err
 		}
 		for _, id := range ids {
-			var c store.Claim
-			err := find.QueryRowContext(ctx, sdkAppID, id).Scan(&c.Outcome, &c.Attempts)
+			var outcome string
+			var attempts int
+			var updatedAt int64
+			err := find.QueryRowContext(ctx, sdkAppID, id).Scan(&outcome, &attempts, &updatedAt)
 			if err == sql.ErrNoRows {
 				continue
 			} else if err != nil {
 				return err
 			}
-			c.Claimed, c.Reclaimed = store.Claimable(c.Outcome, c.Attempts, attempt, reclaim)
+			c := store.Claimable(outcome, attempts, fromMS(updatedAt), attempt, reclaimBefore)
 			if c.Claimed {
 				if _, err := mark.ExecContext(ctx, store.OutcomeSending, attempt, c.Reclaimed, now, sdkAppID, id); err != nil {
 					return err

@@ -4,12 +4,15 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/herald-im/herald/internal/store"
 )
 
 func testPushQueue(t *testing.T, open Opener) {
 	ctx := context.Background()
+	// A claim's reclaimBefore: take over no "sending" record, or every one.
+	never, always := time.Time{}, time.Now().Add(time.Hour)
 
 	t.Run("PendingUntilPlanned", func(t *testing.T) {
 		s := open(t)
@@ -49,7 +52,7 @@ func testPushQueue(t *testing.T, open Opener) {
 	t.Run("Claim", func(t *testing.T) {
 		s := open(t)
 		ids := newRecords(t, s, "queued", "accepted", "queued")
-		claims, err := s.ClaimPushRecords(ctx, appA, append(ids, 999_999), 1, false)
+		claims, err := s.ClaimPushRecords(ctx, appA, append(ids, 999_999), 1, never)
 		must(t, "ClaimPushRecords", err)
 		assertEqual(t, "first claim", claims, map[int64]store.Claim{
 			ids[0]: {Claimed: true, Outcome: "queued"},
@@ -57,20 +60,20 @@ func testPushQueue(t *testing.T, open Opener) {
 			ids[2]: {Claimed: true, Outcome: "queued"},
 		})
 		// A second job with the same records (a republished job) claims none of them.
-		claims, err = s.ClaimPushRecords(ctx, appA, ids, 1, false)
+		claims, err = s.ClaimPushRecords(ctx, appA, ids, 1, never)
 		must(t, "ClaimPushRecords", err)
 		assertEqual(t, "second claim", claims, map[int64]store.Claim{
-			ids[0]: {Outcome: store.OutcomeSending, Attempts: 1},
+			ids[0]: {Busy: true, Outcome: store.OutcomeSending, Attempts: 1},
 			ids[1]: {Outcome: "accepted"},
-			ids[2]: {Outcome: store.OutcomeSending, Attempts: 1},
+			ids[2]: {Busy: true, Outcome: store.OutcomeSending, Attempts: 1},
 		})
 		// Another app's claim sees nothing.
-		claims, err = s.ClaimPushRecords(ctx, appB, ids, 1, true)
+		claims, err = s.ClaimPushRecords(ctx, appB, ids, 1, always)
 		must(t, "ClaimPushRecords(app B)", err)
 		assertEqual(t, "app B's claim", len(claims), 0)
 
 		// A redelivered job (after a crash) reclaims what was being sent at its attempt.
-		claims, err = s.ClaimPushRecords(ctx, appA, ids[:1], 1, true)
+		claims, err = s.ClaimPushRecords(ctx, appA, ids[:1], 1, always)
 		must(t, "ClaimPushRecords(reclaim)", err)
 		assertEqual(t, "reclaim", claims, map[int64]store.Claim{ids[0]: {Claimed: true, Reclaimed: true, Outcome: store.OutcomeSending, Attempts: 1}})
 		rs, err := s.FindPushRecords(ctx, appA, "m")
@@ -78,9 +81,14 @@ func testPushQueue(t *testing.T, open Opener) {
 		assertEqual(t, "duplicate possible", []bool{rs[0].DuplicatePossible, rs[1].DuplicatePossible, rs[2].DuplicatePossible}, []bool{true, false, false})
 		assertEqual(t, "outcome", rs[0].Outcome, store.OutcomeSending)
 
+		// A first delivery takes over a claim older than reclaimBefore (a dead node's).
+		claims, err = s.ClaimPushRecords(ctx, appA, ids[2:], 1, time.Now().Add(time.Minute))
+		must(t, "ClaimPushRecords(stale)", err)
+		assertEqual(t, "stale claim taken over", claims[ids[2]], store.Claim{Claimed: true, Reclaimed: true, Outcome: store.OutcomeSending, Attempts: 1})
+
 		// The answer of attempt 1 does not overwrite attempt 2's claim: a job for attempt 2
 		// may claim the record while attempt 1's answer is still being written.
-		claims, err = s.ClaimPushRecords(ctx, appA, ids[:1], 2, false)
+		claims, err = s.ClaimPushRecords(ctx, appA, ids[:1], 2, never)
 		must(t, "ClaimPushRecords(attempt 2 while 1 is sending)", err)
 		assertEqual(t, "claim of a record sending at attempt 1 by attempt 2", claims[ids[0]].Claimed, true)
 		n, err := s.UpdatePushRecords(ctx, appA, map[int64]store.PushRecordUpdate{ids[0]: {Outcome: ptr("queued"), Attempts: ptr(1), IfSending: ptr(1)}})
@@ -93,10 +101,10 @@ func testPushQueue(t *testing.T, open Opener) {
 		// A retry queued at attempt 1 is claimed by attempt 2, not by a replay of 1.
 		_, err = s.UpdatePushRecords(ctx, appA, map[int64]store.PushRecordUpdate{ids[2]: {Outcome: ptr("queued"), Attempts: ptr(1)}})
 		must(t, "UpdatePushRecords", err)
-		claims, err = s.ClaimPushRecords(ctx, appA, ids[2:], 1, true)
+		claims, err = s.ClaimPushRecords(ctx, appA, ids[2:], 1, always)
 		must(t, "ClaimPushRecords(replay 1)", err)
 		assertEqual(t, "replay of attempt 1", claims[ids[2]].Claimed, false)
-		claims, err = s.ClaimPushRecords(ctx, appA, ids[2:], 2, false)
+		claims, err = s.ClaimPushRecords(ctx, appA, ids[2:], 2, never)
 		must(t, "ClaimPushRecords(attempt 2)", err)
 		assertEqual(t, "attempt 2", claims[ids[2]], store.Claim{Claimed: true, Outcome: "queued", Attempts: 1})
 	})
@@ -109,7 +117,7 @@ func testPushQueue(t *testing.T, open Opener) {
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				claims, err := s.ClaimPushRecords(ctx, appA, ids, 1, false)
+				claims, err := s.ClaimPushRecords(ctx, appA, ids, 1, never)
 				if err != nil {
 					t.Errorf("ClaimPushRecords: %v", err)
 					return
