@@ -218,7 +218,7 @@ func RunCrash(ctx context.Context, c CrashConfig) (res *CrashResult, err error) 
 			switch {
 			case err != nil:
 				err = fmt.Errorf("%w (the node's log: %s)", err, f.Name())
-			case len(res.Failures()) > 0:
+			case res != nil && len(res.Failures()) > 0:
 				res.LogPath = f.Name()
 			default:
 				os.Remove(f.Name())
@@ -236,7 +236,8 @@ func RunCrash(ctx context.Context, c CrashConfig) (res *CrashResult, err error) 
 		n := &node{
 			cmd: c.Command, addr: addr, log: logw,
 			args: []string{"--listen", addr, "--data", filepath.Join(dir, name), "--push-workers", strconv.Itoa(c.Workers), "--node-id", "crash-" + name, "--log-level", "warn"},
-			env:  []string{"HERALD_SDKAPPID=" + strconv.Itoa(crashAppID), "HERALD_SECRET_KEY=" + key},
+			// The certificates point at the simulators on loopback.
+			env: []string{"HERALD_SDKAPPID=" + strconv.Itoa(crashAppID), "HERALD_SECRET_KEY=" + key, "HERALD_PUSH_ALLOW_PRIVATE_ENDPOINTS=true"},
 		}
 		if c.PushCAFile != "" {
 			n.args = append(n.args, "--push-ca-file", c.PushCAFile)
