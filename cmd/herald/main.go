@@ -46,6 +46,7 @@ func NewMain() *Main {
 		"usersig": &UserSigCommand{},
 		"sim":     &SimCommand{},
 		"bench":   &BenchCommand{},
+		"push":    &PushCommand{},
 	}}
 }
 
@@ -76,7 +77,7 @@ func (m *Main) usage() string {
 // order lists the commands for the usage text: the known ones first, in a fixed order.
 func (m *Main) order() []string {
 	names := []string{}
-	for _, n := range []string{"serve", "app", "usersig", "sim", "bench"} {
+	for _, n := range []string{"serve", "app", "usersig", "sim", "bench", "push"} {
 		if _, ok := m.commands[n]; ok {
 			names = append(names, n)
 		}
