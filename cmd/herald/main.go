@@ -48,6 +48,8 @@ func NewMain() *Main {
 		"sim":     &SimCommand{},
 		"bench":   &BenchCommand{},
 		"keys":    &KeysCommand{},
+		"push":    &PushCommand{},
+		"version": &VersionCommand{},
 	}}
 }
 
@@ -59,6 +61,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			return flag.ErrHelp
 		}
 		return nil
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = []string{"version"}
 	}
 	cmd, ok := m.commands[args[0]]
 	if !ok {
@@ -78,7 +83,7 @@ func (m *Main) usage() string {
 // order lists the commands for the usage text: the known ones first, in a fixed order.
 func (m *Main) order() []string {
 	names := []string{}
-	for _, n := range []string{"serve", "app", "usersig", "sim", "bench", "keys"} {
+	for _, n := range []string{"serve", "app", "usersig", "sim", "bench", "push", "keys", "version"} {
 		if _, ok := m.commands[n]; ok {
 			names = append(names, n)
 		}

@@ -14,7 +14,8 @@ const AdminPrefix = "/_sim/"
 //
 //	POST   /_sim/phones                    {"app":"<vendor app identity>"} → {"token":"…"}
 //	DELETE /_sim/phones/{token}            unregister (uninstall the app)
-//	GET    /_sim/phones/{token}/inbox      → [Delivered…]
+//	GET    /_sim/phones/{token}/inbox      → [Delivered…] (token path-escaped: '/' as %2F)
+//	GET    /_sim/inbox?token=T             → the same, for curl --data-urlencode
 //	POST   /_sim/phones/{token}/tap?i=N    → ClickResult of notification N (default the newest)
 //	POST   /_sim/faults                    Fault (retry_after and timeouts in seconds: "retry_after_s")
 //	DELETE /_sim/faults                    clear faults
@@ -38,12 +39,24 @@ func (s *Sim) AdminHandler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.HandleFunc("GET /_sim/phones/{token}/inbox", func(w http.ResponseWriter, r *http.Request) {
-		inbox := s.Inbox(r.PathValue("token"))
-		if inbox == nil {
-			inbox = []Delivered{}
+	inbox := func(w http.ResponseWriter, tok string) {
+		in := s.Inbox(tok)
+		if in == nil {
+			in = []Delivered{}
 		}
-		writeJSON(w, http.StatusOK, inbox)
+		writeJSON(w, http.StatusOK, in)
+	}
+	mux.HandleFunc("GET /_sim/phones/{token}/inbox", func(w http.ResponseWriter, r *http.Request) {
+		inbox(w, r.PathValue("token"))
+	})
+	// Huawei and most Xiaomi tokens contain '/': a query parameter lets curl encode them.
+	mux.HandleFunc("GET /_sim/inbox", func(w http.ResponseWriter, r *http.Request) {
+		tok := r.URL.Query().Get("token")
+		if tok == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "token query parameter is required"})
+			return
+		}
+		inbox(w, tok)
 	})
 	mux.HandleFunc("POST /_sim/phones/{token}/tap", func(w http.ResponseWriter, r *http.Request) {
 		tok := r.PathValue("token")

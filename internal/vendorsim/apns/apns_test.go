@@ -117,6 +117,17 @@ func TestServer_Push_TokenAuth(t *testing.T) {
 	with := func(k, v string) map[string]string { h := auth(good); h[k] = v; return h }
 	without := func(k string) map[string]string { h := auth(good); delete(h, k); return h }
 	payload := `{"aps":{"alert":{"title":"t","body":"b"}},"ext":"x"}`
+	withAll := func(kv ...string) map[string]string {
+		h := auth(good)
+		for i := 0; i+1 < len(kv); i += 2 {
+			h[kv[i]] = kv[i+1]
+		}
+		return h
+	}
+	// Apple's documented shapes: a background update is {"aps":{"content-available":1}} at
+	// apns-priority 5 (10 is refused); a PushKit payload is free-form, no "aps" required.
+	background := `{"aps":{"content-available":1},"acme1":"bar","acme2":42}`
+	voip := withAll("apns-topic", "com.example.chat.voip", "apns-push-type", "voip", "apns-priority", "10")
 	tests := []struct {
 		name   string
 		method string
@@ -127,6 +138,11 @@ func TestServer_Push_TokenAuth(t *testing.T) {
 		reason string
 	}{
 		{"OK", "POST", "/3/device/" + tok, auth(good), payload, 200, ""},
+		{"OK_Background", "POST", "/3/device/" + tok, withAll("apns-push-type", "background", "apns-priority", "5"), background, 200, ""},
+		{"ErrBackgroundPriority10", "POST", "/3/device/" + tok, withAll("apns-push-type", "background", "apns-priority", "10"), background, 400, "BadPriority"},
+		{"ErrBackgroundDefaultPriority", "POST", "/3/device/" + tok, with("apns-push-type", "background"), background, 400, "BadPriority"},
+		{"OK_VoIPWithoutAps", "POST", "/3/device/" + tok, voip, `{"caller":"alice","call_id":"c1"}`, 200, ""},
+		{"ErrVoIPNotObject", "POST", "/3/device/" + tok, voip, `[1]`, 400, "BadPayload"},
 		{"ErrNoAuth", "POST", "/3/device/" + tok, without("authorization"), payload, 403, "MissingProviderToken"},
 		{"ErrWrongKey", "POST", "/3/device/" + tok, auth(sign(t, otherPriv, f.key.KeyID, f.key.TeamID, time.Now())), payload, 403, "InvalidProviderToken"},
 		{"ErrWrongSignature", "POST", "/3/device/" + tok, auth(good[:len(good)-4] + "AAAA"), payload, 403, "InvalidProviderToken"},

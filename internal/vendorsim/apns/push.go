@@ -101,6 +101,12 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, "BadPriority", apnsID)
 		return
 	}
+	if pushType == "background" && (prio == "" || prio == "10") {
+		// Apple: a background notification must be sent at priority 5 (omitted means 10);
+		// APNs answers 400 BadPriority.
+		s.reject(w, http.StatusBadRequest, "BadPriority", apnsID)
+		return
+	}
 	var ttl time.Duration
 	if exp := r.Header.Get("apns-expiration"); exp != "" {
 		secs, err := strconv.ParseInt(exp, 10, 64)
@@ -137,7 +143,10 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request) {
 	}
 	var payload map[string]json.RawMessage
 	var aps apsDict
-	if json.Unmarshal(raw, &payload) != nil || payload["aps"] == nil || json.Unmarshal(payload["aps"], &aps) != nil {
+	// A PushKit (voip) payload is free-form JSON: "aps" is optional there, required elsewhere.
+	needAps := pushType != "voip"
+	if json.Unmarshal(raw, &payload) != nil || payload == nil || (needAps && payload["aps"] == nil) ||
+		(payload["aps"] != nil && json.Unmarshal(payload["aps"], &aps) != nil) {
 		// Apple documents no reason for a malformed payload; the simulator's choice.
 		s.reject(w, http.StatusBadRequest, "BadPayload", apnsID)
 		return

@@ -169,6 +169,10 @@ func TestServer_Send(t *testing.T) {
 		errorCode string
 	}{
 		{"OK", "proj-a", access, msg(tok, `,"data":{"ext":"x"},"android":{"priority":"HIGH","ttl":"60s","notification":{"channel_id":"c","notification_count":2}}`), 200, "", ""},
+		// The Firebase Admin SDKs (Go, Node, Java) send android.priority in lower case:
+		// messaging.AndroidConfig{Priority: "high"} is marshalled as is.
+		{"OK_AdminSDKPriorityHigh", "proj-a", access, msg(tok, `,"android":{"priority":"high","ttl":"3600s"}`), 200, "", ""},
+		{"OK_AdminSDKPriorityNormal", "proj-a", access, msg(tok, `,"android":{"priority":"normal"}`), 200, "", ""},
 		{"ErrNoAuth", "proj-a", "", msg(tok, ""), 401, "UNAUTHENTICATED", ""},
 		{"ErrUnknownAccessToken", "proj-a", "ya29.forged", msg(tok, ""), 401, "UNAUTHENTICATED", ""},
 		{"ErrOtherProject", "proj-b", access, msg(foreign, ""), 403, "PERMISSION_DENIED", ""},

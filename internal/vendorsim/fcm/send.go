@@ -144,7 +144,9 @@ func (s *Server) validate(project string, m *message, raw []byte) *rpcError {
 		return &e
 	}
 	if a := m.Android; a != nil {
-		if a.Priority != "" && a.Priority != "NORMAL" && a.Priority != "HIGH" {
+		// FCM parses these enum names case-insensitively: the official Admin SDKs send
+		// "high"/"normal" in lower case.
+		if p := strings.ToUpper(a.Priority); p != "" && p != "NORMAL" && p != "HIGH" {
 			e := invalidArgument(fmt.Sprintf("Invalid value at 'message.android.priority' (type.googleapis.com/google.firebase.fcm.v1.AndroidMessagePriority), %q", a.Priority), "message.android.priority")
 			return &e
 		}
@@ -231,7 +233,7 @@ func delivered(m *message, name string, raw []byte) vendorsim.Delivered {
 		if a.Data != nil {
 			extras = a.Data
 		}
-		d.Priority = a.Priority
+		d.Priority = strings.ToUpper(a.Priority)
 		d.CollapseID = a.CollapseKey
 		if a.TTL != "" {
 			secs, _ := strconv.ParseFloat(strings.TrimSuffix(a.TTL, "s"), 64)

@@ -339,7 +339,7 @@ func validate(m *Message, now time.Time) (code, msg string) {
 		return "80100001", "data must be JSON text in a notification message"
 	}
 	if !isNotification {
-		if m.Data == nil {
+		if m.Data == nil && (a == nil || a.Data == nil) {
 			return "80100003", "Illegal payload, message has no data and no notification"
 		}
 		return "", ""
@@ -404,6 +404,14 @@ func validate(m *Message, now time.Time) (code, msg string) {
 	return "", ""
 }
 
+// withClick is a copy of an with the open-app click action, so delivered never
+// writes into the request it was given.
+func withClick(an *AndroidNotification) *AndroidNotification {
+	c := *an
+	c.ClickAction = &ClickAction{Type: 3}
+	return &c
+}
+
 func parseTTL(s string) (time.Duration, bool) {
 	if !ttlText.MatchString(s) {
 		return 0, false
@@ -417,7 +425,18 @@ func parseTTL(s string) (time.Duration, bool) {
 
 // delivered turns an accepted message into what the phone shows.
 func delivered(m *Message, tok, requestID string, raw []byte) vendorsim.Delivered {
-	a, an := m.Android, m.Android.Notification
+	// A data-only message has no android block or no android.notification: it reaches the
+	// app, not the notification bar, so model it as an empty notification carrying the data.
+	a, an := m.Android, (*AndroidNotification)(nil)
+	if a == nil {
+		a = &Android{}
+	}
+	if an = a.Notification; an == nil {
+		an = &AndroidNotification{}
+	}
+	if an.ClickAction == nil {
+		an = withClick(an)
+	}
 	d := vendorsim.Delivered{
 		Token: tok, MessageID: requestID, Raw: append(json.RawMessage(nil), raw...),
 		Title: an.Title, Body: an.Body, Image: an.Image,
@@ -454,9 +473,13 @@ func delivered(m *Message, tok, requestID string, raw []byte) vendorsim.Delivere
 		d.Click = vendorsim.Click{Type: string(push.ClickOpenApp)}
 	}
 	// The data's key/value pairs reach the opened activity as intent extras.
-	if m.Data != nil {
+	data := m.Data
+	if a.Data != nil { // android.data overrides message.data on Android
+		data = a.Data
+	}
+	if data != nil {
 		var kv map[string]any
-		if json.Unmarshal([]byte(*m.Data), &kv) == nil {
+		if json.Unmarshal([]byte(*data), &kv) == nil {
 			for k, v := range kv {
 				if s, ok := v.(string); ok {
 					d.Extras[k] = s

@@ -19,7 +19,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/herald-im/herald/internal/push"
-	pmeizu "github.com/herald-im/herald/internal/push/meizu"
 	"github.com/herald-im/herald/internal/vendorsim"
 )
 
@@ -109,7 +108,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.admin.ServeHTTP(w, r)
 		return
 	}
-	if r.URL.Path != pmeizu.PathPushByPushID {
+	if r.URL.Path != PathPushByPushID {
 		http.NotFound(w, r)
 		return
 	}
@@ -193,17 +192,17 @@ func (s *Server) push(w http.ResponseWriter, r *http.Request) {
 		s.reply(w, CodeBadAppID, "appId不合法")
 		return
 	}
-	if f.Get("sign") != pmeizu.Sign(f, app.AppSecret) {
+	if f.Get("sign") != Sign(f, app.AppSecret) {
 		s.reply(w, CodeBadSignature, "签名认证失败")
 		return
 	}
 	ids := strings.Split(f.Get("pushIds"), ",")
-	if len(ids) > pmeizu.MaxPushIDs {
-		s.reply(w, CodeParam, fmt.Sprintf("pushIds最多%d个", pmeizu.MaxPushIDs))
+	if len(ids) > MaxPushIDs {
+		s.reply(w, CodeParam, fmt.Sprintf("pushIds最多%d个", MaxPushIDs))
 		return
 	}
 	raw := f.Get("messageJson")
-	if len(raw) > pmeizu.MaxMessageJSON {
+	if len(raw) > MaxMessageJSON {
 		s.reply(w, CodeParam, "messageJson过长")
 		return
 	}
@@ -277,9 +276,9 @@ func parseMessage(raw string) (*message, string) {
 	}
 	nb, ct := &m.NoticeBarInfo, &m.ClickTypeInfo
 	switch n := utf8.RuneCountInString; {
-	case nb.Title == "" || n(nb.Title) > pmeizu.MaxTitle:
+	case nb.Title == "" || n(nb.Title) > MaxTitle:
 		return nil, "title must have 1-32 characters"
-	case nb.Content == "" || n(nb.Content) > pmeizu.MaxContent:
+	case nb.Content == "" || n(nb.Content) > MaxContent:
 		return nil, "content must have 1-100 characters"
 	case nb.NoticeMsgType != 0 && nb.NoticeMsgType != 1:
 		return nil, "noticeMsgType must be 0 or 1"
@@ -289,9 +288,9 @@ func parseMessage(raw string) (*message, string) {
 		return nil, "clickType 1 needs activity"
 	case ct.ClickType == 2 && !strings.HasPrefix(ct.URL, "http"):
 		return nil, "clickType 2 needs url"
-	case m.PushTimeInfo != nil && (m.PushTimeInfo.ValidTime < pmeizu.MinValidTime || m.PushTimeInfo.ValidTime > pmeizu.MaxValidTime):
+	case m.PushTimeInfo != nil && (m.PushTimeInfo.ValidTime < MinValidTime || m.PushTimeInfo.ValidTime > MaxValidTime):
 		return nil, "validTime must be 1-72"
-	case m.AdvanceInfo.NotifyKey != "" && !pmeizu.ValidNotifyKey(m.AdvanceInfo.NotifyKey):
+	case m.AdvanceInfo.NotifyKey != "" && !ValidNotifyKey(m.AdvanceInfo.NotifyKey):
 		return nil, "notifyKey must be at most 8 of [0-9a-zA-Z_-]"
 	}
 	return m, ""
@@ -306,7 +305,7 @@ func delivered(pushID, msgID string, m *message, raw string) vendorsim.Delivered
 		Ext:        m.ClickTypeInfo.Parameters["ext"],
 		CollapseID: m.AdvanceInfo.NotifyKey,
 		Category:   "public",
-		TTL:        pmeizu.DefaultValidTime * time.Hour,
+		TTL:        DefaultValidTime * time.Hour,
 		MessageID:  msgID,
 		Raw:        json.RawMessage(raw),
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	pmeizu "github.com/herald-im/herald/internal/push/meizu"
 	"github.com/herald-im/herald/internal/vendorsim"
 	"github.com/herald-im/herald/internal/vendorsim/meizu"
 )
@@ -24,7 +23,7 @@ func newSim(tb testing.TB) *simEnv {
 	e := &simEnv{sim: meizu.New()}
 	srv := httptest.NewServer(e.sim)
 	tb.Cleanup(srv.Close)
-	e.url = srv.URL + pmeizu.PathPushByPushID
+	e.url = srv.URL + meizu.PathPushByPushID
 	e.app = e.sim.CreateApp("com.example.chat")
 	return e
 }
@@ -34,7 +33,7 @@ const okMessage = `{"noticeBarInfo":{"noticeMsgType":1,"title":"Hi & bye","conte
 // form returns a signed form for pushIds and messageJson.
 func (e *simEnv) form(messageJSON string, pushIDs ...string) url.Values {
 	f := url.Values{"appId": {e.app.AppID}, "pushIds": {strings.Join(pushIDs, ",")}, "messageJson": {messageJSON}}
-	f.Set("sign", pmeizu.Sign(f, e.app.AppSecret))
+	f.Set("sign", meizu.Sign(f, e.app.AppSecret))
 	return f
 }
 
@@ -91,7 +90,7 @@ func TestServer_Push(t *testing.T) {
 func TestServer_Push_Refused(t *testing.T) {
 	e := newSim(t)
 	id := e.sim.Register(e.app.AppID)
-	many := make([]string, pmeizu.MaxPushIDs+1)
+	many := make([]string, meizu.MaxPushIDs+1)
 	for i := range many {
 		many[i] = id
 	}
@@ -107,10 +106,10 @@ func TestServer_Push_Refused(t *testing.T) {
 		form url.Values
 		code string
 	}{
-		{"ErrWrongSignature", func() url.Values { f := e.form(okMessage, id); f.Set("sign", pmeizu.Sign(f, "other")); return f }(), "1006"},
+		{"ErrWrongSignature", func() url.Values { f := e.form(okMessage, id); f.Set("sign", meizu.Sign(f, "other")); return f }(), "1006"},
 		{"ErrSignOverEncodedValue", func() url.Values {
 			f := e.form(okMessage, id)
-			f.Set("sign", pmeizu.Sign(url.Values{"appId": {e.app.AppID}, "pushIds": {id}, "messageJson": {url.QueryEscape(okMessage)}}, e.app.AppSecret))
+			f.Set("sign", meizu.Sign(url.Values{"appId": {e.app.AppID}, "pushIds": {id}, "messageJson": {url.QueryEscape(okMessage)}}, e.app.AppSecret))
 			return f
 		}(), "1006"},
 		{"ErrTamperedAfterSigning", func() url.Values { f := e.form(okMessage, id); f.Set("pushIds", id+","+id); return f }(), "1006"},
@@ -119,7 +118,7 @@ func TestServer_Push_Refused(t *testing.T) {
 		{"ErrMissingMessage", e.form("", id), "110004"},
 		{"ErrTooManyPushIDs", e.form(okMessage, many...), "1005"},
 		{"ErrOversized", e.form(msg(func(m map[string]map[string]any) {
-			m["clickTypeInfo"]["parameters"] = map[string]string{"ext": strings.Repeat("x", pmeizu.MaxMessageJSON)}
+			m["clickTypeInfo"]["parameters"] = map[string]string{"ext": strings.Repeat("x", meizu.MaxMessageJSON)}
 		}), id), "1005"},
 		{"ErrNoTitle", e.form(msg(func(m map[string]map[string]any) { delete(m["noticeBarInfo"], "title") }), id), "1005"},
 		{"ErrLongTitle", e.form(msg(func(m map[string]map[string]any) { m["noticeBarInfo"]["title"] = strings.Repeat("标", 33) }), id), "1005"},

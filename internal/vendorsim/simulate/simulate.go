@@ -191,6 +191,13 @@ func (s *Servers) Open() (err error) {
 
 func (s *Servers) serve(v push.Vendor, ln net.Listener, h http.Handler, tlsConf *tls.Config) {
 	srv := &http.Server{Handler: h, TLSConfig: tlsConf, ReadHeaderTimeout: 10 * time.Second}
+	if v == push.FCM {
+		// The real FCM speaks HTTP/2; the plain-HTTP simulator serves it as h2c (prior
+		// knowledge) beside HTTP/1.1, so HTTP/2 clients and Herald's sender both work.
+		srv.Protocols = new(http.Protocols)
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetUnencryptedHTTP2(true)
+	}
 	s.servers = append(s.servers, srv)
 	s.wg.Add(1)
 	go func() {

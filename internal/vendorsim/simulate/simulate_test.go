@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -93,6 +94,9 @@ func TestServers_EndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if !strings.Contains(summary.String(), "-G ") || !strings.Contains(summary.String(), "/_sim/inbox --data-urlencode 'token=TOKEN'") {
+		t.Errorf("summary does not print URL-encoding inbox commands:\n%s", summary.String())
+	}
 	certs, err := simulate.ReadCertificates(filepath.Join(s.Dir, simulate.CertificatesFile))
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +155,13 @@ func TestServers_EndToEnd(t *testing.T) {
 			doJSON(t, client, http.MethodGet, v.InboxURL(reg.Token), "", &inbox)
 			if len(inbox) != 1 {
 				t.Fatalf("inbox has %d notifications, want 1", len(inbox))
+			}
+			// The printed inbox command: curl -G URL/_sim/inbox --data-urlencode token=TOKEN
+			// (tokens with '/', as Huawei's, must survive).
+			var byQuery []vendorsim.Delivered
+			doJSON(t, client, http.MethodGet, v.URL+vendorsim.AdminPrefix+"inbox?"+neturl.Values{"token": {reg.Token}}.Encode(), "", &byQuery)
+			if len(byQuery) != 1 || byQuery[0].MessageID != inbox[0].MessageID {
+				t.Fatalf("inbox by query has %d notifications, want the same 1", len(byQuery))
 			}
 			d := inbox[0]
 			if d.Title != n.Title || d.Body != n.Body || d.Ext != n.Ext {

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/vendorsim"
 )
 
 // WriteSummary writes what a person needs to use the running simulators: per vendor its
@@ -30,7 +31,8 @@ func (s *Servers) WriteSummary(w io.Writer) error {
 			curl += " --cacert " + shellQuote(s.caFile)
 		}
 		fmt.Fprintf(tw, "  register a phone:\t%s -X POST %s -d '{\"app\":\"%s\"}'\n", curl, v.PhonesURL(), v.App)
-		fmt.Fprintf(tw, "  read its inbox:\t%s %s\n", curl, v.InboxURL("TOKEN"))
+		// curl encodes the token: Huawei and most Xiaomi tokens contain '/'.
+		fmt.Fprintf(tw, "  read its inbox:\t%s -G %s --data-urlencode 'token=TOKEN'\n", curl, v.URL+vendorsim.AdminPrefix+"inbox")
 	}
 	return tw.Flush()
 }

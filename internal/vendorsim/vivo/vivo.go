@@ -25,7 +25,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/herald-im/herald/internal/push"
-	pvivo "github.com/herald-im/herald/internal/push/vivo"
 	"github.com/herald-im/herald/internal/vendorsim"
 )
 
@@ -192,13 +191,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch r.URL.Path {
-	case pvivo.PathAuth:
+	case PathAuth:
 		s.CountAuth()
 		if s.fault(w, r, vendorsim.TargetAuth) {
 			return
 		}
 		s.auth(w, body)
-	case pvivo.PathSend, pvivo.PathSaveListPayload, pvivo.PathPushToList:
+	case PathSend, PathSaveListPayload, PathPushToList:
 		s.CountRequest()
 		if s.fault(w, r, vendorsim.TargetSend) {
 			return
@@ -209,9 +208,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		switch r.URL.Path {
-		case pvivo.PathSend:
+		case PathSend:
 			s.send(w, body, appID)
-		case pvivo.PathSaveListPayload:
+		case PathSaveListPayload:
 			s.saveListPayload(w, body, appID)
 		default:
 			s.pushToList(w, body, appID)
@@ -241,7 +240,7 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, target vendorsim.
 		writeJSON(w, map[string]any{"result": CodeSignWrong, "desc": "sign不正确"})
 	case f.Kind == vendorsim.AuthExpired:
 		writeJSON(w, map[string]any{"result": CodeAuthFailed, "desc": "权限认证失败"})
-	case f.Kind == vendorsim.Quota && r.URL.Path == pvivo.PathSaveListPayload:
+	case f.Kind == vendorsim.Quota && r.URL.Path == PathSaveListPayload:
 		writeJSON(w, map[string]any{"result": CodeListExceeded, "desc": "批量推送消息体超出限制"})
 	case f.Kind == vendorsim.Quota:
 		writeJSON(w, map[string]any{"result": CodeTotalExceeded, "desc": "发送总量超出限制"})
@@ -315,12 +314,12 @@ func (s *Server) auth(w http.ResponseWriter, body []byte) {
 		s.reply(w, CodeAppKeyWrong, "appKey不合法", nil)
 	case now.Sub(time.UnixMilli(*req.Timestamp)).Abs() > TimestampWindow:
 		s.reply(w, CodeTimestampSkew, "timestamp不合法", nil)
-	case req.Sign != pvivo.Sign(app.AppID, app.AppKey, *req.Timestamp, app.AppSecret):
+	case req.Sign != Sign(app.AppID, app.AppKey, *req.Timestamp, app.AppSecret):
 		s.reply(w, CodeSignWrong, "sign不正确", nil)
 	default:
 		tok := vendorsim.RandomHex(20)
 		s.mu.Lock()
-		s.tokens[tok] = authToken{appID: app.AppID, expires: now.Add(pvivo.TokenLifetime)}
+		s.tokens[tok] = authToken{appID: app.AppID, expires: now.Add(TokenLifetime)}
 		s.mu.Unlock()
 		s.reply(w, CodeOK, "请求成功", map[string]any{"authToken": tok})
 	}
@@ -379,17 +378,17 @@ func (s *Server) readPayload(w http.ResponseWriter, raw []byte, app string) (*pa
 func (p *payload) check() (int, string) {
 	runes := utf8.RuneCountInString
 	switch {
-	case p.RequestID == "" || runes(p.RequestID) > pvivo.MaxRequestID:
+	case p.RequestID == "" || runes(p.RequestID) > MaxRequestID:
 		return CodeRequestID, "requestId不合法"
 	case p.NotifyType < 1 || p.NotifyType > 4:
 		return CodeNotifyType, "notifyType不合法"
-	case p.Title == "" || runes(p.Title) > pvivo.MaxTitle:
+	case p.Title == "" || runes(p.Title) > MaxTitle:
 		return CodeTitle, "title不合法"
-	case p.Content == "" || runes(p.Content) > pvivo.MaxContent:
+	case p.Content == "" || runes(p.Content) > MaxContent:
 		return CodeContent, "content不合法"
-	case p.TimeToLive != nil && (*p.TimeToLive < int(pvivo.MinTTL/time.Second) || *p.TimeToLive > int(pvivo.MaxTTL/time.Second)):
+	case p.TimeToLive != nil && (*p.TimeToLive < int(MinTTL/time.Second) || *p.TimeToLive > int(MaxTTL/time.Second)):
 		return CodeTimeToLive, "timeToLive不合法"
-	case p.NotifyID != nil && (*p.NotifyID < 1 || *p.NotifyID > pvivo.MaxNotifyID):
+	case p.NotifyID != nil && (*p.NotifyID < 1 || *p.NotifyID > MaxNotifyID):
 		return CodeNotifyID, "notifyId不合法"
 	case p.NetworkType != nil && *p.NetworkType != -1 && *p.NetworkType != 1:
 		return CodeBadRequest, "networkType不合法"
@@ -401,7 +400,7 @@ func (p *payload) check() (int, string) {
 	}
 	if p.ClientCustomMap != nil {
 		b, _ := json.Marshal(p.ClientCustomMap)
-		if utf8.RuneCount(b) > pvivo.MaxClientCustomMap {
+		if utf8.RuneCount(b) > MaxClientCustomMap {
 			return CodeCustomMap, "clientCustomMap长度超出限制"
 		}
 	}
@@ -425,7 +424,7 @@ func (p *payload) check() (int, string) {
 }
 
 func validSkip(t int, content string) bool {
-	if utf8.RuneCountInString(content) > pvivo.MaxSkipContent {
+	if utf8.RuneCountInString(content) > MaxSkipContent {
 		return false
 	}
 	switch t {
@@ -536,11 +535,11 @@ func (s *Server) pushToList(w http.ResponseWriter, body []byte, app string) {
 	case string(req.AppID) != app:
 		s.reply(w, CodeAppMismatch, "appId不合法", nil)
 		return
-	case req.RequestID == "" || utf8.RuneCountInString(req.RequestID) > pvivo.MaxRequestID:
+	case req.RequestID == "" || utf8.RuneCountInString(req.RequestID) > MaxRequestID:
 		s.reply(w, CodeRequestID, "requestId不合法", nil)
 		return
-	case len(req.RegIDs) < MinRegIDs || len(req.RegIDs) > pvivo.MaxRegIDs:
-		s.reply(w, CodeRegIDCount, fmt.Sprintf("regIds个数必须在%d到%d之间", MinRegIDs, pvivo.MaxRegIDs), nil)
+	case len(req.RegIDs) < MinRegIDs || len(req.RegIDs) > MaxRegIDs:
+		s.reply(w, CodeRegIDCount, fmt.Sprintf("regIds个数必须在%d到%d之间", MinRegIDs, MaxRegIDs), nil)
 		return
 	case !known || sv.appID != app:
 		s.reply(w, CodeTaskID, "taskId不合法", nil)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	pvivo "github.com/herald-im/herald/internal/push/vivo"
 	"github.com/herald-im/herald/internal/vendorsim"
 	"github.com/herald-im/herald/internal/vendorsim/vivo"
 )
@@ -57,12 +56,12 @@ func (e *simEnv) post(tb testing.TB, path, authToken string, body any) (int, map
 
 func (e *simEnv) authBody(secret string, ts time.Time) map[string]any {
 	ms := ts.UnixMilli()
-	return map[string]any{"appId": e.app.AppID, "appKey": e.app.AppKey, "timestamp": ms, "sign": pvivo.Sign(e.app.AppID, e.app.AppKey, ms, secret)}
+	return map[string]any{"appId": e.app.AppID, "appKey": e.app.AppKey, "timestamp": ms, "sign": vivo.Sign(e.app.AppID, e.app.AppKey, ms, secret)}
 }
 
 func (e *simEnv) token(tb testing.TB) string {
 	tb.Helper()
-	_, out := e.post(tb, pvivo.PathAuth, "", e.authBody(e.app.AppSecret, e.now))
+	_, out := e.post(tb, vivo.PathAuth, "", e.authBody(e.app.AppSecret, e.now))
 	tok, _ := out["authToken"].(string)
 	if out["result"] != 0.0 || tok == "" {
 		tb.Fatalf("auth answered %v", out)
@@ -93,7 +92,7 @@ func TestServer_Auth(t *testing.T) {
 		// appId also arrives as a number.
 		b := e.authBody(e.app.AppSecret, e.now)
 		b["appId"] = json.Number(e.app.AppID)
-		_, out := e.post(t, pvivo.PathAuth, "", b)
+		_, out := e.post(t, vivo.PathAuth, "", b)
 		wantResult(t, out, vivo.CodeOK)
 	})
 	for _, tc := range []struct {
@@ -101,7 +100,7 @@ func TestServer_Auth(t *testing.T) {
 		mod  func(b map[string]any)
 		code int
 	}{
-		{"ErrWrongSign", func(b map[string]any) { b["sign"] = pvivo.Sign(e.app.AppID, e.app.AppKey, e.now.UnixMilli(), "other") }, vivo.CodeSignWrong},
+		{"ErrWrongSign", func(b map[string]any) { b["sign"] = vivo.Sign(e.app.AppID, e.app.AppKey, e.now.UnixMilli(), "other") }, vivo.CodeSignWrong},
 		{"ErrWrongKey", func(b map[string]any) { b["appKey"] = "nope" }, vivo.CodeAppKeyWrong},
 		{"ErrUnknownApp", func(b map[string]any) { b["appId"] = "1" }, vivo.CodeAppUnknown},
 		{"ErrNoAppID", func(b map[string]any) { delete(b, "appId") }, vivo.CodeAppIDEmpty},
@@ -110,7 +109,7 @@ func TestServer_Auth(t *testing.T) {
 		{"ErrNoTimestamp", func(b map[string]any) { delete(b, "timestamp") }, vivo.CodeTimestampEmpty},
 		{"ErrTimestampSkew", func(b map[string]any) {
 			ts := e.now.Add(-11 * time.Minute).UnixMilli()
-			b["timestamp"], b["sign"] = ts, pvivo.Sign(e.app.AppID, e.app.AppKey, ts, e.app.AppSecret)
+			b["timestamp"], b["sign"] = ts, vivo.Sign(e.app.AppID, e.app.AppKey, ts, e.app.AppSecret)
 		}, vivo.CodeTimestampSkew},
 		{"ErrTimestampNotSigned", func(b map[string]any) { b["timestamp"] = e.now.UnixMilli() + 1 }, vivo.CodeSignWrong},
 	} {
@@ -118,7 +117,7 @@ func TestServer_Auth(t *testing.T) {
 			before := e.sim.Stats().Rejected
 			b := e.authBody(e.app.AppSecret, e.now)
 			tc.mod(b)
-			status, out := e.post(t, pvivo.PathAuth, "", b)
+			status, out := e.post(t, vivo.PathAuth, "", b)
 			if status != http.StatusOK || out["authToken"] != nil {
 				t.Errorf("status %d, answer %v: want 200 without a token", status, out)
 			}
@@ -138,7 +137,7 @@ func TestServer_Send(t *testing.T) {
 		t.Errorf("regId %q, want 23 digits", reg)
 	}
 	t.Run("OK", func(t *testing.T) {
-		_, out := e.post(t, pvivo.PathSend, tok, e.message(reg))
+		_, out := e.post(t, vivo.PathSend, tok, e.message(reg))
 		wantResult(t, out, vivo.CodeOK)
 		in := e.sim.Inbox(reg)
 		if len(in) != 1 || in[0].MessageID != out["taskId"] || in[0].Ext != "x" || in[0].Title != "Hi" {
@@ -147,8 +146,8 @@ func TestServer_Send(t *testing.T) {
 	})
 	t.Run("DuplicateRequestID", func(t *testing.T) {
 		m := e.message(reg)
-		_, first := e.post(t, pvivo.PathSend, tok, m)
-		_, again := e.post(t, pvivo.PathSend, tok, m)
+		_, first := e.post(t, vivo.PathSend, tok, m)
+		_, again := e.post(t, vivo.PathSend, tok, m)
 		if first["taskId"] != again["taskId"] || len(e.sim.Inbox(reg)) != 2 {
 			t.Errorf("a repeated requestId must be answered with the same taskId and not delivered twice: %v %v, inbox %d", first, again, len(e.sim.Inbox(reg)))
 		}
@@ -181,7 +180,7 @@ func TestServer_Send(t *testing.T) {
 			m := e.message(reg)
 			tc.mod(m)
 			before := len(e.sim.Inbox(reg))
-			_, out := e.post(t, pvivo.PathSend, tok, m)
+			_, out := e.post(t, vivo.PathSend, tok, m)
 			wantResult(t, out, tc.code)
 			if len(e.sim.Inbox(reg)) != before {
 				t.Errorf("a refused message was delivered")
@@ -191,26 +190,26 @@ func TestServer_Send(t *testing.T) {
 	t.Run("ErrUnregistered", func(t *testing.T) {
 		gone := e.sim.Register(e.app.AppID)
 		e.sim.Unregister(gone)
-		_, out := e.post(t, pvivo.PathSend, tok, e.message(gone))
+		_, out := e.post(t, vivo.PathSend, tok, e.message(gone))
 		wantResult(t, out, vivo.CodeInvalidRegID)
 		if u, _ := out["invalidUser"].(map[string]any); u["status"] != 2.0 || u["userid"] != gone {
 			t.Errorf("invalidUser = %v, want status 2 for %s", out["invalidUser"], gone)
 		}
-		_, out = e.post(t, pvivo.PathSend, tok, e.message("00000000000000000000000"))
+		_, out = e.post(t, vivo.PathSend, tok, e.message("00000000000000000000000"))
 		if u, _ := out["invalidUser"].(map[string]any); u["status"] != 1.0 {
 			t.Errorf("unknown regId: invalidUser = %v, want status 1", out["invalidUser"])
 		}
 	})
 	t.Run("ErrNoToken", func(t *testing.T) {
-		_, out := e.post(t, pvivo.PathSend, "", e.message(reg))
+		_, out := e.post(t, vivo.PathSend, "", e.message(reg))
 		wantResult(t, out, vivo.CodeAuthFailed)
-		_, out = e.post(t, pvivo.PathSend, "forged", e.message(reg))
+		_, out = e.post(t, vivo.PathSend, "forged", e.message(reg))
 		wantResult(t, out, vivo.CodeAuthFailed)
 	})
 	t.Run("ErrExpiredToken", func(t *testing.T) {
-		e.now = e.now.Add(pvivo.TokenLifetime)
-		defer func() { e.now = e.now.Add(-pvivo.TokenLifetime) }()
-		_, out := e.post(t, pvivo.PathSend, tok, e.message(reg))
+		e.now = e.now.Add(vivo.TokenLifetime)
+		defer func() { e.now = e.now.Add(-vivo.TokenLifetime) }()
+		_, out := e.post(t, vivo.PathSend, tok, e.message(reg))
 		wantResult(t, out, vivo.CodeAuthFailed)
 	})
 }
@@ -225,7 +224,7 @@ func TestServer_List(t *testing.T) {
 	e.sim.Unregister(regs[1])
 	m := e.message("")
 	delete(m, "regId")
-	_, saved := e.post(t, pvivo.PathSaveListPayload, tok, m)
+	_, saved := e.post(t, vivo.PathSaveListPayload, tok, m)
 	wantResult(t, saved, vivo.CodeOK)
 	taskID, _ := saved["taskId"].(string)
 	list := func(regIDs []string) map[string]any {
@@ -233,7 +232,7 @@ func TestServer_List(t *testing.T) {
 	}
 
 	t.Run("OK", func(t *testing.T) {
-		_, out := e.post(t, pvivo.PathPushToList, tok, list(regs))
+		_, out := e.post(t, vivo.PathPushToList, tok, list(regs))
 		wantResult(t, out, vivo.CodeOK)
 		invalid, _ := out["invalidUsers"].([]any)
 		if len(invalid) != 1 || fmt.Sprint(invalid[0]) != fmt.Sprint(map[string]any{"status": 2.0, "userid": regs[1]}) {
@@ -244,27 +243,27 @@ func TestServer_List(t *testing.T) {
 		}
 	})
 	t.Run("ErrTooManyRegIDs", func(t *testing.T) {
-		many := make([]string, pvivo.MaxRegIDs+1)
+		many := make([]string, vivo.MaxRegIDs+1)
 		for i := range many {
 			many[i] = regs[0]
 		}
-		_, out := e.post(t, pvivo.PathPushToList, tok, list(many))
+		_, out := e.post(t, vivo.PathPushToList, tok, list(many))
 		wantResult(t, out, vivo.CodeRegIDCount)
 	})
 	t.Run("ErrOneRegID", func(t *testing.T) {
-		_, out := e.post(t, pvivo.PathPushToList, tok, list(regs[:1]))
+		_, out := e.post(t, vivo.PathPushToList, tok, list(regs[:1]))
 		wantResult(t, out, vivo.CodeRegIDCount)
 	})
 	t.Run("ErrUnknownTask", func(t *testing.T) {
 		b := list(regs)
 		b["taskId"] = "1"
-		_, out := e.post(t, pvivo.PathPushToList, tok, b)
+		_, out := e.post(t, vivo.PathPushToList, tok, b)
 		wantResult(t, out, vivo.CodeTaskID)
 	})
 	t.Run("ErrPayloadChecked", func(t *testing.T) {
 		bad := e.message("")
 		bad["title"] = ""
-		_, out := e.post(t, pvivo.PathSaveListPayload, tok, bad)
+		_, out := e.post(t, vivo.PathSaveListPayload, tok, bad)
 		wantResult(t, out, vivo.CodeTitle)
 	})
 }
@@ -279,17 +278,17 @@ func TestServer_Faults(t *testing.T) {
 		status int
 		code   int
 	}{
-		{vendorsim.Fault{Kind: vendorsim.ServerError}, pvivo.PathSend, 500, 0},
-		{vendorsim.Fault{Kind: vendorsim.Throttle}, pvivo.PathSend, 200, vivo.CodeTooFast},
-		{vendorsim.Fault{Kind: vendorsim.Quota}, pvivo.PathSend, 200, vivo.CodeTotalExceeded},
-		{vendorsim.Fault{Kind: vendorsim.Quota}, pvivo.PathSaveListPayload, 200, vivo.CodeListExceeded},
-		{vendorsim.Fault{Kind: vendorsim.AuthExpired}, pvivo.PathSend, 200, vivo.CodeAuthFailed},
-		{vendorsim.Fault{Kind: vendorsim.AuthExpired, Target: vendorsim.TargetAuth}, pvivo.PathAuth, 200, vivo.CodeSignWrong},
+		{vendorsim.Fault{Kind: vendorsim.ServerError}, vivo.PathSend, 500, 0},
+		{vendorsim.Fault{Kind: vendorsim.Throttle}, vivo.PathSend, 200, vivo.CodeTooFast},
+		{vendorsim.Fault{Kind: vendorsim.Quota}, vivo.PathSend, 200, vivo.CodeTotalExceeded},
+		{vendorsim.Fault{Kind: vendorsim.Quota}, vivo.PathSaveListPayload, 200, vivo.CodeListExceeded},
+		{vendorsim.Fault{Kind: vendorsim.AuthExpired}, vivo.PathSend, 200, vivo.CodeAuthFailed},
+		{vendorsim.Fault{Kind: vendorsim.AuthExpired, Target: vendorsim.TargetAuth}, vivo.PathAuth, 200, vivo.CodeSignWrong},
 	} {
 		t.Run(string(tc.fault.Kind)+tc.path, func(t *testing.T) {
 			e.sim.Inject(tc.fault)
 			body := e.message(reg)
-			if tc.path == pvivo.PathAuth {
+			if tc.path == vivo.PathAuth {
 				body = e.authBody(e.app.AppSecret, e.now)
 			}
 			status, out := e.post(t, tc.path, tok, body)
