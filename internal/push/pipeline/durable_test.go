@@ -155,14 +155,7 @@ func TestPipeline_SweepPlansLostMessages(t *testing.T) {
 // JetStream's duplicate window) sends once: the second copy finds its records claimed.
 func TestPipeline_SendJobTwice(t *testing.T) {
 	e := MustOpenEnv(t, nil)
-	s := e.senders[push.Xiaomi]
-	s.mu.Lock()
-	s.hold = make(chan struct{})
-	s.mu.Unlock()
-	e.MustCreateDevice(t, "alice", push.Huawei, 0)
-	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
-	m := e.MustCreateMessage(t, "alice", "bob")
-	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	s, m := e.mustHeldSend(t)
 	waitFor(t, "the first send at the vendor", func() bool { return s.heldCalls() == 1 })
 	// The plan again, under another publish ID: its record is being sent, so it queues
 	// nothing; then the record's job again.
@@ -220,14 +213,7 @@ func recordsString(rs []*store.PushRecord) string {
 // repeats nothing.
 func TestPipeline_CloseFinishesInFlight(t *testing.T) {
 	e := MustOpenEnv(t, nil)
-	s := e.senders[push.Xiaomi]
-	s.mu.Lock()
-	s.hold = make(chan struct{})
-	s.mu.Unlock()
-	e.MustCreateDevice(t, "alice", push.Huawei, 0)
-	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
-	m := e.MustCreateMessage(t, "alice", "bob")
-	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	s, m := e.mustHeldSend(t)
 	waitFor(t, "the send at the vendor", func() bool { return s.heldCalls() == 1 })
 	closed := make(chan struct{})
 	go func() {
@@ -255,14 +241,7 @@ func TestPipeline_CloseFinishesInFlight(t *testing.T) {
 // marked duplicate_possible, since the vendor may have had it.
 func TestPipeline_CrashedNodeJobRedelivered(t *testing.T) {
 	e := MustOpenEnv(t, nil)
-	s := e.senders[push.Xiaomi]
-	s.mu.Lock()
-	s.hold = make(chan struct{})
-	s.mu.Unlock()
-	e.MustCreateDevice(t, "alice", push.Huawei, 0)
-	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
-	m := e.MustCreateMessage(t, "alice", "bob")
-	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	s, m := e.mustHeldSend(t)
 	waitFor(t, "the send at the vendor", func() bool { return s.heldCalls() == 1 })
 	start := time.Now()
 	e.p.Crash() // the node dies: its send never answers, its job is never acknowledged
@@ -325,4 +304,19 @@ func TestPipeline_BatchingIgnoresBadgeNotShown(t *testing.T) {
 	if d, _ := e.st.FindDevice(ctx, testAppID, "h5", "phone"); d.Badge != 6 {
 		t.Errorf("h5's badge %d; want 6", d.Badge)
 	}
+}
+
+// mustHeldSend stores a message from alice to bob (a Xiaomi phone) whose vendor request
+// is held until the test closes the sender's hold, and queues its push.
+func (e *env) mustHeldSend(t *testing.T) (*fakeSender, *store.Message) {
+	t.Helper()
+	s := e.senders[push.Xiaomi]
+	s.mu.Lock()
+	s.hold = make(chan struct{})
+	s.mu.Unlock()
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	m := e.MustCreateMessage(t, "alice", "bob")
+	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	return s, m
 }
