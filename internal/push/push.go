@@ -59,6 +59,14 @@ type Sender interface {
 	Send(ctx context.Context, c *Certificate, n *Notification, tokens []string) []Result
 }
 
+// A PerTokenSender makes one vendor request per token (FCM, APNs) and keeps at most
+// InFlight of them at the vendor at once. The pipeline then claims and records a job's
+// tokens InFlight at a time, so that a crash repeats only the requests in flight.
+type PerTokenSender interface {
+	Sender
+	InFlight() int
+}
+
 // A CertificateValidator checks a certificate's vendor-specific fields when it is saved.
 // Senders implement it; the error names the field and says what is wrong.
 type CertificateValidator interface {

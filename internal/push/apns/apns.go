@@ -132,6 +132,11 @@ func (s *Sender) Vendor() push.Vendor { return push.APNs }
 // batch out over concurrent HTTP/2 streams.
 func (s *Sender) MaxBatch() int { return maxBatch }
 
+// InFlight is how many of a Send's requests are at the vendor at once.
+func (s *Sender) InFlight() int { return max(s.Concurrency, 1) }
+
+var _ push.PerTokenSender = (*Sender)(nil)
+
 // Close closes the idle connections of every certificate.
 func (s *Sender) Close() error {
 	s.mu.Lock()

@@ -122,6 +122,11 @@ func (s *Sender) Vendor() push.Vendor { return push.FCM }
 // 500 (vendors.md §1.3).
 func (s *Sender) MaxBatch() int { return maxBatch }
 
+// InFlight is how many of a Send's requests are at the vendor at once.
+func (s *Sender) InFlight() int { return max(s.Concurrency, 1) }
+
+var _ push.PerTokenSender = (*Sender)(nil)
+
 // ValidateCertificate checks the service-account JSON (type, project_id, client_email, an
 // RSA private_key), the endpoint overrides and the click action.
 func (s *Sender) ValidateCertificate(c *push.Certificate) error {

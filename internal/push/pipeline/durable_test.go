@@ -259,6 +259,59 @@ func TestPipeline_CrashedNodeJobRedelivered(t *testing.T) {
 	}
 }
 
+// A crash in the middle of a per-token sender's job (FCM and APNs make a request per
+// token) repeats only the requests that were in flight: not the tokens already answered,
+// nor those not sent yet.
+func TestPipeline_CrashMidJobRepeatsOnlyInFlight(t *testing.T) {
+	e := MustOpenEnv(t, nil)
+	s := e.senders[push.Xiaomi]
+	s.mu.Lock()
+	s.maxBatch, s.inFlight = 12, 3 // one job of 12 tokens, 3 requests at the vendor at once
+	s.hold, s.holdFrom = make(chan struct{}), 2
+	s.mu.Unlock()
+	e.MustCreateDevice(t, "owner", push.Huawei, 0)
+	var members []string
+	for i := range 12 {
+		u := fmt.Sprintf("x%02d", i)
+		e.MustCreateDevice(t, u, push.Xiaomi, 0)
+		members = append(members, u)
+	}
+	e.MustCreateGroup(t, "g", "owner", members)
+	m := e.MustCreateMessage(t, "owner", "group:g")
+	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	// Six tokens answered; three more at the vendor when the node dies.
+	waitFor(t, "the third request at the vendor", func() bool { return s.heldCalls() == 1 })
+	e.p.Crash()
+	s.mu.Lock()
+	s.hold = nil
+	s.mu.Unlock()
+	e.OpenPipeline(t) // another node
+	rs := e.waitRecordsWithin(t, m.ID, 12, 30*time.Second)
+	dups := 0
+	for _, r := range rs {
+		if r.Outcome != "accepted" {
+			t.Errorf("record %s; want every push accepted", recordsString(rs))
+			break
+		}
+		if r.DuplicatePossible {
+			dups++
+		}
+	}
+	if dups != 3 {
+		t.Errorf("%d pushes marked duplicate_possible; want 3 (the requests in flight)", dups)
+	}
+	// The survivor sends the three cut off and the three never sent; the six answered
+	// before the crash are not sent again.
+	for tok, n := range s.tokenCounts() {
+		if n != 1 {
+			t.Errorf("token %s reached the vendor %d times after answers were recorded; want once", tok, n)
+		}
+	}
+	if n := len(s.tokenCounts()); n != 12 {
+		t.Errorf("%d tokens answered by the vendor; want 12", n)
+	}
+}
+
 // Huawei shows a badge only with a badge class: without one, devices whose badges
 // differ share requests (the old planner made a request per badge value).
 func TestPipeline_BatchingIgnoresBadgeNotShown(t *testing.T) {

@@ -42,6 +42,21 @@ type fakeSender struct {
 	// waiting.
 	hold chan struct{}
 	held int
+	// holdFrom lets the first holdFrom calls through a hold; started counts calls.
+	holdFrom, started int
+	// inFlight, when set, makes the sender a per-token one (like FCM and APNs) that
+	// keeps inFlight requests at the vendor.
+	inFlight int
+}
+
+// perToken is how the env hands a fakeSender to the pipeline: a push.PerTokenSender
+// whose InFlight is the fake's inFlight (0: not per token, the whole job at once).
+type perToken struct{ *fakeSender }
+
+func (s perToken) InFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inFlight
 }
 
 func (s *fakeSender) heldCalls() int {
@@ -58,11 +73,19 @@ type fakeCall struct {
 var _ push.Sender = (*fakeSender)(nil)
 
 func (s *fakeSender) Vendor() push.Vendor { return s.vendor }
-func (s *fakeSender) MaxBatch() int       { return s.maxBatch }
+func (s *fakeSender) MaxBatch() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxBatch
+}
 
 func (s *fakeSender) Send(ctx context.Context, c *push.Certificate, n *push.Notification, tokens []string) []push.Result {
 	s.mu.Lock()
 	hold := s.hold
+	if s.started < s.holdFrom {
+		hold = nil
+	}
+	s.started++
 	if hold != nil {
 		s.held++
 	}
@@ -160,7 +183,7 @@ func MustOpenEnv(tb testing.TB, configure func(p *pipeline.Pipeline)) *env {
 		}
 		e.certs[v] = sc.ID
 		e.senders[v] = &fakeSender{vendor: v, maxBatch: 3}
-		senders[v] = e.senders[v]
+		senders[v] = perToken{e.senders[v]}
 	}
 	e.p = pipeline.New(st, b, senders)
 	e.p.Logger = logger
@@ -180,7 +203,7 @@ func (e *env) OpenPipeline(tb testing.TB) *pipeline.Pipeline {
 	tb.Helper()
 	senders := map[push.Vendor]push.Sender{}
 	for v, s := range e.senders {
-		senders[v] = s
+		senders[v] = perToken{s}
 	}
 	p := pipeline.New(e.st, e.bus, senders)
 	p.Logger, p.Workers = e.logger, 4

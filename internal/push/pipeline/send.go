@@ -128,31 +128,56 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 		msg.Nak() // shutting down
 		return
 	}
-	targets, busy, err := p.claim(ctx, msg, &j, cert.Vendor)
+	// A sender that makes a request per token (FCM, APNs) has only InFlight of them at
+	// the vendor at once: the job is claimed, sent and recorded that many at a time, so
+	// that a crash repeats only the requests that were in flight, not the whole job.
+	all, step := j.Targets, len(j.Targets)
+	if s, ok := sender.(push.PerTokenSender); ok && s.InFlight() > 0 {
+		step = s.InFlight()
+	}
+	for start := 0; start < len(all); start += step {
+		if start > 0 && (p.certs.parkedFor(cert.ID) != "" || p.certs.pausedUntil(cert.ID).After(p.Now())) {
+			// The vendor stopped taking pushes mid-job: the rest waits in JetStream (its
+			// records unclaimed) like any job of a parked or paused certificate.
+			msg.NakWithDelay(p.real(max(p.certs.pausedUntil(cert.ID).Sub(p.Now()), firstProbe)))
+			return
+		}
+		part := j
+		part.Targets = all[start:min(start+step, len(all))]
+		sent, ok := p.sendPart(ctx, msg, &part, cert, sender)
+		if sent {
+			released = true // answered settles the probe
+		}
+		if !ok {
+			return
+		}
+	}
+	p.ack(msg)
+}
+
+// sendPart claims targets of j (one request's worth, or the in-flight share of a
+// per-token sender), sends them and records the answers. sent says whether the vendor
+// was asked; ok false means msg has been handed back to JetStream or the node died.
+func (p *Pipeline) sendPart(ctx context.Context, msg jetstream.Msg, j *sendJob, cert *push.Certificate, sender push.Sender) (sent, ok bool) {
+	targets, busy, err := p.claim(ctx, msg, j, cert.Vendor)
 	if err != nil {
 		p.Logger.Warn("claim push records", "message", j.MessageID, "err", err)
 		msg.NakWithDelay(time.Second)
-		return
+		return false, false
 	}
 	if len(busy) > 0 {
 		// Being sent by another holder, alive or dead: look again later, until it has
 		// answered or its claim is old enough to be a dead node's.
-		if len(targets) == 0 {
-			msg.NakWithDelay(busyWait)
-			return
-		}
-		later := j
+		later := *j
 		later.Targets, later.NotBefore = busy, p.Now().Add(time.Duration(float64(busyWait)*p.Speed))
 		if err := p.publishSend(ctx, &later); err != nil {
 			p.Logger.Warn("queue pushes being sent elsewhere", "message", j.MessageID, "err", err)
 			msg.NakWithDelay(time.Second)
-			return
+			return false, false
 		}
 	}
 	if len(targets) == 0 {
-		// Sent by another copy of this job.
-		p.ack(msg)
-		return
+		return false, true // sent by another copy of this job, or by another holder
 	}
 	j.Targets = targets
 
@@ -161,21 +186,20 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 	results := sender.Send(sctx, cert, j.Notification, tokens(j.Targets))
 	cancel()
 	if p.crashed.Load() {
-		return // a dead node records nothing
+		return true, false // a dead node records nothing
 	}
 	sendSeconds.WithLabelValues(string(cert.Vendor)).Observe(time.Since(start).Seconds())
 	if len(results) != len(j.Targets) {
 		p.Logger.Error("sender answered for the wrong number of tokens", "vendor", cert.Vendor, "tokens", len(j.Targets), "results", len(results))
 		results = push.Results(tokens(j.Targets), push.RetryLater, 0, "sender answered for the wrong number of tokens")
 	}
-	released = true // answered settles the probe
 	p.observe(cert, results)
-	if err := p.finish(ctx, &j, results); err != nil {
+	if err := p.finish(ctx, j, results); err != nil {
 		p.Logger.Warn("record push results", "message", j.MessageID, "err", err)
 		msg.NakWithDelay(time.Second)
-		return
+		return true, false
 	}
-	p.ack(msg)
+	return true, true
 }
 
 // claim claims the job's records for its attempt and returns the targets to send, and
