@@ -2,14 +2,22 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/herald-im/herald/internal/bus"
+	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/push/pipeline"
 	"github.com/herald-im/herald/internal/store"
@@ -57,4 +65,95 @@ func TestNotifier_AnsweredQueuedBeforeReturn(t *testing.T) {
 	if info.State.Msgs != 3 {
 		t.Errorf("%d events in JetStream when Answered returned; want 3", info.State.Msgs)
 	}
+}
+
+// Device state events sent while NATS is down wait for it and are delivered once it is
+// back; a Close drains what is still buffered. (They were dropped at the first failed
+// publish before.)
+func TestNotifier_StateChangesSurviveNATSOutage(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Events []struct {
+				Info struct {
+					ToAccount string `json:"To_Account"`
+				}
+			}
+		}
+		json.NewDecoder(r.Body).Decode(&b)
+		mu.Lock()
+		for _, e := range b.Events {
+			got[e.Info.ToAccount]++
+		}
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	nats := startNATS(t, dir, 0)
+	port := nats.Addr().(*net.TCPAddr).Port
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b, err := bus.Open(context.Background(), bus.Config{URL: nats.ClientURL(), Logger: logger, Namespace: "outage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	app := &store.App{SDKAppID: testAppID, CallbackURL: srv.URL, CallbackSecret: "secret"}
+	n := webhook.New(appsFn(func(context.Context, int64) (*store.App, error) { return app, nil }), b)
+	n.Logger, n.MinBackoff, n.MaxBackoff = logger, 10*time.Millisecond, 20*time.Millisecond
+	if err := n.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+
+	nats.Shutdown()
+	nats.WaitForShutdown()
+	for i := range 20 {
+		n.StateChanged(context.Background(), im.StateChange{SDKAppID: testAppID, UserID: fmt.Sprintf("u%02d", i),
+			DeviceID: "phone", Action: im.StateLogin, Time: time.Now()})
+	}
+	time.Sleep(time.Second) // the publisher tries and fails meanwhile
+	startNATS(t, dir, port)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n == 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 20 state events delivered after NATS came back", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for u, c := range got {
+		if c != 1 {
+			t.Errorf("%s's login delivered %d times; want once", u, c)
+		}
+	}
+}
+
+func startNATS(tb testing.TB, dir string, port int) *server.Server {
+	tb.Helper()
+	if port == 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		tb.Fatal("nats not ready")
+	}
+	tb.Cleanup(srv.Shutdown)
+	return srv
 }

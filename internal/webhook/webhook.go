@@ -6,7 +6,10 @@
 // Delivery is durable and batched. Answered puts the push answers of a send job on a
 // JetStream work queue before it returns, so that they are queued before the job is
 // acknowledged; StateChanged never blocks: it hands each event to a buffer that a
-// publisher moves onto the queue.
+// publisher moves onto the queue, trying again while NATS is away (each event keeps
+// its publish ID, so a retry after a lost acknowledgement is not a second event) and
+// draining the buffer on Close. Only a node killed with events still in the buffer —
+// normally milliseconds' worth, more during a NATS outage — loses them.
 // A dispatcher takes events from the queue, groups them per app and command into
 // requests of up to MaxBatch events (or what arrived within Linger), and acknowledges
 // them only when the receiver answered 2xx. Network errors, 5xx and 429 are retried
@@ -16,7 +19,9 @@ package webhook
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -51,9 +56,12 @@ const (
 	DefaultTimeout = 10 * time.Second
 	// DefaultWorkers is how many requests are in flight at once.
 	DefaultWorkers = 4
-	// DefaultBuffer is how many events the hooks hold before they are queued; past it
-	// events are dropped (and counted) rather than slow the chat or the push path.
+	// DefaultBuffer is how many events the hooks hold before they are queued (during a
+	// NATS outage, say); past it events are dropped (and counted) rather than slow the
+	// chat or the push path.
 	DefaultBuffer = 10000
+	// DrainTimeout bounds how long Close waits for the buffered events to be queued.
+	DrainTimeout = 5 * time.Second
 	// DefaultAppTTL is how long an app's callback URL and secret are cached: a change
 	// takes effect within it.
 	DefaultAppTTL = 5 * time.Second
@@ -106,7 +114,10 @@ type Notifier struct {
 	consume  jetstream.ConsumeContext
 	ctx      context.Context // ends the goroutines on Close
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup
+	// pubCtx ends the publisher: DrainTimeout after Close, for the buffer to drain.
+	pubCtx    context.Context
+	pubCancel context.CancelFunc
+	wg        sync.WaitGroup
 }
 
 // New returns a notifier with defaults.
@@ -125,6 +136,8 @@ func New(apps appFinder, b workQueue) *Notifier {
 
 // queued is one event as it waits on the work queue.
 type queued struct {
+	// ID is the event's publish ID: JetStream drops a second publish of it.
+	ID       string          `json:"id,omitempty"`
 	SDKAppID int64           `json:"app"`
 	Command  Command         `json:"command"`
 	Event    json.RawMessage `json:"event"`
@@ -139,6 +152,7 @@ func (n *Notifier) Open(ctx context.Context) error {
 	n.js = n.Bus.JetStream()
 	n.apps = &appCache{find: n.Apps.FindAppByID, ttl: n.AppTTL, now: n.Now, entries: map[int64]appEntry{}}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.pubCtx, n.pubCancel = context.WithCancel(context.Background())
 	n.events = make(chan queued, max(1, n.Buffer))
 	n.incoming = make(chan incoming, n.MaxBatch)
 	n.batches = make(chan *batch)
@@ -197,16 +211,22 @@ func (n *Notifier) timeout() time.Duration {
 	return DefaultTimeout
 }
 
-// Close stops queueing and delivering and waits for the requests in flight. Events not
-// yet queued are lost; queued ones are delivered by another node or after a restart.
+// Close stops delivering, queues the buffered events (for up to DrainTimeout) and
+// waits for the requests in flight. Queued events are delivered by another node or
+// after a restart.
 func (n *Notifier) Close() error {
 	if n.consume != nil {
 		n.consume.Stop()
 	}
 	if n.cancel != nil {
 		n.cancel()
+		stop := time.AfterFunc(DrainTimeout, n.pubCancel)
+		defer stop.Stop()
 	}
 	n.wg.Wait()
+	if n.pubCancel != nil {
+		n.pubCancel()
+	}
 	return nil
 }
 
@@ -276,38 +296,86 @@ func (n *Notifier) emit(sdkAppID int64, cmd Command, ev any) {
 		return
 	}
 	select {
-	case n.events <- queued{SDKAppID: sdkAppID, Command: cmd, Event: data}:
+	case n.events <- queued{ID: rand.Text(), SDKAppID: sdkAppID, Command: cmd, Event: data}:
 	default:
 		eventsTotal.WithLabelValues(string(cmd), "dropped").Inc()
 		n.Logger.Warn("webhook buffer full: event dropped", "app", sdkAppID, "command", cmd)
 	}
 }
 
-// publish moves events of apps with a callback URL onto the work queue.
+// publish moves events of apps with a callback URL onto the work queue, in order.
+// After Close it drains the buffer until it is empty or pubCtx ends.
 func (n *Notifier) publish() {
 	for {
 		select {
-		case <-n.ctx.Done():
-			return
 		case q := <-n.events:
-			a, err := n.apps.get(n.ctx, q.SDKAppID)
-			if err != nil {
-				n.Logger.Warn("webhook: find app", "app", q.SDKAppID, "err", err)
-				eventsTotal.WithLabelValues(string(q.Command), "dropped").Inc()
-				continue
-			}
-			if a.CallbackURL == "" {
-				continue // the app takes no webhooks
-			}
-			data, _ := json.Marshal(q)
-			if _, err := n.js.Publish(n.ctx, n.subject(q.SDKAppID), data); err != nil {
-				if n.ctx.Err() != nil {
+			n.publishOne(q)
+		case <-n.ctx.Done():
+			for {
+				select {
+				case q := <-n.events:
+					n.publishOne(q)
+				default:
 					return
 				}
-				n.Logger.Warn("queue webhook event", "app", q.SDKAppID, "command", q.Command, "err", err)
-				eventsTotal.WithLabelValues(string(q.Command), "dropped").Inc()
 			}
 		}
+	}
+}
+
+// publishOne queues one event, trying again with backoff while the store or NATS
+// cannot be reached; it drops the event only when the publisher is stopped.
+func (n *Notifier) publishOne(q queued) {
+	ctx := n.pubCtx
+	warned := false
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := n.tryPublish(ctx, q)
+		if err == nil {
+			if warned {
+				n.Logger.Info("webhook events are queued again", "app", q.SDKAppID)
+			}
+			return
+		}
+		if ctx.Err() != nil {
+			eventsTotal.WithLabelValues(string(q.Command), "dropped").Inc()
+			n.Logger.Warn("webhook event dropped: the node stopped before it could be queued", "app", q.SDKAppID, "command", q.Command, "err", err)
+			return
+		}
+		if !warned {
+			n.Logger.Warn("queue webhook event: trying again", "app", q.SDKAppID, "command", q.Command, "err", err)
+			warned = true
+		}
+		sleep(ctx, wait)
+	}
+}
+
+// tryPublish queues q if its app takes webhooks.
+func (n *Notifier) tryPublish(ctx context.Context, q queued) error {
+	a, err := n.apps.get(ctx, q.SDKAppID)
+	if errors.Is(err, store.ErrNotFound) {
+		eventsTotal.WithLabelValues(string(q.Command), "dropped").Inc()
+		return nil // the app was deleted
+	}
+	if err != nil {
+		return fmt.Errorf("find app: %w", err)
+	}
+	if a.CallbackURL == "" {
+		return nil // the app takes no webhooks
+	}
+	data, _ := json.Marshal(q)
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err = n.js.Publish(pctx, n.subject(q.SDKAppID), data, jetstream.WithMsgID(q.ID))
+	return err
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 
