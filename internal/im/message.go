@@ -90,6 +90,8 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 		return s.sendOnline(ctx, p, m, recipients), nil
 	}
 
+	how := SentHow{IgnoreDND: p.ByAdmin && !p.WithMuteNotifications}
+	m.PushIgnoreDND = how.IgnoreDND // kept for a push the sweep plans
 	var ds []store.Delivery
 	var pending bool
 	if m.Type == store.TypeGroup {
@@ -124,7 +126,7 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 		s.wakeFanOut()
 	}
 	if s.Stored != nil {
-		s.Stored(ctx, m, ds, SentHow{IgnoreDND: p.ByAdmin && !p.WithMuteNotifications})
+		s.Stored(ctx, m, ds, how)
 	}
 	var own *protocol.Message
 	for _, d := range ds {

@@ -42,6 +42,8 @@ type PushQueue interface {
 type MessageKey struct {
 	SDKAppID int64
 	ID       string
+	// IgnoreDND is the message's PushIgnoreDND, filled in by FindPushPending.
+	IgnoreDND bool
 }
 
 // Claim is what ClaimPushRecords found of one record.

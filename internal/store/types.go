@@ -181,6 +181,10 @@ type Message struct {
 	Priority        string
 	PushInfo        json.RawMessage // the OfflinePushInfo, as given; nil if none
 	CloudCustomData string
+	// PushIgnoreDND: an admin send that overrides the recipients' do-not-disturb and
+	// mute settings. Written with the message and read back only by FindPushPending,
+	// for the sweep to plan the push as it was sent.
+	PushIgnoreDND bool
 }
 
 // Channel returns the key messages of one conversation share, on which Seq counts: both

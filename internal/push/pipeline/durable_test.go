@@ -151,6 +151,30 @@ func TestPipeline_SweepPlansLostMessages(t *testing.T) {
 	}
 }
 
+// An admin send that overrides do-not-disturb overrides it when the sweep plans it too
+// (the sweep planned every message as a user's send before, so a muted recipient got
+// nothing).
+func TestPipeline_SweepKeepsAdminOverride(t *testing.T) {
+	e := MustOpenEnv(t, func(p *pipeline.Pipeline) { p.SweepAfter = 0 })
+	ctx := context.Background()
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	if err := e.st.SetC2CRecvOpt(ctx, testAppID, "bob", []string{"alice"}, store.ReceiveNoNotify); err != nil {
+		t.Fatal(err)
+	}
+	admin := e.mustCreateMessageWith(t, "alice", "bob", func(m *store.Message) { m.PushIgnoreDND = true })
+	user := e.MustCreateMessage(t, "alice", "bob")
+	if _, err := e.p.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rs := e.waitRecords(t, admin.ID, 1); rs[0].Outcome != "accepted" {
+		t.Errorf("the admin send's record %s; want accepted despite bob's mute", recordsString(rs))
+	}
+	if rs := e.waitRecords(t, user.ID, 1); rs[0].Decision == "push" {
+		t.Errorf("the user send's record %s; want no push (bob muted alice)", recordsString(rs))
+	}
+}
+
 // A send job published twice (a replayed plan whose first job is still queued, past
 // JetStream's duplicate window) sends once: the second copy finds its records claimed.
 func TestPipeline_SendJobTwice(t *testing.T) {

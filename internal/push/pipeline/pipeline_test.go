@@ -240,11 +240,19 @@ func (e *env) MustCreateDevice(tb testing.TB, user string, v push.Vendor, badge 
 // starts with "group:", without queueing its planning.
 func (e *env) MustCreateMessage(tb testing.TB, from, to string) *store.Message {
 	tb.Helper()
+	return e.mustCreateMessageWith(tb, from, to, func(*store.Message) {})
+}
+
+// mustCreateMessageWith is MustCreateMessage with the message changed by set before it
+// is stored.
+func (e *env) mustCreateMessageWith(tb testing.TB, from, to string, set func(*store.Message)) *store.Message {
+	tb.Helper()
 	elems, _ := json.Marshal([]map[string]string{{"type": "text", "text": "hello"}})
 	m := &store.Message{SDKAppID: testAppID, Type: store.TypeC2C, From: from, To: to, Elements: elems}
 	if g, ok := strings.CutPrefix(to, "group:"); ok {
 		m.Type, m.To, m.GroupID = store.TypeGroup, "", g
 	}
+	set(m)
 	if err := e.st.CreateMessage(context.Background(), m, nil); err != nil {
 		tb.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func (p *Pipeline) Sweep(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, k := range keys {
-			if err := p.publishPlan(ctx, planJob{SDKAppID: k.SDKAppID, MessageID: k.ID}, "plan:"+k.ID); err != nil {
+			if err := p.publishPlan(ctx, planJob{SDKAppID: k.SDKAppID, MessageID: k.ID, IgnoreDND: k.IgnoreDND}, "plan:"+k.ID); err != nil {
 				return n, err
 			}
 			n++

@@ -195,8 +195,8 @@ func (p *Pipeline) unackedPlanner(ctx context.Context, u im.UnackedDelivery) (*p
 		}
 	}
 	pl.deadline = p.deadline(m.Time, pl.info)
-	// IgnoreDND is not kept with the message: an admin send that overrode the
-	// recipient's settings is judged by them here, the stricter way.
+	// The message as read back lacks PushIgnoreDND (only the sweep reads it): an admin
+	// send that overrode the recipient's settings is judged by them here, the stricter way.
 	pl.facts = push.MessageFacts{
 		From:         m.From,
 		PushDisabled: pl.info != nil && pl.info.DisablePush,

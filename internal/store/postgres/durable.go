@@ -20,7 +20,7 @@ func (db *DB) FindPushPending(ctx context.Context, before time.Time, limit int) 
 		limit = 1000
 	}
 	rows, err := db.pool.Query(ctx, `
-		SELECT sdk_app_id, id FROM messages
+		SELECT sdk_app_id, id, push_ignore_dnd FROM messages
 		WHERE push_pending AND time <= $1
 		ORDER BY time LIMIT $2`, ms(before), limit)
 	if err != nil {
@@ -28,7 +28,7 @@ func (db *DB) FindPushPending(ctx context.Context, before time.Time, limit int) 
 	}
 	keys, err := collect(rows, func(row scanner) (store.MessageKey, error) {
 		var k store.MessageKey
-		err := row.Scan(&k.SDKAppID, &k.ID)
+		err := row.Scan(&k.SDKAppID, &k.ID, &k.IgnoreDND)
 		return k, err
 	})
 	if err != nil {

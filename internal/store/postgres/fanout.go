@@ -43,7 +43,7 @@ func (db *DB) CreateGroupMessage(ctx context.Context, m *store.Message, sender *
 		err := tx.QueryRow(ctx, createMessageQuery,
 			m.SDKAppID, channel, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID,
 			ms(at), nullBytes(m.Elements), nullList(m.AtUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
-			m.CloudCustomData, []string{}, []string{}, []string{}, []int32{}).Scan(&seq, new(*string), new(*int64))
+			m.CloudCustomData, []string{}, []string{}, []string{}, []int32{}, m.PushIgnoreDND).Scan(&seq, new(*string), new(*int64))
 		if err != nil {
 			return err
 		}

@@ -69,7 +69,7 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 	rows, err := db.pool.Query(ctx, createMessageQuery,
 		m.SDKAppID, channel, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID,
 		ms(at), nullBytes(m.Elements), nullList(m.AtUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
-		m.CloudCustomData, users, convIDs, peerIDs, unreads)
+		m.CloudCustomData, users, convIDs, peerIDs, unreads, m.PushIgnoreDND)
 	if err != nil {
 		return fmt.Errorf("create message: %w", formatError(err))
 	}
@@ -110,8 +110,8 @@ const createMessageQuery = `
 		RETURNING last_seq
 	), msg AS (
 		INSERT INTO messages (sdk_app_id, id, client_msg_id, type, from_user_id, to_user_id, group_id, channel,
-			seq, time, elements, at_user_ids, at_all, priority, push_info, cloud_custom_data)
-		SELECT $1, $3, $4, $5, $6, $7, $8, $2, ch.last_seq, $9, $10, $11, $12, $13, $14, $15 FROM ch
+			seq, time, elements, at_user_ids, at_all, priority, push_info, cloud_custom_data, push_ignore_dnd)
+		SELECT $1, $3, $4, $5, $6, $7, $8, $2, ch.last_seq, $9, $10, $11, $12, $13, $14, $15, $20 FROM ch
 		RETURNING seq
 	), seqs AS (
 		INSERT INTO inboxes (sdk_app_id, user_id, last_seq)

@@ -18,7 +18,7 @@ func (db *DB) FindPushPending(ctx context.Context, before time.Time, limit int) 
 		limit = 1000
 	}
 	rows, err := db.reads.query(ctx, `
-		SELECT sdk_app_id, id FROM messages
+		SELECT sdk_app_id, id, push_ignore_dnd FROM messages
 		WHERE push_pending = 1 AND time <= ?
 		ORDER BY time LIMIT ?`, ms(before), limit)
 	if err != nil {
@@ -28,7 +28,7 @@ func (db *DB) FindPushPending(ctx context.Context, before time.Time, limit int) 
 	var out []store.MessageKey
 	for rows.Next() {
 		var k store.MessageKey
-		if err := rows.Scan(&k.SDKAppID, &k.ID); err != nil {
+		if err := rows.Scan(&k.SDKAppID, &k.ID, &k.IgnoreDND); err != nil {
 			return nil, fmt.Errorf("find push pending: %w", err)
 		}
 		out = append(out, k)

@@ -105,7 +105,7 @@ func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *store.Message, i
 	_, err = db.writes.txExec(ctx, tx, insertMessageQuery,
 		m.SDKAppID, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID, channel,
 		seq, ms(at), nullBytes(m.Elements), nullBytes(atUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
-		m.CloudCustomData)
+		m.CloudCustomData, m.PushIgnoreDND)
 	if err != nil {
 		return 0, fmt.Errorf("insert message: %w", err)
 	}
@@ -157,8 +157,8 @@ const (
 		RETURNING last_seq`
 	insertMessageQuery = `
 		INSERT INTO messages (sdk_app_id, id, client_msg_id, type, from_user_id, to_user_id, group_id, channel,
-			seq, time, elements, at_user_ids, at_all, priority, push_info, cloud_custom_data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			seq, time, elements, at_user_ids, at_all, priority, push_info, cloud_custom_data, push_ignore_dnd)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// Set-based statements over the JSON list of deliveries: one statement per table
 	// whatever the number of recipients.
 	nextInboxSeqsQuery = `

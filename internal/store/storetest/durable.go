@@ -18,7 +18,10 @@ func testPushQueue(t *testing.T, open Opener) {
 		s := open(t)
 		sendC2C(t, s, textMessage(appA, "alice", "bob", 1))
 		sendC2C(t, s, textMessage(appB, "alice", "bob", 2))
-		sendGroup(t, s, groupMessage(appA, "alice", "g", 3), "alice", "bob")
+		// An admin send overriding do-not-disturb keeps that for the sweep.
+		admin := groupMessage(appA, "alice", "g", 3)
+		admin.PushIgnoreDND = true
+		sendGroup(t, s, admin, "alice", "bob")
 		got, err := s.FindPushPending(ctx, at(2), 10)
 		must(t, "FindPushPending", err)
 		assertEqual(t, "pending at 2s, oldest first", got, []store.MessageKey{{SDKAppID: appA, ID: "alice-bob-1"}, {SDKAppID: appB, ID: "alice-bob-2"}})
@@ -30,7 +33,7 @@ func testPushQueue(t *testing.T, open Opener) {
 		must(t, "MarkPushPlanned", s.MarkPushPlanned(ctx, []store.MessageKey{{SDKAppID: appA, ID: "alice-bob-1"}, {SDKAppID: appB, ID: "g-alice-3"}, {SDKAppID: appA, ID: "no-such"}}))
 		got, err = s.FindPushPending(ctx, at(3), 10)
 		must(t, "FindPushPending", err)
-		assertEqual(t, "pending after marking", got, []store.MessageKey{{SDKAppID: appB, ID: "alice-bob-2"}, {SDKAppID: appA, ID: "g-alice-3"}})
+		assertEqual(t, "pending after marking", got, []store.MessageKey{{SDKAppID: appB, ID: "alice-bob-2"}, {SDKAppID: appA, ID: "g-alice-3", IgnoreDND: true}})
 		must(t, "MarkPushPlanned(none)", s.MarkPushPlanned(ctx, nil))
 	})
 
