@@ -26,6 +26,7 @@ import (
 	"github.com/herald-im/herald/internal/api/tencent"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/bus"
+	"github.com/herald-im/herald/internal/cluster"
 	"github.com/herald-im/herald/internal/console"
 	"github.com/herald-im/herald/internal/gateway"
 	"github.com/herald-im/herald/internal/im"
@@ -59,6 +60,11 @@ type Main struct {
 	Withdraw *withdraw.Withdrawer
 	// Webhooks posts push answers and device state changes to each app's callback URL.
 	Webhooks *webhook.Notifier
+	// Liveness tells which nodes are alive, so that the devices of a node killed
+	// without a word get their pushes.
+	Liveness *cluster.Liveness
+	// ConfigureLiveness, if set, changes Liveness before it opens (tests beat faster).
+	ConfigureLiveness func(l *cluster.Liveness)
 	// ConfigurePipeline, if set, changes the push pipeline before it opens (tests
 	// shorten its sweep).
 	ConfigurePipeline func(p *pipeline.Pipeline)
@@ -118,7 +124,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 	m.Senders = buildSenders(m.Logger, push.Transport{RootCAs: roots, AllowPrivate: c.PushAllowPrivateEndpoints})
+	m.Liveness = cluster.New(c.NodeID)
+	m.Liveness.Logger = m.Logger
+	if m.ConfigureLiveness != nil {
+		m.ConfigureLiveness(m.Liveness)
+	}
 	m.Pipeline = pipeline.New(m.Store, m.Bus, m.Senders)
+	m.Pipeline.SessionAlive = m.Liveness.Alive
 	m.Webhooks = webhook.New(m.Store, m.Bus)
 	m.Webhooks.Logger = m.Logger
 	if m.ConfigureWebhooks != nil {
@@ -150,7 +162,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.IM.StateChanged = m.Webhooks.StateChanged
 	m.IM.Unacked = m.Pipeline.Unacked
 	m.Gateway = gateway.NewServer(m.IM, m.Hub, m.Store)
-	m.Gateway.NodeID = c.NodeID
+	m.Gateway.NodeID = m.Liveness.Self() // sessions are named under this incarnation
 	m.Gateway.Heartbeat = c.Heartbeat
 	m.Gateway.AckTimeout = c.PushAckTimeout
 	m.Gateway.LoginTimeout, m.Gateway.MaxUnauthPerAddr = c.LoginTimeout, c.MaxUnauthPerAddr
@@ -165,6 +177,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Tencent = tencent.NewServer(m.IM, m.Store)
 	m.Tencent.Logger = m.Logger
 	m.Tencent.Broadcaster, m.Tencent.Audience = m.API, m.Store
+
+	m.Liveness.OnDead = m.IM.ReapSessions
+	if err := m.Liveness.Open(ctx, m.Bus); err != nil {
+		return err
+	}
 
 	m.registry = prometheus.NewRegistry()
 	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -403,6 +420,11 @@ func (m *Main) Close() error {
 	}
 	if m.Withdraw != nil {
 		m.Withdraw.Close()
+	}
+	if m.Liveness != nil {
+		if err := m.Liveness.Close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if m.Pipeline != nil {
 		m.Pipeline.Close()

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/herald-im/herald/internal/app"
+	"github.com/herald-im/herald/internal/cluster"
 	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/push/pipeline"
@@ -236,4 +237,58 @@ func TestDurable_AuthRefusalRetried(t *testing.T) {
 			waitEachOnce(t, sims, v, phones, 20*time.Second)
 		})
 	}
+}
+
+// A node killed without a word leaves its devices "online" in the store: nothing
+// delivers to them, and the push rules held their pushes back as if they were in the
+// foreground. The node restarted (a new incarnation) finds the old one dead, records
+// its devices disconnected and pushes what they never acknowledged; later messages are
+// pushed as to any offline device. (Before, those devices got no push until they
+// reconnected.)
+func TestDurable_DeadNodeDevicesPushed(t *testing.T) {
+	sims := MustOpenSims(t)
+	srv := startNATS(t, t.TempDir(), 0)
+	c := MustConfig(t, "sqlite")
+	c.NATS, c.PushCAFile = srv.ClientURL(), sims.CAFile()
+	fastBeats := func(m *app.Main) {
+		m.ConfigureLiveness = func(l *cluster.Liveness) { l.Beat, l.DeadAfter = 100*time.Millisecond, 400*time.Millisecond }
+	}
+	n := mustOpenNodeWith(t, c, fastBeats)
+	cert := addSimCertificate(t, n.Store, sims, push.Huawei)
+	if err := n.Store.CreateAccounts(context.Background(), []*store.Account{{SDKAppID: testAppID, UserID: "alice"}}); err != nil {
+		t.Fatal(err)
+	}
+	phones := mustPhones(t, n.Store, sims, push.Huawei, cert, []string{"bob"})
+	// bob's app is connected to this node, in the foreground.
+	online, session := store.Online, n.Liveness.Self()+"/1"
+	if err := n.Store.UpdateDevice(context.Background(), testAppID, "bob", "phone", store.DeviceUpdate{State: &online, NodeID: &session}); err != nil {
+		t.Fatal(err)
+	}
+	sendText(t, n, "alice", "bob", "delivered to the connection, never acknowledged")
+	waitFor(t, "the push held back for the foreground", func() bool {
+		r, err := n.Store.FindDevicePushRecord(context.Background(), testAppID, lastMessageID(t, n, "bob"), "bob", "phone")
+		return err == nil && r.Decision == "foreground"
+	})
+	n.Liveness.Stop() // the node dies: no more beats, no goodbye
+	n.Close()
+
+	n2 := mustOpenNodeWith(t, c, fastBeats)
+	waitEachOnce(t, sims, push.Huawei, phones, 20*time.Second)
+	d, err := n2.Store.FindDevice(context.Background(), testAppID, "bob", "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.State != store.Offline {
+		t.Errorf("bob's phone %s after its node died; want offline", d.State)
+	}
+}
+
+// lastMessageID returns the ID of the newest message in user's inbox.
+func lastMessageID(t *testing.T, n *node, user string) string {
+	t.Helper()
+	es, err := n.Store.FindInbox(context.Background(), testAppID, user, 0, 1000)
+	if err != nil || len(es) == 0 {
+		t.Fatalf("inbox of %s: %v (%d entries)", user, err, len(es))
+	}
+	return es[len(es)-1].Message.ID
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -396,4 +397,30 @@ func (e *env) mustHeldSend(t *testing.T) (*fakeSender, *store.Message) {
 	m := e.MustCreateMessage(t, "alice", "bob")
 	e.p.Stored(context.Background(), m, nil, im.SentHow{})
 	return s, m
+}
+
+// A device online on a node that died is pushed as if offline; one online on a live
+// node is not (it gets the message over its connection).
+func TestPipeline_OnlineOnDeadNodePushed(t *testing.T) {
+	e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
+		p.SessionAlive = func(s string) bool { return !strings.HasPrefix(s, "dead~") }
+	})
+	ctx := context.Background()
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	for u, session := range map[string]string{"bob": "dead~1/7", "carol": "live~1/8"} {
+		e.MustCreateDevice(t, u, push.Xiaomi, 0)
+		online := store.Online
+		if err := e.st.UpdateDevice(ctx, testAppID, u, "phone", store.DeviceUpdate{State: &online, NodeID: &session}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	toBob, toCarol := e.MustCreateMessage(t, "alice", "bob"), e.MustCreateMessage(t, "alice", "carol")
+	e.p.Stored(ctx, toBob, nil, im.SentHow{})
+	e.p.Stored(ctx, toCarol, nil, im.SentHow{})
+	if rs := e.waitRecords(t, toBob.ID, 1); rs[0].Outcome != "accepted" {
+		t.Errorf("bob's record %s; want pushed (his node is dead)", recordsString(rs))
+	}
+	if rs := e.waitRecords(t, toCarol.ID, 1); rs[0].Decision != "foreground" {
+		t.Errorf("carol's record %s; want foreground", recordsString(rs))
+	}
 }

@@ -93,6 +93,10 @@ type Pipeline struct {
 	Store   store.Store
 	Bus     workQueue
 	Senders map[push.Vendor]push.Sender
+	// SessionAlive, when set, tells whether a device's session ("node/session", its
+	// NodeID) is on a live node: a device online on a dead node is pushed as if
+	// offline (cluster.Liveness.Alive).
+	SessionAlive func(session string) bool
 	// Workers is how many send jobs run at once. Default DefaultWorkers.
 	Workers int
 	// PlanWorkers is how many messages are planned at once. Default DefaultPlanWorkers.

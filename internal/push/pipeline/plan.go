@@ -224,6 +224,12 @@ func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt
 	var fresh []*store.PushRecord
 	var targets []*target
 	for _, d := range devices {
+		if d.State == store.Online && p.SessionAlive != nil && !p.SessionAlive(d.NodeID) {
+			// Online on a node that died without a word: nothing delivers to it.
+			off := *d
+			off.State, off.Background = store.Offline, false
+			d = &off
+		}
 		if prev, ok := pl.replayed[d.UserID+"/"+d.DeviceID]; ok {
 			if prev.Outcome == "queued" && prev.Attempts == 0 {
 				if t := pl.target(prev, d); t != nil {
