@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -104,16 +105,21 @@ func TestMetrics_Scrape(t *testing.T) {
 		t.Fatalf("record %+v, want accepted at the second try", rec)
 	}
 	recv.waitEvent(t, "Push.OfflinePush", "bob's push result", func(e map[string]any) bool { return true })
-	// Admin calls: one send, one route with a path parameter, one unknown call.
+	// Admin calls: one send, one route with a path parameter, one unknown call (last).
 	n.adminJSON("POST", "/v1/admin/messages", map[string]any{"from": "carol", "to": "alice", "elements": []map[string]string{{"type": "text", "text": "x"}}}, nil)
 	n.adminJSON("GET", "/v1/admin/users/bob/devices", nil, nil)
 	n.adminRaw("GET", "/v1/admin/no/such/call", nil)
 
 	var mfs map[string]*dto.MetricFamily
-	waitFor(t, "the retry counted", func() bool {
+	// The retry is counted once the answer is recorded, a delivery once the bus brings
+	// the event: both after the calls above return.
+	waitFor(t, "the retry and the deliveries counted", func() bool {
 		mfs = scrape(t, n.node)
-		v, _ := sample(mfs, "herald_push_retries_total", "vendor=huawei")
-		return v == 1
+		retries, _ := sample(mfs, "herald_push_retries_total", "vendor=huawei")
+		delivered, _ := sample(mfs, "herald_messages_delivered_total")
+		// A request is timed once its handler returns, just after the client has the answer.
+		timed, _ := sample(mfs, "herald_http_request_duration_seconds", "route=/v1/admin/", "code=404")
+		return retries == 1 && delivered >= 4 && timed == 1
 	})
 	for _, c := range []struct {
 		name   string
@@ -154,6 +160,16 @@ func TestMetrics_Scrape(t *testing.T) {
 			if l.GetName() == "route" && (strings.Contains(l.GetValue(), "bob") || strings.Contains(l.GetValue(), "/v1/ws")) {
 				t.Errorf("route label %q", l.GetValue())
 			}
+		}
+	}
+	// Every herald_ metric served is documented.
+	doc, err := os.ReadFile("../../docs/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range mfs {
+		if strings.HasPrefix(name, "herald_") && !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("docs/metrics.md does not list %s", name)
 		}
 	}
 	if t.Failed() {
