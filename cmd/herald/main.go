@@ -5,6 +5,7 @@
 //	herald usersig   print a UserSig
 //	herald sim       run the vendor push simulators on local ports
 //	herald keys      rotate the master key sealing secrets at rest
+//	herald health    ask a running node's /healthz (container health checks)
 package main
 
 import (
@@ -50,6 +51,7 @@ func NewMain() *Main {
 		"keys":    &KeysCommand{},
 		"push":    &PushCommand{},
 		"version": &VersionCommand{},
+		"health":  &HealthCommand{},
 	}}
 }
 
@@ -83,7 +85,7 @@ func (m *Main) usage() string {
 // order lists the commands for the usage text: the known ones first, in a fixed order.
 func (m *Main) order() []string {
 	names := []string{}
-	for _, n := range []string{"serve", "app", "usersig", "sim", "bench", "push", "keys", "version"} {
+	for _, n := range []string{"serve", "app", "usersig", "sim", "bench", "push", "keys", "version", "health"} {
 		if _, ok := m.commands[n]; ok {
 			names = append(names, n)
 		}

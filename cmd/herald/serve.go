@@ -18,9 +18,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var level slog.Level
-	level.UnmarshalText([]byte(cfg.LogLevel)) // Validate has checked it
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	logger := app.NewLogger(cfg, os.Stderr)
 	slog.SetDefault(logger)
 
 	m := app.NewMain(cfg)
@@ -37,6 +35,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 func (c *ServeCommand) Usage() string {
 	return fmt.Sprint(`  herald serve [--listen 127.0.0.1:8080] [--data ./herald-data] [--postgres URL] [--nats URL]
                [--config herald.yaml] [--sdkappid N --secret-key K] [--heartbeat 30s]
+               [--log-level info] [--log-format text|json]
       Run a node. Every flag has a HERALD_* environment variable (HERALD_LISTEN, HERALD_DATA,
       HERALD_POSTGRES, HERALD_NATS, HERALD_SDKAPPID, HERALD_SECRET_KEY, ...); flags win over
       the environment, which wins over the config file.

@@ -77,7 +77,7 @@ func NewServer(svc *im.Service, st adminStore, senders map[push.Vendor]push.Send
 
 // Handler returns the routes under /v1/admin/.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := newRouter()
 	mux.Handle("POST /v1/admin/accounts/import", s.admin(s.importAccounts))
 	mux.Handle("POST /v1/admin/app/settings", s.admin(s.appSettings))
 	mux.Handle("GET /v1/admin/app/settings", s.admin(s.getAppSettings))

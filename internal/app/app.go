@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/herald-im/herald/internal/api"
@@ -79,6 +78,7 @@ type Main struct {
 	Tencent      *tencent.Server // the Tencent-compatible REST API under /v4/
 
 	registry *prometheus.Registry
+	metrics  *nodeMetrics // metrics.go
 	ln       net.Listener
 	server   *http.Server
 	cancel   context.CancelFunc
@@ -98,6 +98,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 	c := m.Config
+	m.metrics = newNodeMetrics()
 	if c.DataDir != "" {
 		if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 			return fmt.Errorf("create data dir: %w", err)
@@ -144,7 +145,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Pipeline.TTL = c.PushTTL
 	}
 	m.Pipeline.Logger = m.Logger
-	m.Pipeline.Answered = m.Webhooks.Answered
+	m.Pipeline.Answered = m.metrics.countRetries(m.Webhooks.Answered)
 	if m.ConfigurePipeline != nil {
 		m.ConfigurePipeline(m.Pipeline)
 	}
@@ -152,10 +153,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("open push pipeline: %w", err)
 	}
 
-	m.Hub = gateway.NewHub(m.Bus, m.Logger)
+	m.Hub = gateway.NewHub(deliveryCounter{m.Bus, m.metrics.delivered}, m.Logger)
 	m.IM = im.NewService(m.Store, m.Hub)
 	m.IM.Logger = m.Logger
-	m.IM.Stored = m.Pipeline.Stored
+	m.IM.Stored = m.metrics.countStored(m.Pipeline.Stored)
 	m.Withdraw = withdraw.New(m.Store, m.Senders)
 	m.Withdraw.Logger = m.Logger
 	m.IM.Recalled = m.Withdraw.Recalled
@@ -183,13 +184,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 
-	m.registry = prometheus.NewRegistry()
-	m.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.registry.MustRegister(pipeline.Collectors()...)
-	m.registry.MustRegister(webhook.Collectors()...)
-	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "herald_gateway_sessions", Help: "WebSocket sessions this node holds (logged in).",
-	}, func() float64 { return float64(m.Hub.Sessions()) }))
+	m.registry = m.newRegistry()
 
 	if m.ln, err = net.Listen("tcp", c.Listen); err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -281,7 +276,7 @@ func (m *Main) Handler() http.Handler {
 	mux.Handle("/v4/", readDeadline(m.Tencent.Handler(), m.Config.bodyReadTimeout()))
 	mux.Handle(console.Prefix, console.NewServer())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
-	return mux
+	return m.metrics.instrument(mux)
 }
 
 func (m *Main) readyz(w http.ResponseWriter, r *http.Request) {

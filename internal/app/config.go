@@ -42,6 +42,9 @@ type Config struct {
 	NodeID string `yaml:"node_id"`
 	// LogLevel is debug, info, warn or error. Default info.
 	LogLevel string `yaml:"log_level"`
+	// LogFormat is text (log/slog's key=value lines) or json (one JSON object a line,
+	// for log collectors). Default text.
+	LogFormat string `yaml:"log_format"`
 	// PushCAFile, when set, names a PEM file of CA certificates trusted for every vendor's hosts
 	// besides the system's: a private gateway, or `herald sim`'s CA.
 	PushCAFile string `yaml:"push_ca_file"`
@@ -89,6 +92,7 @@ func DefaultConfig() Config {
 		Heartbeat:   30 * time.Second,
 		NodeID:      host,
 		LogLevel:    "info",
+		LogFormat:   "text",
 		PushWorkers: 16,
 
 		PushAckTimeout: 5 * time.Second,
@@ -159,6 +163,9 @@ func (c Config) Validate() error {
 	default:
 		return &ConfigError{"log_level", c.LogLevel, errors.New("use debug, info, warn or error")}
 	}
+	if c.LogFormat != LogFormatText && c.LogFormat != LogFormatJSON {
+		return &ConfigError{"log_format", c.LogFormat, errors.New("use text or json")}
+	}
 	return nil
 }
 
@@ -178,6 +185,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	heartbeat := fs.Duration("heartbeat", 0, "client heartbeat period (default 30s)")
 	node := fs.String("node-id", "", "this node's name (default the host name)")
 	level := fs.String("log-level", "", "debug, info, warn or error")
+	logFormat := fs.String("log-format", "", "text or json (default text)")
 	pushCA := fs.String("push-ca-file", "", "PEM CAs trusted for vendor hosts besides the system's")
 	pushPrivate := fs.Bool("push-allow-private-endpoints", false, "let certificate endpoints reach loopback/private addresses (simulators)")
 	pushWorkers := fs.Int("push-workers", 0, "vendor requests a node makes at once (default 16)")
@@ -225,6 +233,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.NodeID = *node
 		case "log-level":
 			c.LogLevel = *level
+		case "log-format":
+			c.LogFormat = *logFormat
 		case "push-ca-file":
 			c.PushCAFile = *pushCA
 		case "push-workers":
@@ -251,6 +261,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"HERALD_LISTEN": &c.Listen, "HERALD_DATA": &c.DataDir, "HERALD_POSTGRES": &c.Postgres,
 		"HERALD_NATS": &c.NATS, "HERALD_SECRET_KEY": &c.SecretKey, "HERALD_ADMIN": &c.AdminUserID,
 		"HERALD_NODE_ID": &c.NodeID, "HERALD_LOG_LEVEL": &c.LogLevel, "HERALD_PUSH_CA_FILE": &c.PushCAFile,
+		"HERALD_LOG_FORMAT":    &c.LogFormat,
 		"HERALD_DEPLOYMENT_ID": &c.DeploymentID,
 		"HERALD_MASTER_KEY":    &c.MasterKey,
 	}

@@ -1,0 +1,184 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/herald-im/herald/internal/push"
+)
+
+// specClient calls a node's admin API and checks each request and answer against
+// docs/openapi.yaml.
+type specClient struct {
+	t      *testing.T
+	n      *node
+	router routers.Router
+	called map[string]bool // operation IDs called
+}
+
+func newSpecClient(t *testing.T, n *node) *specClient {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromFile("../../docs/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = openapi3.Servers{{URL: "http://" + n.Addr()}}
+	r, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &specClient{t: t, n: n, router: r, called: map[string]bool{}}
+}
+
+// call makes the admin call, fails the test when the request or the answer does not
+// fit the description, and decodes a 200 answer into out.
+func (c *specClient) call(method, path string, body, out any) int {
+	c.t.Helper()
+	return c.callWant(http.StatusOK, method, path, body, out)
+}
+
+// callWant is call for an answer of status want.
+func (c *specClient) callWant(want int, method, path string, body, out any) int {
+	c.t.Helper()
+	var data []byte
+	if body != nil {
+		data, _ = json.Marshal(body)
+	}
+	sep := "?"
+	if bytes.ContainsRune([]byte(path), '?') {
+		sep = "&"
+	}
+	u := fmt.Sprintf("http://%s%s%ssdkappid=%d&identifier=administrator&usersig=%s", c.n.Addr(), path, sep, testAppID, url.QueryEscape(sig(c.t, "administrator")))
+	newReq := func() *http.Request {
+		req, _ := http.NewRequest(method, u, bytes.NewReader(data))
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		return req
+	}
+	ctx := context.Background()
+	vreq := newReq()
+	route, params, err := c.router.FindRoute(vreq)
+	if err != nil {
+		c.t.Fatalf("%s %s: not in docs/openapi.yaml: %v", method, path, err)
+	}
+	c.called[route.Operation.OperationID] = true
+	in := &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+		c.t.Errorf("%s %s: the request does not fit docs/openapi.yaml: %v", method, path, err)
+	}
+	res, err := http.DefaultClient.Do(newReq())
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err := openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: res.StatusCode, Header: res.Header, Body: io.NopCloser(bytes.NewReader(got)),
+		Options: &openapi3filter.Options{MultiError: true},
+	}); err != nil {
+		c.t.Errorf("%s %s: the answer %d %s does not fit docs/openapi.yaml: %v", method, path, res.StatusCode, got, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(got, out); err != nil {
+			c.t.Fatalf("%s %s: decode: %v", method, path, err)
+		}
+	}
+	if res.StatusCode != want {
+		c.t.Errorf("%s %s: %d %s, want %d", method, path, res.StatusCode, got, want)
+	}
+	return res.StatusCode
+}
+
+// TestOpenAPI_RealCalls makes every documented admin call against a running node and
+// checks requests and answers against docs/openapi.yaml.
+func TestOpenAPI_RealCalls(t *testing.T) {
+	n := MustOpenPushNode(t, "sqlite")
+	c := newSpecClient(t, n.node)
+	ctx := ctxT(t)
+	text := []map[string]string{{"type": "text", "text": "hi"}}
+
+	c.call("POST", "/v1/admin/accounts/import", map[string]any{"accounts": []map[string]string{{"user_id": "alice", "nickname": "Alice"}, {"user_id": "bob"}, {"user_id": "carol"}}}, nil)
+	c.call("GET", "/v1/admin/app/settings", nil, nil)
+	c.call("POST", "/v1/admin/app/settings", map[string]any{"retention_days": 7, "device_policy": "per_platform"}, nil)
+	c.call("POST", "/v1/admin/app/callback-secret", nil, nil)
+
+	c.call("POST", "/v1/admin/groups", map[string]any{"group_id": "g1", "name": "G", "owner_id": "alice", "member_ids": []string{"bob"}}, nil)
+	c.call("GET", "/v1/admin/groups/g1", nil, nil)
+	c.call("GET", "/v1/admin/groups/g1/info", nil, nil)
+	c.call("PATCH", "/v1/admin/groups/g1", map[string]any{"name": "G2", "introduction": "about"}, nil)
+	c.call("POST", "/v1/admin/groups/g1/members", map[string]any{"user_ids": []string{"carol"}}, nil)
+	c.call("GET", "/v1/admin/groups/g1/members?offset=0&limit=10", nil, nil)
+	c.call("POST", "/v1/admin/groups/g1/members/role", map[string]any{"user_id": "bob", "role": "admin"}, nil)
+	c.call("PATCH", "/v1/admin/groups/g1/members/carol", map[string]any{"name_card": "C", "mute_seconds": 0}, nil)
+	c.call("POST", "/v1/admin/groups/g1/messages", map[string]any{"from": "alice", "elements": text}, nil)
+	c.call("POST", "/v1/admin/groups/g1/owner", map[string]any{"user_id": "bob"}, nil)
+	c.call("POST", "/v1/admin/groups/g1/members/remove", map[string]any{"user_ids": []string{"carol"}}, nil)
+	c.call("DELETE", "/v1/admin/groups/g1", nil, nil)
+
+	var sent struct{ Message struct{ ID string } }
+	c.call("POST", "/v1/admin/messages", map[string]any{"from": "alice", "to": "bob", "elements": text, "offline_push_info": map[string]any{"title": "t", "desc": "d"}}, &sent)
+	c.call("POST", "/v1/admin/messages/batch", map[string]any{"from": "alice", "to_users": []string{"bob", "carol"}, "elements": text}, nil)
+	c.call("POST", "/v1/admin/messages/import", map[string]any{"from": "bob", "to": "alice", "elements": text, "time": time.Now().Add(-time.Hour).UnixMilli()}, nil)
+	c.call("GET", "/v1/admin/push/messages/"+sent.Message.ID+"/trace", nil, nil)
+	c.call("POST", "/v1/admin/messages/"+sent.Message.ID+"/recall", nil, nil)
+
+	c.call("POST", "/v1/admin/users/bob/profile", map[string]any{"nickname": "Bob", "items": map[string]string{"gender": "male"}}, nil)
+	c.call("GET", "/v1/admin/users/bob/profile", nil, nil)
+	var e struct{ Code int }
+	c.callWant(http.StatusNotFound, "GET", "/v1/admin/users/nobody/profile", nil, &e)
+	c.call("POST", "/v1/admin/users/bob/tags", map[string]any{"tags": []string{"vip", "beta"}}, nil)
+	c.call("GET", "/v1/admin/users/bob/tags", nil, nil)
+	c.call("POST", "/v1/admin/users/bob/tags/remove", map[string]any{"tags": []string{"beta"}}, nil)
+	c.call("POST", "/v1/admin/push/attr-names", map[string]any{"names": []string{"city"}}, nil)
+	c.call("GET", "/v1/admin/push/attr-names", nil, nil)
+	c.call("POST", "/v1/admin/users/bob/attrs", map[string]any{"attrs": map[string]string{"city": "sz"}}, nil)
+	c.call("GET", "/v1/admin/users/bob/attrs", nil, nil)
+
+	var cert struct{ ID int64 }
+	c.call("POST", "/v1/admin/push/certificates", certBody(t, n.sim(push.Huawei), "spec"), &cert)
+	c.call("GET", "/v1/admin/push/certificates", nil, nil)
+	c.call("GET", fmt.Sprintf("/v1/admin/push/certificates/%d", cert.ID), nil, nil)
+	c.call("PATCH", fmt.Sprintf("/v1/admin/push/certificates/%d", cert.ID), map[string]any{"name": "spec 2"}, nil)
+	bob := MustLogin(t, n.node, "bob", "hw", "Android")
+	if err := bob.SetOfflinePushConfig(ctx, cert.ID, n.phone(push.Huawei)); err != nil {
+		t.Fatal(err)
+	}
+	c.call("GET", "/v1/admin/users/bob/devices?from=alice", nil, nil)
+	c.call("POST", "/v1/admin/push/test", map[string]any{"user_id": "bob", "title": "T", "body": "B"}, nil)
+	var task struct {
+		TaskID string `json:"task_id"`
+	}
+	c.call("POST", "/v1/admin/push/broadcast", map[string]any{"condition": map[string]any{"tags_and": []string{"vip"}}, "title": "Sale", "desc": "Today"}, &task)
+	c.call("GET", "/v1/admin/push/tasks/"+task.TaskID, nil, nil)
+	c.call("GET", "/v1/admin/push/stats", nil, nil)
+	c.call("POST", "/v1/admin/users/bob/kick", nil, nil)
+	c.call("DELETE", fmt.Sprintf("/v1/admin/push/certificates/%d", cert.ID), nil, nil)
+	c.call("DELETE", "/v1/admin/users/carol", nil, nil)
+	if e.Code != 40401 {
+		t.Errorf("an unknown user's profile: code %d, want 40401", e.Code)
+	}
+
+	// Every documented operation was called.
+	doc, _ := openapi3.NewLoader().LoadFromFile("../../docs/openapi.yaml")
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if !c.called[op.OperationID] {
+				t.Errorf("%s %s (%s) was not called", method, path, op.OperationID)
+			}
+		}
+	}
+}
