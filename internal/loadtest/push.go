@@ -139,7 +139,14 @@ func bindOffline(ctx context.Context, t Target, vendors []*PushVendor, users []s
 			for i := range next {
 				v := vendors[i%len(vendors)]
 				p := &phone{user: users[i], vendor: v, token: v.Sim.Register(v.App)}
-				if err := bindOne(ctx, t, u, p, unread(i)); err != nil {
+				// A loaded node may drop a login (its deadline): try again before
+				// calling the setup failed.
+				err := bindOne(ctx, t, u, p, unread(i))
+				for try := 1; err != nil && try < 3 && ctx.Err() == nil; try++ {
+					time.Sleep(time.Duration(try) * time.Second)
+					err = bindOne(ctx, t, u, p, unread(i))
+				}
+				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = fmt.Errorf("bind %s: %w", p.user, err)
