@@ -31,7 +31,6 @@ import (
 	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/push/pipeline"
-	"github.com/herald-im/herald/internal/push/withdraw"
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/internal/store/postgres"
 	"github.com/herald-im/herald/internal/store/sqlite"
@@ -55,8 +54,6 @@ type Main struct {
 	// Senders are the vendor senders, by vendor; Pipeline carries stored messages to them.
 	Senders  map[push.Vendor]push.Sender
 	Pipeline *pipeline.Pipeline
-	// Withdraw replaces recalled messages' notifications on the lock screen.
-	Withdraw *withdraw.Withdrawer
 	// Webhooks posts push answers and device state changes to each app's callback URL.
 	Webhooks *webhook.Notifier
 	// ConfigurePipeline, if set, changes the push pipeline before it opens (tests
@@ -144,9 +141,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.IM = im.NewService(m.Store, m.Hub)
 	m.IM.Logger = m.Logger
 	m.IM.Stored = m.Pipeline.Stored
-	m.Withdraw = withdraw.New(m.Store, m.Senders)
-	m.Withdraw.Logger = m.Logger
-	m.IM.Recalled = m.Withdraw.Recalled
+	// A recall's lock-screen replacements are pushes of the pipeline's (recall.go).
+	m.IM.Recalled = m.Pipeline.Recalled
 	m.IM.StateChanged = m.Webhooks.StateChanged
 	m.IM.Unacked = m.Pipeline.Unacked
 	m.Gateway = gateway.NewServer(m.IM, m.Hub, m.Store)
@@ -400,9 +396,6 @@ func (m *Main) Close() error {
 	}
 	if m.Gateway != nil {
 		m.Gateway.Close()
-	}
-	if m.Withdraw != nil {
-		m.Withdraw.Close()
 	}
 	if m.Pipeline != nil {
 		m.Pipeline.Close()
