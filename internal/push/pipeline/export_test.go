@@ -67,3 +67,6 @@ func (p *Pipeline) Crash() {
 func (p *Pipeline) ReplanRecall(ctx context.Context, sdkAppID int64, id string) (bool, error) {
 	return p.planRecall(ctx, planJob{SDKAppID: sdkAppID, MessageID: id, Recall: true})
 }
+
+// RecallsQueuedTotal exposes the count of lock-screen replacements queued.
+var RecallsQueuedTotal = recallsQueuedTotal

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/push/pipeline"
@@ -51,6 +53,7 @@ func TestPipeline_Recall(t *testing.T) {
 		e.p.Stored(ctx, m, nil, im.SentHow{})
 		e.waitRecords(t, m.ID, 1)
 		e.recall(t, m)
+		before := recallsQueued(t)
 		for range 3 { // the first plan, then two replays (a crash before the ack, a sweep)
 			done, err := e.p.ReplanRecall(ctx, testAppID, m.ID)
 			if err != nil || !done {
@@ -67,6 +70,9 @@ func TestPipeline_Recall(t *testing.T) {
 		}
 		if rs, _ := e.st.FindPushRecords(ctx, testAppID, m.ID); len(rs) != 2 {
 			t.Errorf("%d records after planning three times; want 2", len(rs))
+		}
+		if got := recallsQueued(t) - before; got != 1 {
+			t.Errorf("herald_push_recall_replacements_total rose by %v; want 1", got)
 		}
 	})
 
@@ -109,6 +115,7 @@ func TestPipeline_Recall(t *testing.T) {
 	t.Run("QueuedNotSent", func(t *testing.T) {
 		e := MustOpenEnv(t, nil)
 		ctx := context.Background()
+		before := recallsQueued(t)
 		e.MustCreateDevice(t, "alice", push.Xiaomi, 0)
 		e.MustCreateDevice(t, "bob", push.Huawei, 0)
 		m := e.MustCreateMessage(t, "alice", "bob")
@@ -127,5 +134,18 @@ func TestPipeline_Recall(t *testing.T) {
 		if rs, _ := e.st.FindPushRecords(ctx, testAppID, m.ID); len(rs) != 1 {
 			t.Errorf("%d records; want no replacement", len(rs))
 		}
+		if got := recallsQueued(t) - before; got != 0 {
+			t.Errorf("herald_push_recall_replacements_total rose by %v; want 0", got)
+		}
 	})
+}
+
+// recallsQueued reads herald_push_recall_replacements_total.
+func recallsQueued(tb testing.TB) float64 {
+	tb.Helper()
+	var m dto.Metric
+	if err := pipeline.RecallsQueuedTotal.Write(&m); err != nil {
+		tb.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }
