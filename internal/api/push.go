@@ -329,8 +329,11 @@ func (s *Server) testPush(r *http.Request, app *store.App) (any, error) {
 
 // TraceRecord is one device's push record in a message's trace.
 type TraceRecord struct {
-	UserID          string `json:"user_id"`
-	DeviceID        string `json:"device_id"`
+	UserID   string `json:"user_id"`
+	DeviceID string `json:"device_id"`
+	// Kind is "recall" for the lock-screen replacement of a recalled message's
+	// notification, absent for the message's own notification.
+	Kind            string `json:"kind,omitempty"`
 	Decision        string `json:"decision"`
 	Vendor          string `json:"vendor,omitempty"`
 	CertificateID   int64  `json:"certificate_id,omitempty"`
@@ -377,7 +380,7 @@ func (s *Server) trace(r *http.Request, app *store.App) (any, error) {
 	out := make([]TraceRecord, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, TraceRecord{
-			UserID: r.UserID, DeviceID: r.DeviceID, Decision: r.Decision, Vendor: r.Vendor, CertificateID: r.CertificateID,
+			UserID: r.UserID, DeviceID: r.DeviceID, Kind: r.Kind, Decision: r.Decision, Vendor: r.Vendor, CertificateID: r.CertificateID,
 			Outcome: r.Outcome, Reason: r.Reason, VendorMessageID: r.VendorMessageID, Attempts: r.Attempts,
 			DuplicatePossible: r.DuplicatePossible, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		})

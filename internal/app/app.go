@@ -31,7 +31,6 @@ import (
 	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/push/pipeline"
-	"github.com/herald-im/herald/internal/push/withdraw"
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/internal/store/postgres"
 	"github.com/herald-im/herald/internal/store/sqlite"
@@ -55,8 +54,6 @@ type Main struct {
 	// Senders are the vendor senders, by vendor; Pipeline carries stored messages to them.
 	Senders  map[push.Vendor]push.Sender
 	Pipeline *pipeline.Pipeline
-	// Withdraw replaces recalled messages' notifications on the lock screen.
-	Withdraw *withdraw.Withdrawer
 	// Webhooks posts push answers and device state changes to each app's callback URL.
 	Webhooks *webhook.Notifier
 	// Liveness tells which nodes are alive, so that the devices of a node killed
@@ -157,9 +154,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.IM = im.NewService(m.Store, m.Hub)
 	m.IM.Logger = m.Logger
 	m.IM.Stored = m.metrics.countStored(m.Pipeline.Stored)
-	m.Withdraw = withdraw.New(m.Store, m.Senders)
-	m.Withdraw.Logger = m.Logger
-	m.IM.Recalled = m.Withdraw.Recalled
+	// A recall's lock-screen replacements are pushes of the pipeline's (recall.go).
+	m.IM.Recalled = m.Pipeline.Recalled
 	m.IM.StateChanged = m.Webhooks.StateChanged
 	m.IM.Unacked = m.Pipeline.Unacked
 	m.Gateway = gateway.NewServer(m.IM, m.Hub, m.Store)
@@ -412,9 +408,6 @@ func (m *Main) Close() error {
 	}
 	if m.Gateway != nil {
 		m.Gateway.Close()
-	}
-	if m.Withdraw != nil {
-		m.Withdraw.Close()
 	}
 	if m.Liveness != nil {
 		if err := m.Liveness.Close(); err != nil {

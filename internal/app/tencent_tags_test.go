@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -42,6 +43,12 @@ func TestTencent_TimPushTagsAndAttrs(t *testing.T) {
 			t.Errorf("set_attr ErrorList %v", a["ErrorList"])
 		}
 		n.v4(t, "timpush/set_attr", `{"UserAttrs": [{"To_Account": "xiaoming", "Attrs": {"height": "2m"}}]}`, 90033)
+		// tencent-im-push.md §3.5: im_set_attr takes "Attrs{name:value≤50B}"; a longer value
+		// is refused before anything is written.
+		n.v4(t, "timpush/set_attr", `{"UserAttrs": [{"To_Account": "Mary", "Attrs": {"sex": "x"}}, {"To_Account": "xiaoming", "Attrs": {"city": "`+strings.Repeat("v", 51)+`"}}]}`, 10004)
+		if a := n.v4(t, "timpush/get_attr", `{"To_Account": ["Mary"]}`, 0); field(a, "UserAttrs", 0, "Attrs", "sex") != "attr3" {
+			t.Errorf("a refused set_attr changed Mary's attributes: %v", a["UserAttrs"])
+		}
 		// The issue's case: one unknown account must not fail im_get_attr for the others.
 		a = n.v4(t, "all_member_push/im_get_attr", `{"To_Account": ["xiaoming", "ghost"]}`, 0)
 		if !reflect.DeepEqual(field(a, "UserAttrs", 0, "Attrs"), map[string]any{"sex": "attr1", "city": "attr2"}) {

@@ -284,6 +284,20 @@ func TestTencent_Group(t *testing.T) {
 	wantFail(t, "send to no group", n.tim("group_open_http_svc/send_group_msg", map[string]any{"GroupId": "nope", "From_Account": "alice", "MsgBody": text("x")}), 10010)
 	wantFail(t, "@ a non-member", n.tim("group_open_http_svc/send_group_msg", map[string]any{"GroupId": "team1", "From_Account": "alice", "MsgBody": text("x"),
 		"GroupAtInfo": []map[string]any{{"GroupAt_Account": "carol"}}}), 10004)
+	// tencent-im-push.md §3.3: "GroupAtInfo … (≤30 mentioned)".
+	var ats []map[string]any
+	for range 31 {
+		ats = append(ats, map[string]any{"GroupAtAllFlag": 0, "GroupAt_Account": "bob"})
+	}
+	a := n.tim("group_open_http_svc/send_group_msg", map[string]any{"GroupId": "team1", "From_Account": "alice", "MsgBody": text("x"),
+		"GroupAtInfo": ats})
+	wantFail(t, "31 @-mentions", a, 10004)
+	if !strings.Contains(a.ErrorInfo, "at most 30") {
+		t.Errorf("31 @-mentions: ErrorInfo %q, want it to name the bound of 30", a.ErrorInfo)
+	}
+	if strings.Contains(a.ErrorInfo, "at_user_ids") {
+		t.Errorf("31 @-mentions: ErrorInfo %q names Herald's field, not GroupAtInfo", a.ErrorInfo)
+	}
 }
 
 func TestTencent_OfflinePushInfo(t *testing.T) {
@@ -424,5 +438,36 @@ func TestTencent_Errors(t *testing.T) {
 	a := n.timRaw("POST", "openim/no_such_thing", query(testAppID, "administrator", admin), body)
 	if !strings.Contains(a.ErrorInfo, "openim/no_such_thing") {
 		t.Errorf("unknown command ErrorInfo %q does not name the command", a.ErrorInfo)
+	}
+
+	// A refusal names the commercial fields the caller sent, never Herald's own
+	// (elements, name, at_user_ids): the "the error text uses Herald's internal names".
+	el := map[string]any{"MsgType": "TIMTextElem", "MsgContent": map[string]any{"Text": "x"}}
+	var many []map[string]any
+	for range 21 {
+		many = append(many, el)
+	}
+	for _, c := range []struct {
+		name, command string
+		body          any
+		want          string
+	}{
+		{"empty text", "openim/sendmsg", map[string]any{"From_Account": "alice", "To_Account": "bob",
+			"MsgBody": []map[string]any{{"MsgType": "TIMTextElem", "MsgContent": map[string]any{"Text": ""}}}}, "MsgBody[0] (TIMTextElem)"},
+		{"image without a URL", "openim/sendmsg", map[string]any{"From_Account": "alice", "To_Account": "bob",
+			"MsgBody": []map[string]any{{"MsgType": "TIMImageElem", "MsgContent": map[string]any{}}}}, "MsgBody[0] (TIMImageElem)"},
+		{"21 elements", "openim/sendmsg", map[string]any{"From_Account": "alice", "To_Account": "bob", "MsgBody": many}, "MsgBody has 21 elements"},
+		{"group without a name", "group_open_http_svc/create_group", map[string]any{"Owner_Account": "alice", "Type": "Public", "Name": ""}, "Name"},
+	} {
+		a := n.timRaw("POST", c.command, query(testAppID, "administrator", admin), c.body)
+		wantFail(t, c.name, a, 10004)
+		if !strings.Contains(a.ErrorInfo, c.want) {
+			t.Errorf("%s: ErrorInfo %q, want it to name %q", c.name, a.ErrorInfo, c.want)
+		}
+		for _, internal := range []string{"elements[", "a message has", "name must", "at_user_ids", "group_id"} {
+			if strings.Contains(a.ErrorInfo, internal) {
+				t.Errorf("%s: ErrorInfo %q uses Herald's name %q", c.name, a.ErrorInfo, internal)
+			}
+		}
 	}
 }

@@ -106,6 +106,10 @@ func (s *Service) validateSend(req *protocol.SendRequest) (elems, pushInfo []byt
 
 // validateElement checks the fields each element type needs. depth bounds merged
 // messages inside merged messages.
+// ValidateElement checks one message element as Send does, for adapters that name the
+// element in their own terms; the error says what is wrong without naming the element.
+func ValidateElement(e *protocol.Element) error { return validateElement(e, 0) }
+
 func validateElement(e *protocol.Element, depth int) error {
 	switch e.Type {
 	case protocol.ElemText:

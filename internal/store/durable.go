@@ -32,6 +32,15 @@ type PushQueue interface {
 	// try can take, so that only a dead node's claim is taken.
 	ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaimBefore time.Time) (map[int64]Claim, error)
 
+	// FindWithdrawPending returns the recalls, of any app, made at or before before
+	// whose lock-screen replacements have not been planned yet (MarkWithdrawPlanned),
+	// oldest first, at most limit, by the recalled message's key. A recall is pending
+	// from the moment RecallMessage commits it.
+	FindWithdrawPending(ctx context.Context, before time.Time, limit int) ([]MessageKey, error)
+	// MarkWithdrawPlanned marks the recall of a message as planned; a key that was not
+	// recalled is ignored.
+	MarkWithdrawPlanned(ctx context.Context, key MessageKey) error
+
 	// DeploymentID returns the ID that names this deployment's queues on a shared
 	// NATS, generating and keeping one on first use: every node of one database gets
 	// the same.

@@ -31,6 +31,9 @@ type PushRecord struct {
 	MessageID string
 	UserID    string
 	DeviceID  string
+	// Kind says what the record is the push of: "" (KindMessage) the message's own
+	// notification, KindRecall the replacement that withdraws it after a recall.
+	Kind string
 	// Decision names the rule that decided: "push", or why not ("sender", "not_receive",
 	// "no_notify", "not_mentioned", "dnd", "no_token", "foreground", "logged_out",
 	// "custom_no_desc", "disabled"). "unacked" is a push too: the device was decided
@@ -52,6 +55,12 @@ type PushRecord struct {
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 }
+
+// Push record kinds.
+const (
+	KindMessage = ""       // the message's notification
+	KindRecall  = "recall" // the lock-screen replacement of a recalled message
+)
 
 // PushRecordUpdate records an attempt's result; nil fields are left as they are.
 type PushRecordUpdate struct {

@@ -16,6 +16,7 @@ const AdminPrefix = "/_sim/"
 //	DELETE /_sim/phones/{token}            unregister (uninstall the app)
 //	GET    /_sim/phones/{token}/inbox      → [Delivered…] (token path-escaped: '/' as %2F)
 //	GET    /_sim/inbox?token=T             → the same, for curl --data-urlencode
+//	GET    /_sim/phones/{token}/shade      → [Delivered…] the lock screen now (Sim.Shown)
 //	POST   /_sim/phones/{token}/tap?i=N    → ClickResult of notification N (default the newest)
 //	POST   /_sim/faults                    Fault (retry_after and timeouts in seconds: "retry_after_s")
 //	DELETE /_sim/faults                    clear faults
@@ -48,6 +49,13 @@ func (s *Sim) AdminHandler() http.Handler {
 	}
 	mux.HandleFunc("GET /_sim/phones/{token}/inbox", func(w http.ResponseWriter, r *http.Request) {
 		inbox(w, r.PathValue("token"))
+	})
+	mux.HandleFunc("GET /_sim/phones/{token}/shade", func(w http.ResponseWriter, r *http.Request) {
+		shown := s.Shown(r.PathValue("token"))
+		if shown == nil {
+			shown = []Delivered{}
+		}
+		writeJSON(w, http.StatusOK, shown)
 	})
 	// Huawei and most Xiaomi tokens contain '/': a query parameter lets curl encode them.
 	mux.HandleFunc("GET /_sim/inbox", func(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,9 +40,14 @@ type Delivered struct {
 	Priority   string            `json:"priority,omitempty"`
 	TTL        time.Duration     `json:"ttl,omitempty"`
 	PushType   string            `json:"push_type,omitempty"` // APNs apns-push-type
-	MessageID  string            `json:"message_id"`          // the ID the simulator answered with
-	Raw        json.RawMessage   `json:"raw,omitempty"`       // the vendor payload as received (JSON)
-	ReceivedAt time.Time         `json:"received_at"`
+	// ReplaceKeys are the keys, each named after the vendor's field ("tag:t1",
+	// "notify_id:7"), by which the vendor's documentation says a notification replaces
+	// one shown earlier: a notification that shares any of them with one on the lock
+	// screen takes its place (Sim.Shown). None: it is shown beside the others.
+	ReplaceKeys []string        `json:"replace_keys,omitempty"`
+	MessageID   string          `json:"message_id"`    // the ID the simulator answered with
+	Raw         json.RawMessage `json:"raw,omitempty"` // the vendor payload as received (JSON)
+	ReceivedAt  time.Time       `json:"received_at"`
 }
 
 // Click is what tapping a notification does on the simulated phone.
@@ -65,7 +71,27 @@ type Phone struct {
 	Token string `json:"token"`
 	App   string `json:"app"` // the vendor's app identity the token belongs to (project, bundle, app ID)
 	State PhoneState
+	// Inbox is every notification the phone received, oldest first.
 	Inbox []Delivered `json:"inbox"`
+	// Shade is what the lock screen shows now: the notifications with a title or body,
+	// each in place of the earlier one it replaced (Delivered.ReplaceKeys).
+	Shade []Delivered `json:"shade"`
+}
+
+// show puts d on p's lock screen, in place of the first notification it replaces.
+func (p *Phone) show(d Delivered) {
+	if d.Title == "" && d.Body == "" {
+		return // a data message: the app's, not the lock screen's
+	}
+	for i, old := range p.Shade {
+		for _, k := range d.ReplaceKeys {
+			if slices.Contains(old.ReplaceKeys, k) {
+				p.Shade[i] = d
+				return
+			}
+		}
+	}
+	p.Shade = append(p.Shade, d)
 }
 
 // Sim is the part every vendor simulator embeds: phones, faults and counters. Its
@@ -144,7 +170,21 @@ func (s *Sim) Deliver(d Delivered) {
 		return
 	}
 	p.Inbox = append(p.Inbox, d)
+	p.show(d)
 	s.notifications.Add(1)
+}
+
+// Shown returns a copy of what token's phone shows on its lock screen now, in the order
+// the notifications were first shown: a notification that replaced another is in the
+// other's place.
+func (s *Sim) Shown(token string) []Delivered {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.phones[token]
+	if !ok {
+		return nil
+	}
+	return append([]Delivered(nil), p.Shade...)
 }
 
 // Inbox returns a copy of the notifications token's phone has received, oldest first.

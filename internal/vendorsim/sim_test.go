@@ -88,3 +88,36 @@ func TestSim_AdminAPI(t *testing.T) {
 		t.Errorf("stats: %+v", st)
 	}
 }
+
+// TestSim_Shown: the lock screen shows each notification in place of the one it
+// replaces (a shared replace key), beside those it does not; data messages are not
+// shown; the inbox keeps everything.
+func TestSim_Shown(t *testing.T) {
+	s := vendorsim.NewSim("test")
+	tok := s.Register("app")
+	deliver := func(title, body string, keys ...string) {
+		s.Deliver(vendorsim.Delivered{Token: tok, Title: title, Body: body, ReplaceKeys: keys})
+	}
+	deliver("a", "first", "notify_id:1", "tag:m1")
+	deliver("b", "second", "notify_id:2")
+	deliver("c", "no key")
+	deliver("", "", "notify_id:1") // data only: the app's
+	deliver("a", "first again", "tag:m1")
+	deliver("b", "second again", "notify_id:2")
+	deliver("c", "no key again")
+
+	var got []string
+	for _, d := range s.Shown(tok) {
+		got = append(got, d.Body)
+	}
+	want := []string{"first again", "second again", "no key", "no key again"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("Shown() = %q, want %q", got, want)
+	}
+	if n := len(s.Inbox(tok)); n != 7 {
+		t.Errorf("inbox has %d notifications, want all 7", n)
+	}
+	if s.Shown("no-such-token") != nil {
+		t.Error("Shown(unknown token) is not nil")
+	}
+}

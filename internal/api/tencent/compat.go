@@ -49,7 +49,7 @@ var Catalog = []struct{ Command, Note string }{
 	{"sns/group_add", "no relationship chain in Herald"},
 	{"sns/group_delete", "no relationship chain in Herald"},
 	{"sns/group_get", "no relationship chain in Herald"},
-	{"recentcontact/get_list", "not yet: the client SDK lists conversations"},
+	{"recentcontact/get_list", "newest first, 100 a page; no pinned conversations (`TopFlag` 0)"},
 	{"recentcontact/delete", "not yet"},
 	{"recentcontact/create_contact_group", "no conversation groups in Herald"},
 	{"recentcontact/del_contact_group", "no conversation groups in Herald"},

@@ -45,6 +45,9 @@ var groupTypes = []string{"Private", "Work", "Public", "ChatRoom", "Meeting", "A
 // Tencent's member roles in MemberList.
 const roleAdmin = "Admin"
 
+// maxGroupNameBytes bounds a group's Name, as the chat core does.
+const maxGroupNameBytes = 64
+
 func (s *Server) createGroup(ctx context.Context, app *store.App, body []byte) (any, error) {
 	var req CreateGroupRequest
 	if err := decode(body, &req); err != nil {
@@ -52,6 +55,9 @@ func (s *Server) createGroup(ctx context.Context, app *store.App, body []byte) (
 	}
 	if req.Type != "" && !slices.Contains(groupTypes, req.Type) {
 		return nil, &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("Type %q: use one of %s", req.Type, strings.Join(groupTypes, ", "))}
+	}
+	if req.Name == "" || len(req.Name) > maxGroupNameBytes {
+		return nil, &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("Name must be 1-%d bytes", maxGroupNameBytes)}
 	}
 	// Checked before the group exists, so that a bad one creates nothing.
 	if len(req.Introduction) > im.MaxGroupIntroductionBytes || len(req.Notification) > im.MaxGroupNotificationBytes || req.MaxMemberNum < 0 {
@@ -252,6 +258,9 @@ func (s *Server) sendGroupMsg(ctx context.Context, app *store.App, body []byte) 
 		} else if at.GroupAtAccount != "" {
 			p.Request.AtUserIDs = append(p.Request.AtUserIDs, at.GroupAtAccount)
 		}
+	}
+	if len(p.Request.AtUserIDs) > im.MaxAtUsers {
+		return nil, &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("GroupAtInfo mentions %d accounts; at most %d", len(p.Request.AtUserIDs), im.MaxAtUsers)}
 	}
 	m, err := s.IM.Send(ctx, p)
 	if err != nil {

@@ -227,7 +227,7 @@ func (s *Server) modifyGroupBaseInfo(ctx context.Context, app *store.App, body [
 		name string
 		v    *string
 		max  int
-	}{{"Name", req.Name, 64}, {"Introduction", req.Introduction, im.MaxGroupIntroductionBytes}, {"Notification", req.Notification, im.MaxGroupNotificationBytes}} {
+	}{{"Name", req.Name, maxGroupNameBytes}, {"Introduction", req.Introduction, im.MaxGroupIntroductionBytes}, {"Notification", req.Notification, im.MaxGroupNotificationBytes}} {
 		if f.v != nil && len(*f.v) > f.max {
 			return nil, &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("%s is over %d bytes", f.name, f.max)}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/protocol"
 )
 
@@ -109,10 +110,14 @@ const (
 
 // convert turns a MsgBody and its OfflinePushInfo into Herald elements and push info.
 // It fails with CodeBadJSON when a MsgContent does not decode and CodeInvalidParam for
-// an unknown MsgType; the fields themselves are checked by the chat core.
+// an unknown MsgType or a field the chat core refuses (im.ValidateElement), naming the
+// element as MsgBody[i].
 func convert(body []MsgElem, info *OfflinePushInfo) ([]protocol.Element, *protocol.OfflinePushInfo, error) {
 	if len(body) == 0 {
 		return nil, nil, &Error{Code: CodeInvalidParam, Info: "MsgBody needs at least one element"}
+	}
+	if len(body) > im.MaxElements {
+		return nil, nil, &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("MsgBody has %d elements; at most %d", len(body), im.MaxElements)}
 	}
 	elems := make([]protocol.Element, 0, len(body))
 	var customs []CustomElem
@@ -120,6 +125,9 @@ func convert(body []MsgElem, info *OfflinePushInfo) ([]protocol.Element, *protoc
 		e, custom, err := element(me)
 		if err != nil {
 			return nil, nil, &Error{Code: err.Code, Info: fmt.Sprintf("MsgBody[%d]: %s", i, err.Info), Err: err.Err}
+		}
+		if err := im.ValidateElement(&e); err != nil {
+			return nil, nil, &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("MsgBody[%d] (%s): %v", i, me.MsgType, err)}
 		}
 		elems = append(elems, e)
 		if custom != nil {

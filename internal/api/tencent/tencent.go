@@ -96,6 +96,7 @@ func (s *Server) commands() map[string]command {
 		"openim/query_online_status":                s.queryOnlineStatus,
 		"profile/portrait_set":                      s.portraitSet,
 		"profile/portrait_get":                      s.portraitGet,
+		"recentcontact/get_list":                    s.getList,
 
 		"group_open_http_svc/create_group":             s.createGroup,
 		"group_open_http_svc/destroy_group":            s.destroyGroup,

@@ -297,6 +297,13 @@ func (s *Server) setAttr(ctx context.Context, app *store.App, body []byte) (any,
 	users := make([]string, 0, len(req.UserAttrs))
 	for _, ua := range req.UserAttrs {
 		users = append(users, ua.ToAccount)
+		// An empty value removes the attribute; a value is at most 50 bytes.
+		for name, v := range ua.Attrs {
+			if len(v) > api.MaxTagBytes {
+				return nil, &Error{Code: CodeInvalidParam, Info: fmt.Sprintf("UserAttrs: the value of %q for To_Account %q is %d bytes; at most %d",
+					name, ua.ToAccount, len(v), api.MaxTagBytes)}
+			}
+		}
 	}
 	known, errs, err := s.checkUsers(ctx, app.SDKAppID, users)
 	if err != nil {

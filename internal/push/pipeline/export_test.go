@@ -61,3 +61,12 @@ func (p *Pipeline) Crash() {
 	p.stop()
 	p.cancel()
 }
+
+// ReplanRecall plans the replacements of recalled message id, as a recall plan job
+// does, and reports whether the recall is done.
+func (p *Pipeline) ReplanRecall(ctx context.Context, sdkAppID int64, id string) (bool, error) {
+	return p.planRecall(ctx, planJob{SDKAppID: sdkAppID, MessageID: id, Recall: true})
+}
+
+// RecallsQueuedTotal exposes the count of lock-screen replacements queued.
+var RecallsQueuedTotal = recallsQueuedTotal

@@ -37,5 +37,5 @@ var (
 
 // Collectors returns the pipeline's metrics, for the node's registry.
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{decisionsTotal, resultsTotal, sendSeconds, duplicatesTotal, expiredTotal, sweptTotal, parkedCerts, unackedTotal}
+	return []prometheus.Collector{decisionsTotal, resultsTotal, sendSeconds, duplicatesTotal, expiredTotal, sweptTotal, parkedCerts, unackedTotal, recallsQueuedTotal}
 }

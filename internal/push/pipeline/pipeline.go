@@ -197,7 +197,11 @@ func (p *Pipeline) Open(ctx context.Context) error {
 		}
 		p.startWorkers(c.workers, cons, c.handle)
 	}
-	p.loops.Add(2)
+	p.loops.Add(3)
+	go func() {
+		defer p.loops.Done()
+		p.recallSweepLoop(p.ctx)
+	}()
 	go func() {
 		defer p.loops.Done()
 		p.marker.run(p.ctx)
@@ -326,6 +330,8 @@ type planJob struct {
 	IgnoreDND bool `json:"ignore_dnd,omitempty"`
 	// TaskID names a broadcast to plan instead of a message.
 	TaskID string `json:"task_id,omitempty"`
+	// Recall asks for the lock-screen replacements of a recalled message (recall.go).
+	Recall bool `json:"recall,omitempty"`
 }
 
 // Stored is im's hook: it queues the planning of a stored message. The message is

@@ -32,6 +32,10 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 		p.handleTask(msg, job)
 		return
 	}
+	if job.Recall {
+		p.handleRecall(msg, job)
+		return
+	}
 	ctx, cancel := context.WithTimeout(p.ctx, 2*sendTimeout)
 	defer cancel()
 	if err := p.plan(ctx, job); err != nil {
@@ -136,6 +140,9 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 	}
 	pl.replayed = map[string]*store.PushRecord{}
 	for _, r := range prev {
+		if r.Kind != store.KindMessage {
+			continue // a recall's replacement (recall.go)
+		}
 		pl.replayed[r.UserID+"/"+r.DeviceID] = r
 	}
 

@@ -29,7 +29,10 @@ type sendJob struct {
 	From    string `json:"from,omitempty"`
 	GroupID string `json:"group_id,omitempty"`
 	// TaskID is set for a broadcast's pushes (MessageID is then the task ID).
-	TaskID        string             `json:"task_id,omitempty"`
+	TaskID string `json:"task_id,omitempty"`
+	// Kind is the kind of its push records: store.KindRecall for a recall's
+	// replacements (recall.go).
+	Kind          string             `json:"kind,omitempty"`
 	CertificateID int64              `json:"certificate_id"`
 	Notification  *push.Notification `json:"notification"`
 	Targets       []sendTarget       `json:"targets"`
@@ -180,6 +183,9 @@ func (p *Pipeline) sendPart(ctx context.Context, msg jetstream.Msg, j *sendJob, 
 		return false, true // sent by another copy of this job, or by another holder
 	}
 	j.Targets = targets
+	if dropped, ok := p.dropRecalled(ctx, j, msg); dropped {
+		return false, ok // recalled before this try (recall.go)
+	}
 
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	start := time.Now()
@@ -342,7 +348,7 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 				outcome = "queued"
 			}
 		}
-		if outcome != "queued" && p.Answered != nil {
+		if outcome != "queued" && p.Answered != nil && j.Kind == store.KindMessage {
 			answers = append(answers, Answer{
 				SDKAppID: j.SDKAppID, MessageID: j.MessageID, From: j.From, GroupID: j.GroupID,
 				UserID: t.UserID, DeviceID: t.DeviceID, Vendor: push.Vendor(vendor), CertificateID: j.CertificateID,

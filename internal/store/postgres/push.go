@@ -203,6 +203,7 @@ func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) err
 	msgIDs, users, devices := make([]string, n), make([]string, n), make([]string, n)
 	decisions, vendors, outcomes := make([]string, n), make([]string, n), make([]string, n)
 	reasons, vendorMsgIDs, attempts := make([]string, n), make([]string, n), make([]int32, n)
+	kinds := make([]string, n)
 	var ids []int64
 	for i, r := range rs {
 		times[i] = now
@@ -212,6 +213,7 @@ func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) err
 		apps[i], msgIDs[i], users[i], devices[i], decisions[i] = r.SDKAppID, r.MessageID, r.UserID, r.DeviceID, r.Decision
 		vendors[i], certs[i], outcomes[i], reasons[i] = r.Vendor, r.CertificateID, r.Outcome, r.Reason
 		vendorMsgIDs[i], attempts[i], created[i] = r.VendorMessageID, int32(r.Attempts), ms(times[i])
+		kinds[i] = r.Kind
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		ids = make([]int64, 0, n)
@@ -235,15 +237,15 @@ func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) err
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO push_records (id, sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
-				outcome, reason, vendor_message_id, attempts, created_at, updated_at)
+				outcome, reason, vendor_message_id, attempts, created_at, updated_at, kind)
 			OVERRIDING SYSTEM VALUE
 			SELECT r.id, r.sdk_app_id, r.message_id, r.user_id, r.device_id, r.decision, r.vendor, r.certificate_id,
-				r.outcome, r.reason, r.vendor_message_id, r.attempts, r.created_at, r.created_at
+				r.outcome, r.reason, r.vendor_message_id, r.attempts, r.created_at, r.created_at, r.kind
 			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::bigint[], $9::text[], $10::text[], $11::text[], $12::int[], $13::bigint[])
+				$8::bigint[], $9::text[], $10::text[], $11::text[], $12::int[], $13::bigint[], $14::text[])
 				AS r (id, sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
-					outcome, reason, vendor_message_id, attempts, created_at)`,
-			ids, apps, msgIDs, users, devices, decisions, vendors, certs, outcomes, reasons, vendorMsgIDs, attempts, created)
+					outcome, reason, vendor_message_id, attempts, created_at, kind)`,
+			ids, apps, msgIDs, users, devices, decisions, vendors, certs, outcomes, reasons, vendorMsgIDs, attempts, created, kinds)
 		return err
 	})
 	if err != nil {
@@ -393,13 +395,13 @@ func (db *DB) CountPushRecords(ctx context.Context, sdkAppID int64, from, to tim
 	return cs, nil
 }
 
-const pushRecordColumns = `id, sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
+const pushRecordColumns = `id, sdk_app_id, message_id, user_id, device_id, kind, decision, vendor, certificate_id,
 	outcome, reason, vendor_message_id, attempts, duplicate_possible, created_at, updated_at`
 
 func scanPushRecord(row scanner) (*store.PushRecord, error) {
 	var r store.PushRecord
 	var createdAt, updatedAt int64
-	err := row.Scan(&r.ID, &r.SDKAppID, &r.MessageID, &r.UserID, &r.DeviceID, &r.Decision, &r.Vendor,
+	err := row.Scan(&r.ID, &r.SDKAppID, &r.MessageID, &r.UserID, &r.DeviceID, &r.Kind, &r.Decision, &r.Vendor,
 		&r.CertificateID, &r.Outcome, &r.Reason, &r.VendorMessageID, &r.Attempts, &r.DuplicatePossible, &createdAt, &updatedAt)
 	if err != nil {
 		return nil, err

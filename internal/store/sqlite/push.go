@@ -202,7 +202,7 @@ func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) err
 			if !r.CreatedAt.IsZero() {
 				times[i] = r.CreatedAt.UTC().Truncate(time.Millisecond)
 			}
-			res, err := stmt.ExecContext(ctx, r.SDKAppID, r.MessageID, r.UserID, r.DeviceID, r.Decision, r.Vendor,
+			res, err := stmt.ExecContext(ctx, r.SDKAppID, r.MessageID, r.UserID, r.DeviceID, r.Kind, r.Decision, r.Vendor,
 				r.CertificateID, r.Outcome, r.Reason, r.VendorMessageID, r.Attempts, ms(times[i]), ms(times[i]))
 			if err != nil {
 				return err
@@ -224,9 +224,9 @@ func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) err
 
 // insertPushRecordQuery is CreatePushRecords' statement, prepared at Open.
 const insertPushRecordQuery = `
-	INSERT INTO push_records (sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
+	INSERT INTO push_records (sdk_app_id, message_id, user_id, device_id, kind, decision, vendor, certificate_id,
 		outcome, reason, vendor_message_id, attempts, created_at, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // UpdatePushRecord changes the set fields of a record and sets its UpdatedAt;
 // store.ErrNotFound if the app has no such record.
@@ -386,13 +386,13 @@ func (db *DB) CountPushRecords(ctx context.Context, sdkAppID int64, from, to tim
 	return cs, nil
 }
 
-const pushRecordColumns = `id, sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
+const pushRecordColumns = `id, sdk_app_id, message_id, user_id, device_id, kind, decision, vendor, certificate_id,
 	outcome, reason, vendor_message_id, attempts, duplicate_possible, created_at, updated_at`
 
 func scanPushRecord(row scanner) (*store.PushRecord, error) {
 	var r store.PushRecord
 	var createdAt, updatedAt int64
-	err := row.Scan(&r.ID, &r.SDKAppID, &r.MessageID, &r.UserID, &r.DeviceID, &r.Decision, &r.Vendor,
+	err := row.Scan(&r.ID, &r.SDKAppID, &r.MessageID, &r.UserID, &r.DeviceID, &r.Kind, &r.Decision, &r.Vendor,
 		&r.CertificateID, &r.Outcome, &r.Reason, &r.VendorMessageID, &r.Attempts, &r.DuplicatePossible, &createdAt, &updatedAt)
 	if err != nil {
 		return nil, err

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Audience", func(t *testing.T) { testAudience(t, open) })
 	t.Run("PushTask", func(t *testing.T) { testPushTask(t, open) })
 	t.Run("PushQueue", func(t *testing.T) { testPushQueue(t, open) })
+	t.Run("WithdrawQueue", func(t *testing.T) { testWithdrawQueue(t, open) })
 	t.Run("Profile", func(t *testing.T) { testProfile(t, open) })
 	t.Run("TokenMove", func(t *testing.T) { testTokenMove(t, open) })
 	t.Run("Ping", func(t *testing.T) {

@@ -320,6 +320,10 @@ type apsDict struct {
 func delivered(token, apnsID, pushType, prio, collapse string, ttl time.Duration, aps apsDict, payload map[string]json.RawMessage, raw []byte) vendorsim.Delivered {
 	d := vendorsim.Delivered{Token: token, MessageID: apnsID, PushType: pushType, CollapseID: collapse, TTL: ttl,
 		Badge: aps.Badge, Category: aps.Category, Click: vendorsim.Click{Type: "open_app"}, Raw: raw}
+	if collapse != "" {
+		// §2.3: "apns-collapse-id": notifications with the same merge key are shown as one.
+		d.ReplaceKeys = []string{"apns-collapse-id:" + collapse}
+	}
 	d.Priority = prio
 	if d.Priority == "" {
 		d.Priority = "10"

@@ -245,6 +245,11 @@ func delivered(m *message, name string, raw []byte) vendorsim.Delivered {
 			d.Image = cmp.Or(n.Image, d.Image)
 			d.Sound, d.ChannelID, d.Badge = n.Sound, n.ChannelID, n.NotificationCount
 			d.CollapseID = cmp.Or(n.Tag, d.CollapseID)
+			if n.Tag != "" {
+				// §1.2: android.notification.tag replaces the shown notification with the
+				// same tag; collapse_key only collapses messages still undelivered.
+				d.ReplaceKeys = []string{"tag:" + n.Tag}
+			}
 			if n.ClickAction != "" {
 				d.Click = vendorsim.Click{Type: "open_page", Target: n.ClickAction}
 			}

@@ -401,6 +401,12 @@ func delivered(m *Request, tok, requestID string, raw []byte) vendorsim.Delivere
 	}
 	if an.NotifyID != nil {
 		d.NotifyID = strconv.Itoa(*an.NotifyID)
+		d.ReplaceKeys = append(d.ReplaceKeys, "notifyId:"+d.NotifyID)
+	}
+	// §4.2 lists Huawei's notifyId and tag; the same notifyId or tag replaces, as on
+	// Huawei (§3.2), which Honor's service was split from.
+	if an.Tag != "" {
+		d.ReplaceKeys = append(d.ReplaceKeys, "tag:"+an.Tag)
 	}
 	if b := an.Badge; b != nil && b.SetNum != nil {
 		n := *b.SetNum

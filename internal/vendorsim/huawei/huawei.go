@@ -424,6 +424,18 @@ func parseTTL(s string) (time.Duration, bool) {
 }
 
 // delivered turns an accepted message into what the phone shows.
+// replaceKeys are the keys by which a notification replaces another (§3.2).
+func replaceKeys(notifyID, tag string) []string {
+	var keys []string
+	if notifyID != "" {
+		keys = append(keys, "notify_id:"+notifyID)
+	}
+	if tag != "" {
+		keys = append(keys, "tag:"+tag)
+	}
+	return keys
+}
+
 func delivered(m *Message, tok, requestID string, raw []byte) vendorsim.Delivered {
 	// A data-only message has no android block or no android.notification: it reaches the
 	// app, not the notification bar, so model it as an empty notification carrying the data.
@@ -452,6 +464,9 @@ func delivered(m *Message, tok, requestID string, raw []byte) vendorsim.Delivere
 	if an.NotifyID != nil && *an.NotifyID != -1 {
 		d.NotifyID = strconv.Itoa(*an.NotifyID)
 	}
+	// §3.2: "Replacing a notification: notify_id (same id replaces; -1 or absent
+	// generates a new one), or tag."
+	d.ReplaceKeys = replaceKeys(d.NotifyID, an.Tag)
 	if b := an.Badge; b != nil && b.SetNum != nil {
 		n := *b.SetNum
 		d.Badge = &n

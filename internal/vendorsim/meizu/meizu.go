@@ -309,6 +309,10 @@ func delivered(pushID, msgID string, m *message, raw string) vendorsim.Delivered
 		MessageID:  msgID,
 		Raw:        json.RawMessage(raw),
 	}
+	if k := m.AdvanceInfo.NotifyKey; k != "" {
+		// §8.3: "notifyKey" is the collapse key: the same key shows one notification.
+		d.ReplaceKeys = []string{"notifyKey:" + k}
+	}
 	if m.NoticeBarInfo.NoticeMsgType == 1 {
 		d.Category = "private"
 	}

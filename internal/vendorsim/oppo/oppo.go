@@ -593,6 +593,8 @@ func (m message) delivered(id string) vendorsim.Delivered {
 	d.Category, _ = n.str("category")
 	if v, present, _ := n.num("notify_id"); present {
 		d.NotifyID = strconv.FormatInt(v, 10)
+		// §6.3: "notify_id": same id replaces.
+		d.ReplaceKeys = []string{"notify_id:" + d.NotifyID}
 	}
 	if v, present, _ := n.num("off_line_ttl"); present {
 		d.TTL = time.Duration(v) * time.Second

@@ -592,6 +592,8 @@ func delivered(regID, taskID string, p *payload, raw json.RawMessage) vendorsim.
 	}
 	if p.NotifyID != nil {
 		d.NotifyID = strconv.FormatInt(*p.NotifyID, 10)
+		// §7.2: "notifyId": same id replaces.
+		d.ReplaceKeys = []string{"notifyId:" + d.NotifyID}
 	}
 	if p.TimeToLive != nil {
 		d.TTL = time.Duration(*p.TimeToLive) * time.Second

@@ -458,6 +458,10 @@ func delivered(f url.Values, token, id string) vendorsim.Delivered {
 		MessageID: id,
 		Raw:       rawJSON,
 	}
+	if d.NotifyID != "" {
+		// §5.3: "notify_id": same id replaces the earlier notification.
+		d.ReplaceKeys = []string{"notify_id:" + d.NotifyID}
+	}
 	switch f.Get("extra.notify_effect") {
 	case "2":
 		d.Click = vendorsim.Click{Type: string(push.ClickOpenPage), Target: f.Get("extra.intent_uri")}
