@@ -128,6 +128,15 @@ func (s *Server) Handler() http.Handler {
 
 type handlerFunc func(r *http.Request, app *store.App) (any, error)
 
+// HandlerFunc is an admin call served beside Handler's routes (the sandbox's): it gets
+// the authenticated app and returns the answer to encode as JSON, or an error, an
+// errcode error for the caller's mistakes.
+type HandlerFunc func(r *http.Request, app *store.App) (any, error)
+
+// Admin wraps h as every admin call is wrapped: it authenticates the call as the app's
+// admin, bounds the body and writes h's answer or error in the API's error shape.
+func (s *Server) Admin(h HandlerFunc) http.Handler { return s.admin(handlerFunc(h)) }
+
 // admin authenticates the call (query sdkappid, identifier, usersig) as the app's admin
 // and writes the handler's result or error.
 func (s *Server) admin(h handlerFunc) http.Handler {
