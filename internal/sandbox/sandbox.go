@@ -80,6 +80,7 @@ type certStore interface {
 	FindCertificates(ctx context.Context, sdkAppID int64) ([]*store.Certificate, error)
 	CreateCertificate(ctx context.Context, c *store.Certificate) error
 	UpdateCertificate(ctx context.Context, sdkAppID, id int64, upd store.CertificateUpdate) error
+	FindDevice(ctx context.Context, sdkAppID int64, userID, deviceID string) (*store.Device, error)
 }
 
 // accounts creates the users phones log in as.
@@ -344,17 +345,43 @@ func (s *Sandbox) connect(ctx context.Context, p *phone, state State) error {
 			err = cli.DoForeground(ctx)
 		}
 	}
-	if err != nil || state == Killed {
-		cli.Close()
-		cli = nil
-	}
 	if err != nil {
+		cli.Close()
 		return fmt.Errorf("phone %s: %w", p.ID, err)
+	}
+	if state == Killed {
+		if err := s.kill(ctx, p, cli); err != nil {
+			return err
+		}
+		cli = nil
 	}
 	s.mu.Lock()
 	p.cli, p.State, p.Kicked = cli, state, false
 	s.mu.Unlock()
 	return nil
+}
+
+// killWait bounds how long kill waits for the node to see the connection gone.
+const killWait = 10 * time.Second
+
+// kill drops cli's connection as a killed app does, without logging out, and waits
+// until the node has marked the device offline: a message sent after kill returns is
+// pushed, not delivered to a connection that is going away.
+func (s *Sandbox) kill(ctx context.Context, p *phone, cli *client.Client) error {
+	cli.Close()
+	ctx, cancel := context.WithTimeout(ctx, killWait)
+	defer cancel()
+	for {
+		d, err := s.st.FindDevice(ctx, s.sdkAppID, p.UserID, p.ID)
+		if err == nil && d.State != store.Online {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("phone %s: the node still sees it connected: %w", p.ID, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 func (s *Sandbox) online(p *phone, m *client.Message) {
@@ -447,7 +474,9 @@ func (s *Sandbox) SetState(ctx context.Context, id string, state State) (*Phone,
 			return nil, err
 		}
 	case state == Killed:
-		cli.Close()
+		if err := s.kill(ctx, p, cli); err != nil {
+			return nil, err
+		}
 		s.mu.Lock()
 		p.cli, p.State = nil, Killed
 		s.mu.Unlock()
