@@ -36,6 +36,7 @@ type adminStore interface {
 	appStore
 	pushStore
 	audienceStore
+	messageSearcher
 }
 
 // Server is the admin REST API.
@@ -45,6 +46,8 @@ type Server struct {
 	Push pushStore
 	// Audience holds tags, attributes and push tasks.
 	Audience audienceStore
+	// Messages finds recent messages (GET /v1/admin/messages).
+	Messages messageSearcher
 	// Broadcaster queues broadcasts (the push pipeline); nil: broadcasts are refused
 	// as unavailable.
 	Broadcaster broadcaster
@@ -69,7 +72,7 @@ type Server struct {
 // NewServer returns an API server with defaults, using st for apps and push data.
 func NewServer(svc *im.Service, st adminStore, senders map[push.Vendor]push.Sender) *Server {
 	return &Server{
-		IM: svc, Apps: st, Push: st, Audience: st, Senders: senders,
+		IM: svc, Apps: st, Push: st, Audience: st, Messages: st, Senders: senders,
 		BroadcastsPerDay: DefaultBroadcastsPerDay, BroadcastInterval: DefaultBroadcastInterval,
 		Now: time.Now, Logger: slog.Default(),
 	}
@@ -89,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/admin/groups/{id}/members/role", s.admin(s.setRole))
 	mux.Handle("POST /v1/admin/groups/{id}/messages", s.admin(s.sendGroup))
 	mux.Handle("POST /v1/admin/messages", s.admin(s.sendC2C))
+	mux.Handle("GET /v1/admin/messages", s.admin(s.searchMessages))
 	mux.Handle("POST /v1/admin/messages/batch", s.admin(s.sendBatch))
 	mux.Handle("POST /v1/admin/push/certificates", s.admin(s.createCertificate))
 	mux.Handle("GET /v1/admin/push/certificates", s.admin(s.listCertificates))

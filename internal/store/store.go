@@ -62,6 +62,9 @@ type Store interface {
 	FindMessageByClientID(ctx context.Context, sdkAppID int64, from, clientMsgID string) (*Message, error) // ErrNotFound
 	// FindMessages returns messages of one channel, newest first, for history paging.
 	FindMessages(ctx context.Context, f MessageFilter) ([]*Message, error)
+	// SearchMessages returns the app's messages f selects, newest first (by time, then
+	// ID), at most f.SearchLimit().
+	SearchMessages(ctx context.Context, f MessageSearch) ([]*Message, error)
 	// FindInbox returns the entries of a user's inbox with InboxSeq > after, oldest
 	// first, at most limit of them (limit <= 0 means 100).
 	FindInbox(ctx context.Context, sdkAppID int64, userID string, after int64, limit int) ([]*InboxEntry, error)
