@@ -37,6 +37,7 @@ type adminStore interface {
 	pushStore
 	audienceStore
 	messageSearcher
+	outcomesFinder
 }
 
 // Server is the admin REST API.
@@ -48,6 +49,10 @@ type Server struct {
 	Audience audienceStore
 	// Messages finds recent messages (GET /v1/admin/messages).
 	Messages messageSearcher
+	// Outcomes reads certificates' last answers; Health, if set, is this node's
+	// pipeline's view of them (parked, quota pause). Both for the certificate health.
+	Outcomes outcomesFinder
+	Health   certificateHealth
 	// Broadcaster queues broadcasts (the push pipeline); nil: broadcasts are refused
 	// as unavailable.
 	Broadcaster broadcaster
@@ -72,7 +77,7 @@ type Server struct {
 // NewServer returns an API server with defaults, using st for apps and push data.
 func NewServer(svc *im.Service, st adminStore, senders map[push.Vendor]push.Sender) *Server {
 	return &Server{
-		IM: svc, Apps: st, Push: st, Audience: st, Messages: st, Senders: senders,
+		IM: svc, Apps: st, Push: st, Audience: st, Messages: st, Outcomes: st, Senders: senders,
 		BroadcastsPerDay: DefaultBroadcastsPerDay, BroadcastInterval: DefaultBroadcastInterval,
 		Now: time.Now, Logger: slog.Default(),
 	}
@@ -97,6 +102,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/admin/push/certificates", s.admin(s.createCertificate))
 	mux.Handle("GET /v1/admin/push/certificates", s.admin(s.listCertificates))
 	mux.Handle("GET /v1/admin/push/certificates/{id}", s.admin(s.getCertificate))
+	mux.Handle("GET /v1/admin/push/certificates/health", s.admin(s.certificatesHealth))
 	mux.Handle("PATCH /v1/admin/push/certificates/{id}", s.admin(s.updateCertificate))
 	mux.Handle("DELETE /v1/admin/push/certificates/{id}", s.admin(s.deleteCertificate))
 	mux.Handle("GET /v1/admin/users/{id}/devices", s.admin(s.userDevices))

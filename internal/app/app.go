@@ -167,6 +167,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.API = api.NewServer(m.IM, m.Store, m.Senders)
 	m.API.Logger = m.Logger
 	m.API.Broadcaster = m.Pipeline
+	m.API.Health = m.Pipeline
 	m.API.AllowPrivateEndpoints = c.PushAllowPrivateEndpoints
 	if m.ConfigureAPI != nil {
 		m.ConfigureAPI(m.API)

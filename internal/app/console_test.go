@@ -20,6 +20,7 @@ import (
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/sandbox"
 	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/vendorsim"
 )
 
 // chromiumPath returns the Chromium binary to drive: $HERALD_CHROMIUM, else chromium
@@ -527,6 +528,29 @@ func TestConsole_Sandbox(t *testing.T) {
 		t.Fatal(err)
 	} else if cert, _ := push.FromStored(sc); cert.RatePerSecond != 50 {
 		t.Errorf("rate_per_second after the form: %v, want 50", cert.RatePerSecond)
+	}
+	// Health: Huawei accepted a push; Xiaomi's credentials are refused on a test push.
+	for _, v := range n.Sandbox.Simulators() {
+		if v.Vendor == push.Xiaomi {
+			v.Sim.Inject(vendorsim.Fault{Kind: vendorsim.AuthExpired, Count: 10})
+		}
+	}
+	var test struct {
+		Results []struct{ Outcome string }
+	}
+	n.admin("POST", "/v1/admin/push/test", map[string]string{"user_id": "carol"}, &test)
+	if len(test.Results) != 1 || test.Results[0].Outcome != "auth_expired" {
+		t.Fatalf("test push to carol: %+v, want auth_expired", test.Results)
+	}
+	mi := n.Sandbox.CertificateID(push.Xiaomi)
+	b.do("certificate health", chromedp.Navigate(b.base+"certificates"),
+		waitVisible(fmt.Sprintf(`#cert-health tr[data-id="%d"]`, mi)))
+	success := browserValue(b, "Huawei last success", chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector('#cert-health tr[data-id="%d"]').cells[1].textContent`, hw)))
+	if auth := browserValue(b, "Huawei auth", chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector('#cert-health tr[data-id="%d"]').cells[3].textContent`, hw))); success == "—" || auth != "ok" {
+		t.Errorf("Huawei health: last success %q, auth %q; want a time and ok", success, auth)
+	}
+	if row := b.text(fmt.Sprintf(`#cert-health tr[data-id="%d"]`, mi)); !strings.Contains(row, "auth_expired") || !strings.Contains(row, "refused") {
+		t.Errorf("Xiaomi health %q, want the auth_expired error and auth refused", row)
 	}
 	b.shot("certificates-rate")
 

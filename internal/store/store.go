@@ -184,6 +184,10 @@ type Store interface {
 	// day, vendor, decision and outcome.
 	CountPushRecords(ctx context.Context, sdkAppID int64, from, to time.Time) ([]*PushCount, error)
 
+	// FindCertificateOutcomes returns, per certificate of the app with push records
+	// created at or after since, its last success and last error, by certificate ID.
+	FindCertificateOutcomes(ctx context.Context, sdkAppID int64, since time.Time) ([]*CertificateOutcome, error)
+
 	// CountMessagePushRecords counts the records of one message (or push task), grouped
 	// by decision and outcome; Day and Vendor are zero.
 	CountMessagePushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*PushCount, error)

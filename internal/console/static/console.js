@@ -370,6 +370,7 @@
     async function load() {
       const data = await api("GET", "/v1/admin/push/certificates");
       const list = data.certificates || [];
+      loadHealth(); // beside the list; its errors show like the list's
       $("#cert-count").textContent = list.length + (list.length === 1 ? " certificate" : " certificates");
       show($("#cert-empty"), list.length === 0);
       show($("#cert-table"), list.length > 0);
@@ -396,6 +397,20 @@
           el("td", { class: "nowrap" }, when(c.updated_at)),
           el("td", { class: "nowrap" }, edit, " ", del));
       }));
+    }
+
+    function loadHealth() {
+      run(null, async () => {
+        const h = (await api("GET", "/v1/admin/push/certificates/health")).certificates || [];
+        show($("#cert-health-panel"), h.length > 0);
+        rows($("#cert-health tbody"), h.map((c) => el("tr", { "data-id": c.certificate_id },
+          el("td", {}, "#" + c.certificate_id + " " + vendorName(c.vendor) + " · " + c.name),
+          el("td", { class: "nowrap" }, c.last_success ? when(c.last_success) : "—"),
+          el("td", {}, c.last_error ? [outcomeTag(c.last_error.outcome), " " + when(c.last_error.time), el("div", { class: "hint" }, c.last_error.reason)] : "—"),
+          el("td", {}, tag(c.auth, { ok: "good", refused: "bad" }[c.auth] || "muted")),
+          el("td", { class: "nowrap" }, c.quota_paused_until ? tag(when(c.quota_paused_until), "wait") : "—"),
+          el("td", {}, c.parked ? [tag("parked", "bad"), el("div", { class: "hint" }, c.parked_reason)] : c.failures_in_a_row ? c.failures_in_a_row + " failures in a row" : "no"))));
+      });
     }
 
     async function remove(c, button) {
