@@ -110,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/admin/push/messages/{message_id}/trace", s.admin(s.trace))
 	mux.Handle("GET /v1/admin/push/stats", s.admin(s.stats))
 	mux.Handle("POST /v1/admin/push/broadcast", s.admin(s.broadcast))
+	mux.Handle("GET /v1/admin/push/tasks", s.admin(s.tasks))
 	mux.Handle("GET /v1/admin/push/tasks/{id}", s.admin(s.task))
 	mux.Handle("GET /v1/admin/push/attr-names", s.admin(s.getAttrNames))
 	mux.Handle("POST /v1/admin/push/attr-names", s.admin(s.setAttrNames))

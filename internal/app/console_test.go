@@ -523,7 +523,7 @@ func TestConsole_Sandbox(t *testing.T) {
 		waitVisible(`#cert-form [name=rate_per_second]`),
 		setValue(`#cert-form [name=rate_per_second]`, "50"),
 		clickOn("#cert-save"),
-		waitJS(fmt.Sprintf(`(() => { const r = document.querySelector('#cert-table tr[data-id="%d"]'); return r && r.textContent.includes("50"); })()`, hw)))
+		waitJS(fmt.Sprintf(`(() => { const r = document.querySelector('#cert-table tr[data-id="%d"]'); return !!r && r.textContent.includes("50"); })()`, hw)))
 	if sc, err := n.Store.FindCertificateByID(ctx, testAppID, hw); err != nil {
 		t.Fatal(err)
 	} else if cert, _ := push.FromStored(sc); cert.RatePerSecond != 50 {
@@ -605,6 +605,19 @@ func TestConsole_Sandbox(t *testing.T) {
 	}
 	b.shot("tags")
 
+	// A broadcast to the vip tag: its task reaches bob's two phones.
+	b.do("broadcast",
+		chromedp.Navigate(b.base+"broadcasts"),
+		waitVisible("#bc-form"),
+		setValue(`#bc-form [name=desc]`, "50% off today"),
+		setValue(`#bc-form [name=tags_and]`, "vip"),
+		clickOn(`#bc-form button`),
+		waitJS(`(() => { const r = document.querySelector("#bc-table tbody tr"); return !!r && r.cells[2].textContent.startsWith("done") && r.cells[7].textContent === "2"; })()`))
+	if row := b.text("#bc-table tbody tr"); !strings.Contains(row, "all of vip") {
+		t.Errorf("broadcast row %q, want its audience", row)
+	}
+	b.shot("broadcasts")
+
 	// Webhooks: the first callback URL makes the signing secret, shown once.
 	b.do("webhooks",
 		chromedp.Navigate(b.base+"webhooks"),
@@ -627,6 +640,7 @@ func TestConsole_Sandbox(t *testing.T) {
 		{"trace", "#msg-search", ""},
 		{"test", "#test-form", ""},
 		{"tags", "#tags-form", ""},
+		{"broadcasts", "#bc-table tbody tr", "broadcasts-390"},
 		{"webhooks", "#webhook-form", ""},
 		{"settings", "#settings-form", ""},
 	} {

@@ -47,6 +47,7 @@ var pages = []page{
 	{"test", "test", "Test push"},
 	{"trace", "trace", "Message trace"},
 	{"stats", "stats", "Stats"},
+	{"broadcasts", "broadcasts", "Broadcasts"},
 	{"tags", "tags", "Tags & attributes"},
 	{"webhooks", "webhooks", "Webhooks"},
 	{"settings", "settings", "App settings"},

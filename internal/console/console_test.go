@@ -47,6 +47,7 @@ func TestServer_Pages(t *testing.T) {
 		"/console/stats":        "stats",
 		"/console/settings":     "settings",
 		"/console/tags":         "tags",
+		"/console/broadcasts":   "broadcasts",
 		"/console/webhooks":     "webhooks",
 		"/console/phones":       "phones",
 	}

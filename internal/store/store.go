@@ -218,6 +218,9 @@ type Store interface {
 	CreatePushTask(ctx context.Context, t *PushTask) error                                   // ErrConflict if the ID exists; sets CreatedAt
 	FindPushTask(ctx context.Context, sdkAppID int64, id string) (*PushTask, error)          // ErrNotFound
 	UpdatePushTask(ctx context.Context, sdkAppID int64, id string, upd PushTaskUpdate) error // ErrNotFound
+	// FindPushTaskIDs returns the IDs of the app's newest tasks, newest first, at most
+	// limit (<= 0 means 20).
+	FindPushTaskIDs(ctx context.Context, sdkAppID int64, limit int) ([]string, error)
 	// CountPushTasks counts the app's tasks created at or after since.
 	CountPushTasks(ctx context.Context, sdkAppID int64, since time.Time) (int, error)
 

@@ -6,7 +6,7 @@
 
 (function () {
   const storageKey = "herald.console.signin";
-  const pageNames = ["certificates", "devices", "test", "trace", "stats", "tags", "webhooks", "settings", "phones"];
+  const pageNames = ["certificates", "devices", "test", "trace", "stats", "broadcasts", "tags", "webhooks", "settings", "phones"];
 
   // ---- sign-in ----
 
@@ -931,6 +931,95 @@
       run(form.querySelector("button"), load);
     });
     run(form.querySelector("button"), load);
+  };
+
+  pagesInit.broadcasts = function () {
+    const form = $("#bc-form");
+    const list = (v) => v.split(",").map((t) => t.trim()).filter(Boolean);
+
+    function audience(c) {
+      if (!c) {
+        return "everyone";
+      }
+      const parts = [];
+      if (c.tags_and && c.tags_and.length) {
+        parts.push("all of " + c.tags_and.join(", "));
+      }
+      if (c.tags_or && c.tags_or.length) {
+        parts.push("any of " + c.tags_or.join(", "));
+      }
+      if (c.tags_not && c.tags_not.length) {
+        parts.push("none of " + c.tags_not.join(", "));
+      }
+      for (const [k, v] of Object.entries(c.attrs_and || {})) {
+        parts.push(k + "=" + v);
+      }
+      for (const [k, v] of Object.entries(c.attrs_or || {})) {
+        parts.push(k + "=" + v + " (any)");
+      }
+      return parts.join("; ") || "everyone";
+    }
+
+    let timer = null;
+    async function load() {
+      const tasks = (await api("GET", "/v1/admin/push/tasks")).tasks || [];
+      show($("#bc-table"), tasks.length > 0);
+      show($("#bc-empty"), tasks.length === 0);
+      rows($("#bc-table tbody"), tasks.map((t) => {
+        const n = (v) => el("td", { class: "num" }, String(v));
+        const kind = { done: "good", failed: "bad" }[t.status] || "wait";
+        return el("tr", { "data-task": t.task_id },
+          el("td", {}, el("a", { href: "trace?" + new URLSearchParams({ id: t.task_id }) }, el("code", {}, t.task_id))),
+          el("td", { class: "nowrap" }, when(t.created_at)),
+          el("td", {}, tag(t.status, kind), t.reason ? el("div", { class: "hint" }, t.reason) : null),
+          el("td", {}, audience(t.condition) + (t.online_only ? " (online only)" : "")),
+          n(t.targets), n(t.pushed), n(t.queued), n(t.accepted), n(t.failed), n(t.skipped),
+          el("td", { class: "nowrap" }, t.finished_at ? when(t.finished_at) : "—"));
+      }));
+      // Refresh while a task is still at work.
+      clearTimeout(timer);
+      if (tasks.some((t) => t.status !== "done" && t.status !== "failed" || t.queued > 0)) {
+        timer = setTimeout(() => run(null, load), 1500);
+      }
+    }
+
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run(form.querySelector("button"), async () => {
+        const e = form.elements;
+        const body = { desc: e.desc.value.trim(), online_only: e.online_only.checked };
+        if (e.title.value.trim()) {
+          body.title = e.title.value.trim();
+        }
+        if (e.ext.value.trim()) {
+          body.ext = e.ext.value.trim();
+        }
+        const cond = {};
+        for (const k of ["tags_and", "tags_or", "tags_not"]) {
+          if (list(e[k].value).length) {
+            cond[k] = list(e[k].value);
+          }
+        }
+        const attrs = {};
+        for (const kv of list(e.attrs_and.value)) {
+          const i = kv.indexOf("=");
+          if (i <= 0) {
+            throw new APIError(0, "invalid_input", "attributes are name=value pairs separated by commas: " + kv);
+          }
+          attrs[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
+        }
+        if (Object.keys(attrs).length) {
+          cond.attrs_and = attrs;
+        }
+        if (Object.keys(cond).length) {
+          body.condition = cond;
+        }
+        const r = await api("POST", "/v1/admin/push/broadcast", body);
+        flash("Queued broadcast " + r.task_id + ".");
+        await load();
+      });
+    });
+    run(null, load);
   };
 
   pagesInit.tags = function () {
