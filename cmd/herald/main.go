@@ -4,6 +4,7 @@
 //	herald app       create or list apps (tenants)
 //	herald usersig   print a UserSig
 //	herald sim       run the vendor push simulators on local ports
+//	herald sandbox   try a sandbox node (herald serve --sandbox): a push on a simulated phone
 //	herald keys      rotate the master key sealing secrets at rest
 //	herald health    ask a running node's /healthz (container health checks)
 package main
@@ -52,6 +53,7 @@ func NewMain() *Main {
 		"push":    &PushCommand{},
 		"version": &VersionCommand{},
 		"health":  &HealthCommand{},
+		"sandbox": &SandboxCommand{},
 	}}
 }
 
@@ -85,7 +87,7 @@ func (m *Main) usage() string {
 // order lists the commands for the usage text: the known ones first, in a fixed order.
 func (m *Main) order() []string {
 	names := []string{}
-	for _, n := range []string{"serve", "app", "usersig", "sim", "bench", "push", "keys", "version", "health"} {
+	for _, n := range []string{"serve", "app", "usersig", "sim", "sandbox", "bench", "push", "keys", "version", "health"} {
 		if _, ok := m.commands[n]; ok {
 			names = append(names, n)
 		}

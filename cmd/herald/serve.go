@@ -36,8 +36,11 @@ func (c *ServeCommand) Usage() string {
 	return fmt.Sprint(`  herald serve [--listen 127.0.0.1:8080] [--data ./herald-data] [--postgres URL] [--nats URL]
                [--config herald.yaml] [--sdkappid N --secret-key K] [--heartbeat 30s]
                [--log-level info] [--log-format text|json]
+               [--sandbox [--sandbox-allow-external]]
       Run a node. Every flag has a HERALD_* environment variable (HERALD_LISTEN, HERALD_DATA,
       HERALD_POSTGRES, HERALD_NATS, HERALD_SDKAPPID, HERALD_SECRET_KEY, ...); flags win over
-      the environment, which wins over the config file.
+      the environment, which wins over the config file. --sandbox (a flag only) runs the
+      vendor simulators and simulated phones in the node: never in production
+      (docs/sandbox.md).
 `)
 }

@@ -36,6 +36,8 @@ type adminStore interface {
 	appStore
 	pushStore
 	audienceStore
+	messageSearcher
+	outcomesFinder
 }
 
 // Server is the admin REST API.
@@ -45,6 +47,12 @@ type Server struct {
 	Push pushStore
 	// Audience holds tags, attributes and push tasks.
 	Audience audienceStore
+	// Messages finds recent messages (GET /v1/admin/messages).
+	Messages messageSearcher
+	// Outcomes reads certificates' last answers; Health, if set, is this node's
+	// pipeline's view of them (parked, quota pause). Both for the certificate health.
+	Outcomes outcomesFinder
+	Health   certificateHealth
 	// Broadcaster queues broadcasts (the push pipeline); nil: broadcasts are refused
 	// as unavailable.
 	Broadcaster broadcaster
@@ -69,7 +77,7 @@ type Server struct {
 // NewServer returns an API server with defaults, using st for apps and push data.
 func NewServer(svc *im.Service, st adminStore, senders map[push.Vendor]push.Sender) *Server {
 	return &Server{
-		IM: svc, Apps: st, Push: st, Audience: st, Senders: senders,
+		IM: svc, Apps: st, Push: st, Audience: st, Messages: st, Outcomes: st, Senders: senders,
 		BroadcastsPerDay: DefaultBroadcastsPerDay, BroadcastInterval: DefaultBroadcastInterval,
 		Now: time.Now, Logger: slog.Default(),
 	}
@@ -89,10 +97,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/admin/groups/{id}/members/role", s.admin(s.setRole))
 	mux.Handle("POST /v1/admin/groups/{id}/messages", s.admin(s.sendGroup))
 	mux.Handle("POST /v1/admin/messages", s.admin(s.sendC2C))
+	mux.Handle("GET /v1/admin/messages", s.admin(s.searchMessages))
 	mux.Handle("POST /v1/admin/messages/batch", s.admin(s.sendBatch))
 	mux.Handle("POST /v1/admin/push/certificates", s.admin(s.createCertificate))
 	mux.Handle("GET /v1/admin/push/certificates", s.admin(s.listCertificates))
 	mux.Handle("GET /v1/admin/push/certificates/{id}", s.admin(s.getCertificate))
+	mux.Handle("GET /v1/admin/push/certificates/health", s.admin(s.certificatesHealth))
 	mux.Handle("PATCH /v1/admin/push/certificates/{id}", s.admin(s.updateCertificate))
 	mux.Handle("DELETE /v1/admin/push/certificates/{id}", s.admin(s.deleteCertificate))
 	mux.Handle("GET /v1/admin/users/{id}/devices", s.admin(s.userDevices))
@@ -100,6 +110,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/admin/push/messages/{message_id}/trace", s.admin(s.trace))
 	mux.Handle("GET /v1/admin/push/stats", s.admin(s.stats))
 	mux.Handle("POST /v1/admin/push/broadcast", s.admin(s.broadcast))
+	mux.Handle("GET /v1/admin/push/tasks", s.admin(s.tasks))
 	mux.Handle("GET /v1/admin/push/tasks/{id}", s.admin(s.task))
 	mux.Handle("GET /v1/admin/push/attr-names", s.admin(s.getAttrNames))
 	mux.Handle("POST /v1/admin/push/attr-names", s.admin(s.setAttrNames))
@@ -127,6 +138,15 @@ func (s *Server) Handler() http.Handler {
 }
 
 type handlerFunc func(r *http.Request, app *store.App) (any, error)
+
+// HandlerFunc is an admin call served beside Handler's routes (the sandbox's): it gets
+// the authenticated app and returns the answer to encode as JSON, or an error, an
+// errcode error for the caller's mistakes.
+type HandlerFunc func(r *http.Request, app *store.App) (any, error)
+
+// Admin wraps h as every admin call is wrapped: it authenticates the call as the app's
+// admin, bounds the body and writes h's answer or error in the API's error shape.
+func (s *Server) Admin(h HandlerFunc) http.Handler { return s.admin(handlerFunc(h)) }
 
 // admin authenticates the call (query sdkappid, identifier, usersig) as the app's admin
 // and writes the handler's result or error.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type audienceStore interface {
 	SetUserAttrs(ctx context.Context, sdkAppID int64, userID string, attrs map[string]string) error
 	FindUserAttrs(ctx context.Context, sdkAppID int64, userID string) (map[string]string, error)
 	FindPushTask(ctx context.Context, sdkAppID int64, id string) (*store.PushTask, error)
+	FindPushTaskIDs(ctx context.Context, sdkAppID int64, limit int) ([]string, error)
 	CountPushTasks(ctx context.Context, sdkAppID int64, since time.Time) (int, error)
 	CountMessagePushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*store.PushCount, error)
 }
@@ -186,6 +188,34 @@ type TaskStatus struct {
 }
 
 // task answers a push task's status and counts.
+// MaxTaskList bounds the tasks GET /v1/admin/push/tasks lists.
+const MaxTaskList = 100
+
+// tasks is GET /v1/admin/push/tasks?limit=N: the newest tasks with their counts.
+func (s *Server) tasks(r *http.Request, app *store.App) (any, error) {
+	limit := 20
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxTaskList {
+			return nil, errcode.Errorf(errcode.InvalidRequest, "limit %q: use 1 to %d", v, MaxTaskList)
+		}
+		limit = n
+	}
+	ids, err := s.Audience.FindPushTaskIDs(r.Context(), app.SDKAppID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*TaskStatus, 0, len(ids))
+	for _, id := range ids {
+		t, err := s.TaskStatus(r.Context(), app.SDKAppID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return map[string]any{"tasks": out}, nil
+}
+
 func (s *Server) task(r *http.Request, app *store.App) (any, error) {
 	return s.TaskStatus(r.Context(), app.SDKAppID, r.PathValue("id"))
 }

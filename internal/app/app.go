@@ -31,6 +31,7 @@ import (
 	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/push/pipeline"
+	"github.com/herald-im/herald/internal/sandbox"
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/internal/store/postgres"
 	"github.com/herald-im/herald/internal/store/sqlite"
@@ -73,6 +74,8 @@ type Main struct {
 	// broadcast rate limit).
 	ConfigureAPI func(s *api.Server)
 	Tencent      *tencent.Server // the Tencent-compatible REST API under /v4/
+	// Sandbox, with --sandbox, runs the vendor simulators and simulated phones.
+	Sandbox *sandbox.Sandbox
 
 	registry *prometheus.Registry
 	metrics  *nodeMetrics // metrics.go
@@ -94,6 +97,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
+	if err := m.startSandbox(); err != nil {
+		return err
+	}
 	c := m.Config
 	m.metrics = newNodeMetrics()
 	if c.DataDir != "" {
@@ -114,6 +120,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("open nats: %w", err)
 	}
 	if err := m.ensureApp(ctx); err != nil {
+		return err
+	}
+	if err := m.openSandbox(ctx); err != nil {
 		return err
 	}
 
@@ -167,6 +176,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.API = api.NewServer(m.IM, m.Store, m.Senders)
 	m.API.Logger = m.Logger
 	m.API.Broadcaster = m.Pipeline
+	m.API.Health = m.Pipeline
 	m.API.AllowPrivateEndpoints = c.PushAllowPrivateEndpoints
 	if m.ConfigureAPI != nil {
 		m.ConfigureAPI(m.API)
@@ -187,6 +197,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.server = &http.Server{Handler: m.Handler(), ReadHeaderTimeout: ReadHeaderTimeout, IdleTimeout: DefaultIdleTimeout, MaxHeaderBytes: MaxHeaderBytes}
 	go m.server.Serve(m.ln)
+	if err := m.sandboxServing(ctx); err != nil {
+		return err
+	}
 
 	loopCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -264,11 +277,16 @@ func (m *Main) natsKind() string {
 func (m *Main) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		h := map[string]any{"status": "ok"}
+		if m.Sandbox != nil {
+			h["sandbox"] = true // simulated vendors: never a production node
+		}
+		writeJSON(w, http.StatusOK, h)
 	})
 	mux.HandleFunc("GET /readyz", m.readyz)
 	mux.Handle("/v1/ws", m.Gateway)
 	mux.Handle("/v1/admin/", readDeadline(m.API.Handler(), m.Config.bodyReadTimeout()))
+	m.sandboxRoutes(mux)
 	mux.Handle("/v4/", readDeadline(m.Tencent.Handler(), m.Config.bodyReadTimeout()))
 	mux.Handle(console.Prefix, console.NewServer())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
@@ -398,6 +416,12 @@ func (m *Main) Close() error {
 		m.wg.Wait()
 	}
 	var errs []error
+	if m.Sandbox != nil {
+		// Its phones are clients of this node: they go first.
+		if err := m.Sandbox.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close sandbox: %w", err))
+		}
+	}
 	if m.server != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		// Sessions are hijacked connections: Shutdown does not wait for them, the gateway does.

@@ -77,6 +77,15 @@ type Config struct {
 	// Default: the key file master.key in the data dir, generated on first start. Nodes
 	// sharing a PostgreSQL store need the same key.
 	MasterKey string `yaml:"master_key"`
+
+	// Sandbox (--sandbox only: no config key, no environment variable, so that it is
+	// never on by accident) runs the vendor simulators in the node with a sandbox
+	// certificate each, and simulated phones (docs/sandbox.md). It is refused with
+	// Postgres, NATS or a non-loopback Listen unless SandboxAllowExternal.
+	Sandbox bool `yaml:"-"`
+	// SandboxAllowExternal (--sandbox-allow-external) lets a sandbox use an external
+	// PostgreSQL or NATS and listen beyond loopback.
+	SandboxAllowExternal bool `yaml:"-"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -166,7 +175,7 @@ func (c Config) Validate() error {
 	if c.LogFormat != LogFormatText && c.LogFormat != LogFormatJSON {
 		return &ConfigError{"log_format", c.LogFormat, errors.New("use text or json")}
 	}
-	return nil
+	return c.checkSandbox()
 }
 
 // LoadConfig builds the config from defaults, the file named by --config (or
@@ -194,6 +203,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	loginTimeout := fs.Duration("login-timeout", 0, "close a WebSocket that has not logged in within this (default 10s; 0 turns it off)")
 	maxUnauth := fs.Int("max-unauthenticated-per-address", 0, "WebSockets of one IP not logged in yet (default 256; 0 no bound)")
 	pushAck := fs.Duration("push-ack-timeout", 0, "push a delivered message not acknowledged within this (default 5s; 0 turns it off)")
+	sandbox := fs.Bool("sandbox", false, "run the vendor simulators and simulated phones in this node (docs/sandbox.md); never in production")
+	sandboxExternal := fs.Bool("sandbox-allow-external", false, "let --sandbox use --postgres, --nats or a non-loopback --listen")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -251,6 +262,10 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.MaxUnauthPerAddr = *maxUnauth
 		case "push-allow-private-endpoints":
 			c.PushAllowPrivateEndpoints = *pushPrivate
+		case "sandbox":
+			c.Sandbox = *sandbox
+		case "sandbox-allow-external":
+			c.SandboxAllowExternal = *sandboxExternal
 		}
 	})
 	return c, c.Validate()

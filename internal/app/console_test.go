@@ -16,8 +16,11 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/herald-im/herald/internal/app"
 	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/sandbox"
 	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/vendorsim"
 )
 
 // chromiumPath returns the Chromium binary to drive: $HERALD_CHROMIUM, else chromium
@@ -439,4 +442,215 @@ func TestConsole_Browser(t *testing.T) {
 		t.Errorf("unknown user: the page says %q", e)
 	}
 	b.shot("10-error")
+}
+
+// noOverflow is a JavaScript expression true when the page is no wider than the window.
+const noOverflow = `document.documentElement.scrollWidth <= window.innerWidth`
+
+// TestConsole_Sandbox drives the pages a sandbox node adds or that the issue asked for:
+// it opens the printed console link (signed in by its fragment), adds phones through the
+// Phones page, sends a message and sees it land on the lock screens live, taps it for
+// the ext; then the certificate rate, the stats chart and why-not-pushed breakdown, the
+// message search and trace timeline, tags and attributes, webhooks, and every page at
+// 390 px without horizontal overflow.
+func TestConsole_Sandbox(t *testing.T) {
+	chrome := MustChromium(t)
+	c := MustConfig(t, "sqlite")
+	c.Sandbox = true
+	n := MustOpenNode(t, c)
+	b := MustOpenBrowser(t, chrome, n)
+	ctx := ctxT(t)
+	info, err := app.ReadSandboxInfo(c.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b.do("open the printed console link", chromedp.Navigate(info.ConsoleURL), waitVisible("#phone-form"), waitVisible("#sandbox-banner"))
+	if loc := browserValue(b, "location", chromedp.Location()); strings.Contains(loc, "usersig") {
+		t.Errorf("the address still holds the UserSig: %s", loc)
+	}
+	if h1 := b.text("h1"); h1 != "Phones" {
+		t.Errorf("h1 %q", h1)
+	}
+	b.do("add a Huawei phone of bob, app killed",
+		choose(`#phone-form [name=vendor]`, "huawei"),
+		setValue(`#phone-form [name=user]`, "bob"),
+		choose(`#phone-form [name=state]`, "killed"),
+		clickOn(`#phone-form button`),
+		waitVisible(`.phone[data-phone="sandbox-huawei-1"]`))
+	b.do("add an iPhone of bob in the background",
+		choose(`#phone-form [name=vendor]`, "apns"),
+		choose(`#phone-form [name=state]`, "background"),
+		clickOn(`#phone-form button`),
+		waitVisible(`.phone[data-phone="sandbox-apns-2"]`))
+	if _, err := n.Sandbox.CreatePhone(ctx, sandbox.PhoneSpec{Vendor: push.Xiaomi, UserID: "carol", State: sandbox.Foreground}); err != nil {
+		t.Fatal(err)
+	}
+	b.do("send bob a message from the page",
+		setValue(`#phone-send [name=to]`, "bob"),
+		clickOn(`#phone-send button`),
+		waitVisible(`.phone[data-phone="sandbox-huawei-1"] button.note`),
+		waitVisible(`.phone[data-phone="sandbox-apns-2"] button.note`))
+	note := b.text(`.phone[data-phone="sandbox-apns-2"] button.note`)
+	for _, want := range []string{"alice", "Dinner at eight?", "badge 1", "sound default"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("iPhone lock screen %q, want %q on it", note, want)
+		}
+	}
+	if s := b.text(`.phone[data-phone="sandbox-huawei-1"] button.note`); !strings.Contains(s, "Dinner at eight?") {
+		t.Errorf("Huawei lock screen %q", s)
+	}
+	// carol's app is in the foreground: the message arrives online, not as a notification.
+	n.admin("POST", "/v1/admin/messages", map[string]any{"from": "alice", "to": "carol", "elements": []map[string]string{{"type": "text", "text": "see you"}}}, nil)
+	b.do("carol's phone shows it in the app", waitJS(`[...document.querySelectorAll('.phone[data-phone="sandbox-xiaomi-3"] .online li')].some(li => li.textContent.includes("see you"))`))
+	b.shot("phones")
+	b.do("tap the Huawei notification",
+		clickOn(`.phone[data-phone="sandbox-huawei-1"] button.note`),
+		waitVisible("#tap-result"))
+	if ext := b.text("#tap-ext"); ext != `{"conv":"c2c_alice"}` {
+		t.Errorf("tap shows ext %q", ext)
+	}
+	if what := b.text("#tap-what"); !strings.Contains(what, sandbox.ClickIntent) {
+		t.Errorf("tap says %q, want the intent", what)
+	}
+	b.shot("phones-tap")
+
+	// The certificate form's rate per second.
+	hw := n.Sandbox.CertificateID(push.Huawei)
+	b.do("certificates", chromedp.Navigate(b.base+"certificates"), waitJS(certRow("sandbox huawei")))
+	b.do("edit the rate",
+		clickOn(fmt.Sprintf(`#cert-table tr[data-id="%d"] button`, hw)),
+		waitVisible(`#cert-form [name=rate_per_second]`),
+		setValue(`#cert-form [name=rate_per_second]`, "50"),
+		clickOn("#cert-save"),
+		waitJS(fmt.Sprintf(`(() => { const r = document.querySelector('#cert-table tr[data-id="%d"]'); return !!r && r.textContent.includes("50"); })()`, hw)))
+	if sc, err := n.Store.FindCertificateByID(ctx, testAppID, hw); err != nil {
+		t.Fatal(err)
+	} else if cert, _ := push.FromStored(sc); cert.RatePerSecond != 50 {
+		t.Errorf("rate_per_second after the form: %v, want 50", cert.RatePerSecond)
+	}
+	// Health: Huawei accepted a push; Xiaomi's credentials are refused on a test push.
+	for _, v := range n.Sandbox.Simulators() {
+		if v.Vendor == push.Xiaomi {
+			v.Sim.Inject(vendorsim.Fault{Kind: vendorsim.AuthExpired, Count: 10})
+		}
+	}
+	var test struct {
+		Results []struct{ Outcome string }
+	}
+	n.admin("POST", "/v1/admin/push/test", map[string]string{"user_id": "carol"}, &test)
+	if len(test.Results) != 1 || test.Results[0].Outcome != "auth_expired" {
+		t.Fatalf("test push to carol: %+v, want auth_expired", test.Results)
+	}
+	mi := n.Sandbox.CertificateID(push.Xiaomi)
+	b.do("certificate health", chromedp.Navigate(b.base+"certificates"),
+		waitVisible(fmt.Sprintf(`#cert-health tr[data-id="%d"]`, mi)))
+	success := browserValue(b, "Huawei last success", chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector('#cert-health tr[data-id="%d"]').cells[1].textContent`, hw)))
+	if auth := browserValue(b, "Huawei auth", chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector('#cert-health tr[data-id="%d"]').cells[3].textContent`, hw))); success == "—" || auth != "ok" {
+		t.Errorf("Huawei health: last success %q, auth %q; want a time and ok", success, auth)
+	}
+	if row := b.text(fmt.Sprintf(`#cert-health tr[data-id="%d"]`, mi)); !strings.Contains(row, "auth_expired") || !strings.Contains(row, "refused") {
+		t.Errorf("Xiaomi health %q, want the auth_expired error and auth refused", row)
+	}
+	b.shot("certificates-rate")
+
+	// Stats: a bar per day by outcome, and the foreground skip in the breakdown.
+	b.do("stats", chromedp.Navigate(b.base+"stats"), waitVisible(`#stats-chart svg rect[data-outcome="accepted"]`), waitVisible(`#stats-reasons .bar-row[data-decision="foreground"]`))
+	b.do("only APNs", clickOn(`#stats-vendors button[data-vendor="apns"]`), waitVisible(`#stats-chart svg rect[data-outcome="accepted"]`))
+	b.shot("stats-chart")
+
+	// Message search by user, then the trace timeline of the message found.
+	b.do("search bob's messages",
+		chromedp.Navigate(b.base+"trace"),
+		waitVisible("#msg-search"),
+		setValue(`#msg-search [name=user]`, "bob"),
+		clickOn(`#msg-search button`),
+		waitVisible(`#msg-table tbody tr`))
+	if row := b.text(`#msg-table tbody tr`); !strings.Contains(row, "alice") || !strings.Contains(row, "Dinner at eight?") {
+		t.Errorf("message search row %q", row)
+	}
+	b.do("open its trace",
+		clickOn(`#msg-table tbody tr a`),
+		waitVisible(`#trace-timelines li.timeline[data-device="sandbox-huawei-1"]`))
+	tl := b.text(`#trace-timelines li.timeline[data-device="sandbox-huawei-1"]`)
+	for _, want := range []string{"Decided: push", "Queued", "attempt", "Final: accepted"} {
+		if !strings.Contains(tl, want) {
+			t.Errorf("timeline %q, want %q", tl, want)
+		}
+	}
+	b.shot("trace-timeline")
+
+	// Tags and attributes.
+	b.do("tags",
+		chromedp.Navigate(b.base+"tags"),
+		waitVisible("#attr-names-form"),
+		setValue(`#attr-names-form [name=names]`, "city"),
+		clickOn(`#attr-names-form button`),
+		waitJS(`document.querySelector("#attr-names-form [name=names]").value === "city" && document.querySelector(".flash") !== null`),
+		setValue(`#tags-form [name=user]`, "bob"),
+		clickOn(`#tags-form button`),
+		waitVisible(`#attrs-form [name=a_city]`),
+		setValue(`#tags-add [name=tags]`, "vip, beta"),
+		clickOn(`#tags-add button`),
+		waitVisible(`#tags-list [data-tag="vip"]`),
+		setValue(`#attrs-form [name=a_city]`, "sz"),
+		clickOn(`#attrs-save`),
+		waitJS(`[...document.querySelectorAll(".flash")].some(f => f.textContent.includes("attributes of bob"))`))
+	var tags struct{ Tags []string }
+	n.admin("GET", "/v1/admin/users/bob/tags", nil, &tags)
+	var attrs struct{ Attrs map[string]string }
+	n.admin("GET", "/v1/admin/users/bob/attrs", nil, &attrs)
+	if strings.Join(tags.Tags, ",") != "beta,vip" || attrs.Attrs["city"] != "sz" {
+		t.Errorf("bob after the tags page: tags %v attrs %v", tags.Tags, attrs.Attrs)
+	}
+	b.shot("tags")
+
+	// A broadcast to the vip tag: its task reaches bob's two phones.
+	b.do("broadcast",
+		chromedp.Navigate(b.base+"broadcasts"),
+		waitVisible("#bc-form"),
+		setValue(`#bc-form [name=desc]`, "50% off today"),
+		setValue(`#bc-form [name=tags_and]`, "vip"),
+		clickOn(`#bc-form button`),
+		waitJS(`(() => { const r = document.querySelector("#bc-table tbody tr"); return !!r && r.cells[2].textContent.startsWith("done") && r.cells[7].textContent === "2"; })()`))
+	if row := b.text("#bc-table tbody tr"); !strings.Contains(row, "all of vip") {
+		t.Errorf("broadcast row %q, want its audience", row)
+	}
+	b.shot("broadcasts")
+
+	// Webhooks: the first callback URL makes the signing secret, shown once.
+	b.do("webhooks",
+		chromedp.Navigate(b.base+"webhooks"),
+		waitVisible("#webhook-form"),
+		setValue(`#webhook-form [name=callback_url]`, "https://app.example.com/herald-callback"),
+		clickOn(`#webhook-form button[type=submit]`),
+		waitVisible("#webhook-saved"))
+	if s := b.text("#webhook-secret-value"); len(s) != 64 {
+		t.Errorf("the new secret shown: %q", s)
+	}
+	b.shot("webhooks")
+
+	// 390 px wide: no page scrolls sideways.
+	b.do("narrow", chromedp.EmulateViewport(390, 844))
+	for _, p := range []struct{ path, wait, shot string }{
+		{"devices?user=bob", `#devices-table tr[data-device="sandbox-huawei-1"]`, "devices-390"},
+		{"phones", `.phone[data-phone="sandbox-huawei-1"] button.note`, "phones-390"},
+		{"stats", `#stats-chart svg`, "stats-390"},
+		{"certificates", `#cert-table tbody tr`, "certificates-390"},
+		{"trace", "#msg-search", ""},
+		{"test", "#test-form", ""},
+		{"tags", "#tags-form", ""},
+		{"broadcasts", "#bc-table tbody tr", "broadcasts-390"},
+		{"webhooks", "#webhook-form", ""},
+		{"settings", "#settings-form", ""},
+	} {
+		b.do("narrow "+p.path, chromedp.Navigate(b.base+p.path), waitVisible(p.wait))
+		if !browserValue(b, "overflow "+p.path, chromedp.Evaluate[bool](noOverflow)) {
+			w := browserValue(b, "width", chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
+			t.Errorf("%s at 390 px is %d px wide", p.path, w)
+		}
+		if p.shot != "" {
+			b.shot(p.shot)
+		}
+	}
 }

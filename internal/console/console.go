@@ -1,5 +1,6 @@
 // Package console serves Herald's admin web console under /console/ (docs/console.md):
-// push certificates, device status, test push, message trace, stats and app settings.
+// push certificates, device status, test push, message trace, stats, tags and attributes,
+// webhooks, app settings and, on a sandbox node, simulated phones.
 //
 // The pages are html/template shells and a little plain JavaScript and CSS embedded in
 // the binary; they carry no data. The browser signs in with the app's SDKAppID, admin
@@ -46,7 +47,11 @@ var pages = []page{
 	{"test", "test", "Test push"},
 	{"trace", "trace", "Message trace"},
 	{"stats", "stats", "Stats"},
+	{"broadcasts", "broadcasts", "Broadcasts"},
+	{"tags", "tags", "Tags & attributes"},
+	{"webhooks", "webhooks", "Webhooks"},
 	{"settings", "settings", "App settings"},
+	{"phones", "phones", "Phones"},
 }
 
 // Server serves the console's pages and assets. It is safe for concurrent use.

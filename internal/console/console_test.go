@@ -46,6 +46,10 @@ func TestServer_Pages(t *testing.T) {
 		"/console/trace":        "trace",
 		"/console/stats":        "stats",
 		"/console/settings":     "settings",
+		"/console/tags":         "tags",
+		"/console/broadcasts":   "broadcasts",
+		"/console/webhooks":     "webhooks",
+		"/console/phones":       "phones",
 	}
 	inlineScript := regexp.MustCompile(`<script(?:\s[^>]*)?>\s*[^<\s]`)
 	for path, name := range pages {
@@ -66,6 +70,14 @@ func TestServer_Pages(t *testing.T) {
 				if !strings.Contains(body, want) {
 					t.Errorf("GET %s: no %s in the page", path, want)
 				}
+			}
+			// No heading repeats another: the page's h1 is not an h2 below it.
+			seen := map[string]bool{}
+			for _, h := range regexp.MustCompile(`<h[1-3][^>]*>([^<]*)</h[1-3]>`).FindAllStringSubmatch(body, -1) {
+				if seen[h[1]] {
+					t.Errorf("GET %s: the heading %q appears twice", path, h[1])
+				}
+				seen[h[1]] = true
 			}
 			// The CSP forbids inline script, style and handlers; the page must not need them.
 			if inlineScript.MatchString(body) || strings.Contains(body, "style=") || regexp.MustCompile(`\son[a-z]+=`).MatchString(body) {

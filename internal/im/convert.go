@@ -74,3 +74,7 @@ func conversationTarget(convID string) (store.ConvType, string, error) {
 	}
 	return "", "", errcode.Errorf(errcode.InvalidRequest, "conversation ID %q must be c2c_<userID> or group_<groupID>", convID)
 }
+
+// WireMessage returns m as clients see it, outside any inbox: what the admin API's
+// message search answers.
+func WireMessage(m *store.Message) *protocol.Message { return wireMessage(m, 0) }

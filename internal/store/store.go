@@ -62,6 +62,9 @@ type Store interface {
 	FindMessageByClientID(ctx context.Context, sdkAppID int64, from, clientMsgID string) (*Message, error) // ErrNotFound
 	// FindMessages returns messages of one channel, newest first, for history paging.
 	FindMessages(ctx context.Context, f MessageFilter) ([]*Message, error)
+	// SearchMessages returns the app's messages f selects, newest first (by time, then
+	// ID), at most f.SearchLimit().
+	SearchMessages(ctx context.Context, f MessageSearch) ([]*Message, error)
 	// FindInbox returns the entries of a user's inbox with InboxSeq > after, oldest
 	// first, at most limit of them (limit <= 0 means 100).
 	FindInbox(ctx context.Context, sdkAppID int64, userID string, after int64, limit int) ([]*InboxEntry, error)
@@ -181,6 +184,10 @@ type Store interface {
 	// day, vendor, decision and outcome.
 	CountPushRecords(ctx context.Context, sdkAppID int64, from, to time.Time) ([]*PushCount, error)
 
+	// FindCertificateOutcomes returns, per certificate of the app with push records
+	// created at or after since, its last success and last error, by certificate ID.
+	FindCertificateOutcomes(ctx context.Context, sdkAppID int64, since time.Time) ([]*CertificateOutcome, error)
+
 	// CountMessagePushRecords counts the records of one message (or push task), grouped
 	// by decision and outcome; Day and Vendor are zero.
 	CountMessagePushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*PushCount, error)
@@ -211,6 +218,9 @@ type Store interface {
 	CreatePushTask(ctx context.Context, t *PushTask) error                                   // ErrConflict if the ID exists; sets CreatedAt
 	FindPushTask(ctx context.Context, sdkAppID int64, id string) (*PushTask, error)          // ErrNotFound
 	UpdatePushTask(ctx context.Context, sdkAppID int64, id string, upd PushTaskUpdate) error // ErrNotFound
+	// FindPushTaskIDs returns the IDs of the app's newest tasks, newest first, at most
+	// limit (<= 0 means 20).
+	FindPushTaskIDs(ctx context.Context, sdkAppID int64, limit int) ([]string, error)
 	// CountPushTasks counts the app's tasks created at or after since.
 	CountPushTasks(ctx context.Context, sdkAppID int64, since time.Time) (int, error)
 

@@ -6,7 +6,7 @@
 
 (function () {
   const storageKey = "herald.console.signin";
-  const pageNames = ["certificates", "devices", "test", "trace", "stats", "settings"];
+  const pageNames = ["certificates", "devices", "test", "trace", "stats", "broadcasts", "tags", "webhooks", "settings", "phones"];
 
   // ---- sign-in ----
 
@@ -196,8 +196,19 @@
     no_certificate: "the bound certificate was deleted",
   };
 
+  // rows fills tbody; each cell gets its column's heading as data-label, which the
+  // narrow-screen style shows beside the value (a table becomes a list of cards).
   function rows(tbody, list) {
     tbody.replaceChildren(...list);
+    const table = tbody.closest("table");
+    const heads = table ? [...table.querySelectorAll("thead th")].map((th) => th.textContent) : [];
+    for (const tr of tbody.rows) {
+      [...tr.cells].forEach((td, i) => {
+        if (heads[i]) {
+          td.dataset.label = heads[i];
+        }
+      });
+    }
   }
 
   function params() {
@@ -359,6 +370,8 @@
     async function load() {
       const data = await api("GET", "/v1/admin/push/certificates");
       const list = data.certificates || [];
+      loadHealth(); // beside the list; its errors show like the list's
+      $("#cert-count").textContent = list.length + (list.length === 1 ? " certificate" : " certificates");
       show($("#cert-empty"), list.length === 0);
       show($("#cert-table"), list.length > 0);
       rows($("#cert-table tbody"), list.map((c) => {
@@ -380,9 +393,24 @@
           el("td", {}, c.package_name || c.bundle_id || c.app_id || ""),
           el("td", {}, click),
           el("td", {}, chan || "—"),
+          el("td", { class: "num" }, c.rate_per_second ? String(c.rate_per_second) : "default"),
           el("td", { class: "nowrap" }, when(c.updated_at)),
           el("td", { class: "nowrap" }, edit, " ", del));
       }));
+    }
+
+    function loadHealth() {
+      run(null, async () => {
+        const h = (await api("GET", "/v1/admin/push/certificates/health")).certificates || [];
+        show($("#cert-health-panel"), h.length > 0);
+        rows($("#cert-health tbody"), h.map((c) => el("tr", { "data-id": c.certificate_id },
+          el("td", {}, "#" + c.certificate_id + " " + vendorName(c.vendor) + " · " + c.name),
+          el("td", { class: "nowrap" }, c.last_success ? when(c.last_success) : "—"),
+          el("td", {}, c.last_error ? [outcomeTag(c.last_error.outcome), " " + when(c.last_error.time), el("div", { class: "hint" }, c.last_error.reason)] : "—"),
+          el("td", {}, tag(c.auth, { ok: "good", refused: "bad" }[c.auth] || "muted")),
+          el("td", { class: "nowrap" }, c.quota_paused_until ? tag(when(c.quota_paused_until), "wait") : "—"),
+          el("td", {}, c.parked ? [tag("parked", "bad"), el("div", { class: "hint" }, c.parked_reason)] : c.failures_in_a_row ? c.failures_in_a_row + " failures in a row" : "no"))));
+      });
     }
 
     async function remove(c, button) {
@@ -473,6 +501,7 @@
       if (c) {
         form.elements.vendor.value = c.vendor;
         form.elements.name.value = c.name;
+        form.elements.rate_per_second.value = c.rate_per_second ? String(c.rate_per_second) : "";
         form.elements.click_type.value = (c.click && c.click.type) || "open_app";
         form.elements.click_target.value = (c.click && c.click.target) || "";
         form.elements.send_url.value = (c.endpoint && c.endpoint.send_url) || "";
@@ -494,6 +523,12 @@
       const creating = editing === null;
       const b = creating ? { vendor: vendor } : {};
       b.name = form.elements.name.value.trim();
+      const rate = form.elements.rate_per_second.value.trim();
+      if (rate !== "") {
+        b.rate_per_second = Number(rate);
+      } else if (!creating) {
+        b.rate_per_second = 0; // the vendor's default
+      }
       for (const spec of certFields[vendor]) {
         const input = form.elements["f_" + spec.key];
         switch (spec.kind) {
@@ -654,8 +689,95 @@
     });
   };
 
+  // timeline is one device's path through the push: decision → queued → the vendor's
+  // attempts → the final answer.
+  function timeline(r) {
+    const pushed = r.decision === "push" || r.decision === "test";
+    const steps = [el("li", { class: "step " + (pushed ? "good" : "muted") },
+      el("span", { class: "step-time" }, when(r.created_at)),
+      el("strong", {}, "Decided: " + r.decision), el("span", { class: "hint" }, decisions[r.decision] || ""))];
+    if (pushed) {
+      steps.push(el("li", { class: "step wait" }, el("span", { class: "step-time" }, when(r.created_at)),
+        el("strong", {}, "Queued"), el("span", { class: "hint" }, "for " + (vendorName(r.vendor) || "the vendor") + " with certificate " + certLabel(r.certificate_id))));
+      if (r.attempts > 0) {
+        steps.push(el("li", { class: "step wait" }, el("span", { class: "step-time" }, when(r.updated_at)),
+          el("strong", {}, r.attempts === 1 ? "1 attempt" : r.attempts + " attempts"),
+          el("span", { class: "hint" }, "the last at this time; the vendor answered " + (r.outcome || "—") + (r.reason ? ": " + r.reason : ""))));
+      }
+      const final = r.outcome && !["queued", "sending", "retry_later"].includes(r.outcome);
+      steps.push(el("li", { class: "step " + (r.outcome === "accepted" ? "good" : final ? "bad" : "wait") },
+        el("span", { class: "step-time" }, final ? when(r.updated_at) : "—"),
+        el("strong", {}, final ? "Final: " + r.outcome : "Not final yet: " + (r.outcome || "queued")),
+        r.vendor_message_id ? el("span", { class: "hint" }, "vendor message ID ", el("code", {}, r.vendor_message_id)) : null,
+        r.duplicate_possible ? el("span", { class: "hint" }, "a crash cut off a try: the phone may show it twice") : null));
+    }
+    return el("li", { class: "timeline", "data-device": r.device_id },
+      el("p", { class: "timeline-head" }, el("strong", {}, r.user_id), " / " + r.device_id),
+      el("ol", { class: "steps" }, steps));
+  }
+
+  function localToISO(v) {
+    return v ? new Date(v).toISOString() : "";
+  }
+
+  function messageText(m) {
+    for (const e of m.elements || []) {
+      if (e.text) {
+        return e.text;
+      }
+      if (e.desc || e.data) {
+        return e.desc || e.data;
+      }
+    }
+    return "";
+  }
+
   pagesInit.trace = function () {
     const form = $("#trace-form");
+    const search = $("#msg-search");
+
+    search.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run(search.querySelector("button"), async () => {
+        const q = new URLSearchParams();
+        const user = search.elements.user.value.trim();
+        const conv = search.elements.conv.value.trim();
+        if (user) {
+          q.set("user", user);
+        }
+        if (conv) {
+          q.set("conversation", conv);
+        }
+        const since = localToISO(search.elements.since.value);
+        const until = localToISO(search.elements.until.value);
+        if (since) {
+          q.set("since", since);
+        }
+        if (until) {
+          q.set("until", until);
+        }
+        const data = await api("GET", "/v1/admin/messages?" + q.toString());
+        const list = data.messages || [];
+        show($("#msg-table"), list.length > 0);
+        show($("#msg-empty"), list.length === 0);
+        rows($("#msg-table tbody"), list.map((m) => {
+          const link = el("a", { href: "trace?" + new URLSearchParams({ id: m.id }) }, m.id);
+          link.addEventListener("click", (e) => {
+            e.preventDefault();
+            form.elements.id.value = m.id;
+            run(form.querySelector("button"), load);
+          });
+          return el("tr", { "data-message": m.id },
+            el("td", { class: "nowrap" }, when(new Date(m.time).toISOString())),
+            el("td", {}, m.from),
+            el("td", {}, m.to || "—"),
+            el("td", {}, m.group_id ? "group_" + m.group_id : "c2c"),
+            el("td", {}, messageText(m)),
+            el("td", {}, el("code", {}, link)));
+        }));
+        show($("#msg-result"), true);
+      });
+    });
 
     async function load() {
       const id = form.elements.id.value.trim();
@@ -673,6 +795,7 @@
       }
       $("#trace-summary").replaceChildren(el("code", {}, data.message_id), " — " + summary);
       show($("#trace-table"), list.length > 0);
+      $("#trace-timelines").replaceChildren(...list.map(timeline));
       rows($("#trace-table tbody"), list.map((r) => {
         const pushed = r.decision === "push" || r.decision === "test";
         return el("tr", { "data-device": r.device_id },
@@ -751,7 +874,56 @@
       rows($("#stats-skip tbody"), skips.map((c) => el("tr", {},
         el("td", {}, c.day), el("td", {}, tag(c.decision, "muted")),
         el("td", {}, decisions[c.decision] || ""), n(c.count))));
+      lastPushes = plist;
+      const days = [];
+      for (let d = new Date(data.from + "T00:00:00Z"); day(d) <= data.to; d = new Date(d.getTime() + 86400000)) {
+        days.push(day(d));
+      }
+      lastDays = days;
+      const vendors = [...new Set(plist.map((p) => p.vendor || ""))].sort();
+      $("#stats-vendors").replaceChildren(...["", ...vendors].map((v) => {
+        const b = el("button", { type: "button", class: "small chip" + (v === vendorFilter ? " on" : ""), "data-vendor": v, "aria-pressed": String(v === vendorFilter) },
+          v ? vendorName(v) : "All vendors");
+        b.addEventListener("click", () => {
+          vendorFilter = v;
+          for (const c of $("#stats-vendors").children) {
+            c.classList.toggle("on", c === b);
+            c.setAttribute("aria-pressed", String(c === b));
+          }
+          drawChart();
+        });
+        return b;
+      }));
+      drawChart();
+      const reasons = new Map();
+      for (const c of skips) {
+        reasons.set(c.decision, (reasons.get(c.decision) || 0) + c.count);
+      }
+      const items = [...reasons.entries()].map(([decision, count]) => ({ decision: decision, count: count })).sort((a, b) => b.count - a.count);
+      $("#stats-reasons").replaceChildren(...breakdown(items));
+      show($("#stats-reasons-empty"), items.length === 0);
       show($("#stats-result"), true);
+    }
+
+    let lastPushes = [];
+    let lastDays = [];
+    let vendorFilter = "";
+    function drawChart() {
+      const byDay = new Map();
+      for (const p of lastPushes) {
+        if (vendorFilter && p.vendor !== vendorFilter) {
+          continue;
+        }
+        const c = byDay.get(p.day) || {};
+        c.accepted = (c.accepted || 0) + p.accepted;
+        c.invalid = (c.invalid || 0) + p.invalid;
+        c.failed = (c.failed || 0) + p.failed;
+        c.pending = (c.pending || 0) + p.pending;
+        byDay.set(p.day, c);
+      }
+      $("#stats-chart").replaceChildren(barChart(lastDays, byDay));
+      $("#stats-legend").replaceChildren(...outcomeKinds.map(([, label, color]) =>
+        el("span", { class: "legend-item" }, svg("svg", { viewBox: "0 0 10 10", width: 10, height: 10 }, svg("rect", { width: 10, height: 10, fill: color })), " " + label)));
     }
 
     form.addEventListener("submit", (ev) => {
@@ -759,6 +931,212 @@
       run(form.querySelector("button"), load);
     });
     run(form.querySelector("button"), load);
+  };
+
+  pagesInit.broadcasts = function () {
+    const form = $("#bc-form");
+    const list = (v) => v.split(",").map((t) => t.trim()).filter(Boolean);
+
+    function audience(c) {
+      if (!c) {
+        return "everyone";
+      }
+      const parts = [];
+      if (c.tags_and && c.tags_and.length) {
+        parts.push("all of " + c.tags_and.join(", "));
+      }
+      if (c.tags_or && c.tags_or.length) {
+        parts.push("any of " + c.tags_or.join(", "));
+      }
+      if (c.tags_not && c.tags_not.length) {
+        parts.push("none of " + c.tags_not.join(", "));
+      }
+      for (const [k, v] of Object.entries(c.attrs_and || {})) {
+        parts.push(k + "=" + v);
+      }
+      for (const [k, v] of Object.entries(c.attrs_or || {})) {
+        parts.push(k + "=" + v + " (any)");
+      }
+      return parts.join("; ") || "everyone";
+    }
+
+    let timer = null;
+    async function load() {
+      const tasks = (await api("GET", "/v1/admin/push/tasks")).tasks || [];
+      show($("#bc-table"), tasks.length > 0);
+      show($("#bc-empty"), tasks.length === 0);
+      rows($("#bc-table tbody"), tasks.map((t) => {
+        const n = (v) => el("td", { class: "num" }, String(v));
+        const kind = { done: "good", failed: "bad" }[t.status] || "wait";
+        return el("tr", { "data-task": t.task_id },
+          el("td", {}, el("a", { href: "trace?" + new URLSearchParams({ id: t.task_id }) }, el("code", {}, t.task_id))),
+          el("td", { class: "nowrap" }, when(t.created_at)),
+          el("td", {}, tag(t.status, kind), t.reason ? el("div", { class: "hint" }, t.reason) : null),
+          el("td", {}, audience(t.condition) + (t.online_only ? " (online only)" : "")),
+          n(t.targets), n(t.pushed), n(t.queued), n(t.accepted), n(t.failed), n(t.skipped),
+          el("td", { class: "nowrap" }, t.finished_at ? when(t.finished_at) : "—"));
+      }));
+      // Refresh while a task is still at work.
+      clearTimeout(timer);
+      if (tasks.some((t) => t.status !== "done" && t.status !== "failed" || t.queued > 0)) {
+        timer = setTimeout(() => run(null, load), 1500);
+      }
+    }
+
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run(form.querySelector("button"), async () => {
+        const e = form.elements;
+        const body = { desc: e.desc.value.trim(), online_only: e.online_only.checked };
+        if (e.title.value.trim()) {
+          body.title = e.title.value.trim();
+        }
+        if (e.ext.value.trim()) {
+          body.ext = e.ext.value.trim();
+        }
+        const cond = {};
+        for (const k of ["tags_and", "tags_or", "tags_not"]) {
+          if (list(e[k].value).length) {
+            cond[k] = list(e[k].value);
+          }
+        }
+        const attrs = {};
+        for (const kv of list(e.attrs_and.value)) {
+          const i = kv.indexOf("=");
+          if (i <= 0) {
+            throw new APIError(0, "invalid_input", "attributes are name=value pairs separated by commas: " + kv);
+          }
+          attrs[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
+        }
+        if (Object.keys(attrs).length) {
+          cond.attrs_and = attrs;
+        }
+        if (Object.keys(cond).length) {
+          body.condition = cond;
+        }
+        const r = await api("POST", "/v1/admin/push/broadcast", body);
+        flash("Queued broadcast " + r.task_id + ".");
+        await load();
+      });
+    });
+    run(null, load);
+  };
+
+  pagesInit.tags = function () {
+    const form = $("#tags-form");
+    const namesForm = $("#attr-names-form");
+    let user = "";
+    let names = [];
+
+    function showTags(data) {
+      const list = data.tags || [];
+      $("#tags-title").textContent = "Tags of " + data.user_id;
+      $("#tags-list").replaceChildren(...(list.length ? list.map((t) => {
+        const x = el("button", { type: "button", class: "link", "aria-label": "remove tag " + t }, "×");
+        x.addEventListener("click", () => run(x, async () => {
+          showTags(await api("POST", "/v1/admin/users/" + encodeURIComponent(user) + "/tags/remove", { tags: [t] }));
+        }));
+        return el("span", { class: "tag chip-tag", "data-tag": t }, t, " ", x);
+      }) : [el("span", { class: "muted" }, "No tags.")]));
+    }
+
+    async function loadNames() {
+      names = (await api("GET", "/v1/admin/push/attr-names")).names || [];
+      namesForm.elements.names.value = names.join(", ");
+    }
+
+    async function load() {
+      user = form.elements.user.value.trim();
+      remember({ user: user });
+      await loadNames();
+      showTags(await api("GET", "/v1/admin/users/" + encodeURIComponent(user) + "/tags"));
+      const attrs = (await api("GET", "/v1/admin/users/" + encodeURIComponent(user) + "/attrs")).attrs || {};
+      $("#attrs-fields").replaceChildren(...names.map((n) => el("label", {}, n, el("input", { name: "a_" + n, value: attrs[n] || "" }))));
+      show($("#attrs-none"), names.length === 0);
+      show($("#attrs-save"), names.length > 0);
+      show($("#tags-result"), true);
+    }
+
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run(form.querySelector("button"), load);
+    });
+    $("#tags-add").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const input = $("#tags-add").elements.tags;
+      const tags = input.value.split(",").map((t) => t.trim()).filter(Boolean);
+      run($("#tags-add button"), async () => {
+        showTags(await api("POST", "/v1/admin/users/" + encodeURIComponent(user) + "/tags", { tags: tags }));
+        input.value = "";
+      });
+    });
+    $("#attrs-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run($("#attrs-save"), async () => {
+        const attrs = {};
+        for (const n of names) {
+          attrs[n] = $("#attrs-form").elements["a_" + n].value.trim();
+        }
+        await api("POST", "/v1/admin/users/" + encodeURIComponent(user) + "/attrs", { attrs: attrs });
+        flash("Saved the attributes of " + user + ".");
+      });
+    });
+    namesForm.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run(namesForm.querySelector("button"), async () => {
+        const list = namesForm.elements.names.value.split(",").map((t) => t.trim()).filter(Boolean);
+        await api("POST", "/v1/admin/push/attr-names", { names: list });
+        flash("Saved " + list.length + " attribute names.");
+        if (user) {
+          await load();
+        } else {
+          await loadNames();
+        }
+      });
+    });
+    const q = params();
+    if (q.get("user")) {
+      form.elements.user.value = q.get("user");
+      run(form.querySelector("button"), load);
+    } else {
+      run(null, loadNames);
+    }
+  };
+
+  pagesInit.webhooks = function () {
+    const form = $("#webhook-form");
+
+    function fill(s) {
+      form.elements.callback_url.value = s.callback_url || "";
+      $("#webhook-secret-state").textContent = s.callback_secret_set
+        ? "A signing secret is set (it is never shown again)."
+        : "No signing secret yet: one is made when a callback URL is first saved.";
+      if (s.callback_secret) {
+        $("#webhook-secret-value").textContent = s.callback_secret;
+        show($("#webhook-secret"), true);
+      }
+      show(form, true);
+    }
+
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      show($("#webhook-saved"), false);
+      run(form.querySelector("button[type=submit]"), async () => {
+        fill(await api("POST", "/v1/admin/app/settings", { callback_url: form.elements.callback_url.value.trim() }));
+        show($("#webhook-saved"), true);
+      });
+    });
+    $("#webhook-rotate").addEventListener("click", () => {
+      if (!confirm("Make a new signing secret? The old one stops working at once.")) {
+        return;
+      }
+      run($("#webhook-rotate"), async () => {
+        const r = await api("POST", "/v1/admin/app/callback-secret");
+        $("#webhook-secret-value").textContent = r.callback_secret;
+        show($("#webhook-secret"), true);
+      });
+    });
+    run(null, async () => fill(await api("GET", "/v1/admin/app/settings")));
   };
 
   pagesInit.settings = function () {
@@ -785,9 +1163,239 @@
     run(null, async () => fill(await api("GET", "/v1/admin/app/settings")));
   };
 
+  // ---- sandbox phones ----
+
+  pagesInit.phones = function () {
+    const form = $("#phone-form");
+    const sendForm = $("#phone-send");
+    const box = $("#phones");
+    const seen = new Map(); // phone ID → notifications shown
+
+    function lockScreen(p, notes) {
+      const stateKind = { foreground: "good", background: "wait", killed: "muted" }[p.state] || "muted";
+      const buttons = ["foreground", "background", "killed"].filter((st) => st !== p.state).map((st) => {
+        const b = el("button", { type: "button", class: "small secondary", "data-state": st }, st === "killed" ? "Kill app" : "To " + st);
+        b.addEventListener("click", () => run(b, async () => {
+          await api("PATCH", "/v1/admin/sandbox/phones/" + encodeURIComponent(p.id), { state: st });
+          await load();
+        }));
+        return b;
+      });
+      const del = el("button", { type: "button", class: "small danger" }, "Delete");
+      del.addEventListener("click", () => run(del, async () => {
+        await api("DELETE", "/v1/admin/sandbox/phones/" + encodeURIComponent(p.id));
+        await load();
+      }));
+      const list = notes.slice().reverse().map((n) => {
+        const meta = [n.badge !== undefined && n.badge !== null ? "badge " + n.badge : "", n.sound ? "sound " + n.sound : "",
+          n.channel_id ? "channel " + n.channel_id : "", n.category ? "category " + n.category : ""].filter(Boolean).join(" · ");
+        const card = el("button", { type: "button", class: "note", "data-index": n.index },
+          el("span", { class: "note-app" }, vendorName(p.vendor) + " · " + when(n.received_at).slice(11)),
+          el("strong", { class: "note-title" }, n.title || "(no title)"),
+          el("span", { class: "note-body" }, n.body || ""),
+          meta ? el("span", { class: "note-meta" }, meta) : null);
+        card.addEventListener("click", () => tap(p, n, card));
+        return card;
+      });
+      const online = (p.online_messages || []).slice(-3).reverse().map((m) =>
+        el("li", {}, el("strong", {}, m.from + ": "), m.text || "(no text)"));
+      return el("article", { class: "phone " + (p.platform === "iOS" ? "ios" : "android"), "data-phone": p.id },
+        el("header", { class: "phone-bar" },
+          el("span", {}, vendorName(p.vendor) + " · " + p.user_id),
+          tag(p.kicked ? "kicked" : p.state, p.kicked ? "bad" : stateKind)),
+        el("div", { class: "phone-screen" },
+          el("p", { class: "phone-clock" }, when(new Date().toISOString()).slice(11, 16)),
+          list.length ? el("div", { class: "notes" }, list) : el("p", { class: "phone-empty" }, "No notifications"),
+          online.length ? el("div", { class: "online" }, el("p", { class: "hint" }, "In the app (online):"), el("ul", {}, online)) : null),
+        el("footer", { class: "phone-actions" }, buttons, del,
+          el("p", { class: "hint" }, "Certificate #" + p.certificate_id + " · device " + p.id)));
+    }
+
+    async function tap(p, n, card) {
+      await run(card, async () => {
+        const r = await api("POST", "/v1/admin/sandbox/phones/" + encodeURIComponent(p.id) + "/notifications/" + n.index + "/tap");
+        const c = r.click || {};
+        $("#tap-what").replaceChildren("Tapping “" + (n.title || "") + "” on " + vendorName(p.vendor) + " · " + p.user_id + ": ",
+          c.type === "open_app" || !c.type ? "opens the app" : c.type === "open_url" ? "opens " : "opens the in-app page ",
+          c.target ? el("code", {}, c.target) : "", ". The app reads this ext:");
+        $("#tap-ext").textContent = r.ext || "(no ext)";
+        show($("#tap-result"), true);
+        $("#tap-result").scrollIntoView({ block: "nearest" });
+      });
+    }
+
+    async function load() {
+      const data = await api("GET", "/v1/admin/sandbox/phones");
+      const phones = data.phones || [];
+      const cards = [];
+      for (const p of phones) {
+        const n = await api("GET", "/v1/admin/sandbox/phones/" + encodeURIComponent(p.id) + "/notifications");
+        const notes = n.notifications || [];
+        seen.set(p.id, notes.length);
+        cards.push(lockScreen(p, notes));
+      }
+      box.replaceChildren(...cards);
+      show($("#phones-empty"), phones.length === 0);
+    }
+
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run(form.querySelector("button"), async () => {
+        const p = await api("POST", "/v1/admin/sandbox/phones", {
+          vendor: form.elements.vendor.value, user_id: form.elements.user.value.trim(), state: form.elements.state.value,
+        });
+        sendForm.elements.to.value = p.user_id;
+        await load();
+        flash("Added " + vendorName(p.vendor) + " phone " + p.id + " of " + p.user_id + " (" + p.state + ").");
+      });
+    });
+    sendForm.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      run(sendForm.querySelector("button"), async () => {
+        const from = sendForm.elements.from.value.trim();
+        await api("POST", "/v1/admin/accounts/import", { accounts: [{ user_id: from }] });
+        const body = { from: from, to: sendForm.elements.to.value.trim(), elements: [{ type: "text", text: sendForm.elements.text.value }] };
+        const ext = sendForm.elements.ext.value.trim();
+        if (ext) {
+          body.offline_push_info = { ext: ext };
+        }
+        const r = await api("POST", "/v1/admin/messages", body);
+        flash("Sent " + r.message.id + ": watch the phones, or see its trace.");
+      });
+    });
+
+    let polling = false;
+    async function poll() {
+      if (polling || document.hidden) {
+        return;
+      }
+      polling = true;
+      try {
+        await load();
+      } catch (err) {
+        showError(err);
+      } finally {
+        polling = false;
+      }
+    }
+    run(null, async () => {
+      try {
+        await load();
+      } catch (err) {
+        if (err instanceof APIError && err.code === 40002) {
+          show($("#phones-off"), true);
+          form.hidden = true;
+          sendForm.hidden = true;
+          return;
+        }
+        throw err;
+      }
+      setInterval(poll, 1000); // notifications arrive live
+    });
+  };
+
+  // ---- charts: inline SVG, nothing downloaded ----
+
+  const svgNS = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attrs, ...children) {
+    const e = document.createElementNS(svgNS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      e.setAttribute(k, String(v));
+    }
+    for (const c of children.flat()) {
+      if (c !== null && c !== undefined) {
+        e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+      }
+    }
+    return e;
+  }
+
+  const outcomeKinds = [
+    ["accepted", "Accepted", "#1e7a3c"],
+    ["invalid", "Invalid token", "#b42318"],
+    ["failed", "Failed", "#e07b00"],
+    ["pending", "Pending", "#8892a6"],
+  ];
+
+  // barChart draws one stacked bar per day: each outcome's pushes.
+  function barChart(days, byDay) {
+    const w = Math.max(320, days.length * 44 + 50);
+    const h = 220;
+    const top = 10;
+    const bottom = 30;
+    const left = 40;
+    const max = Math.max(1, ...days.map((d) => outcomeKinds.reduce((n, [k]) => n + ((byDay.get(d) || {})[k] || 0), 0)));
+    const scale = (h - top - bottom) / max;
+    const parts = [];
+    for (let i = 0; i <= 4; i++) {
+      const v = Math.round((max * i) / 4);
+      const y = h - bottom - v * scale;
+      parts.push(svg("line", { x1: left, x2: w, y1: y, y2: y, class: "grid-line" }),
+        svg("text", { x: left - 6, y: y + 4, "text-anchor": "end", class: "axis" }, String(v)));
+    }
+    const bw = Math.min(32, (w - left) / days.length - 8);
+    days.forEach((d, i) => {
+      const x = left + 6 + i * ((w - left) / days.length);
+      let y = h - bottom;
+      const counts = byDay.get(d) || {};
+      for (const [k, label, color] of outcomeKinds) {
+        const n = counts[k] || 0;
+        if (!n) {
+          continue;
+        }
+        const bh = n * scale;
+        y -= bh;
+        parts.push(svg("rect", { x: x, y: y, width: bw, height: bh, fill: color, "data-outcome": k, "data-day": d },
+          svg("title", {}, d + ": " + n + " " + label.toLowerCase())));
+      }
+      parts.push(svg("text", { x: x + bw / 2, y: h - bottom + 16, "text-anchor": "middle", class: "axis" }, d.slice(5)));
+    });
+    return svg("svg", { viewBox: "0 0 " + w + " " + h, width: "100%", role: "img", "aria-label": "Pushes per day by outcome", preserveAspectRatio: "xMinYMin meet" }, parts);
+  }
+
+  // breakdown draws horizontal bars, one per reason, longest first.
+  function breakdown(items) {
+    const max = Math.max(1, ...items.map((i) => i.count));
+    return items.map((i) => el("div", { class: "bar-row", "data-decision": i.decision },
+      el("span", { class: "bar-label" }, tag(i.decision, "muted"), " ", el("span", { class: "hint" }, decisions[i.decision] || "")),
+      el("span", { class: "bar-track" }, svg("svg", { viewBox: "0 0 100 10", preserveAspectRatio: "none", class: "bar-svg" },
+        svg("rect", { x: 0, y: 0, height: 10, width: Math.max(1, (100 * i.count) / max), fill: "#8a5a00" }))),
+      el("span", { class: "bar-count num" }, String(i.count))));
+  }
+
   // ---- start ----
 
+  // fragmentSignin takes a sign-in from the address's fragment (the link a sandbox
+  // node prints), keeps it like the sign-in form does and removes it from the address.
+  function fragmentSignin() {
+    if (!location.hash.includes("usersig=")) {
+      return;
+    }
+    const f = new URLSearchParams(location.hash.slice(1));
+    if (f.get("sdkappid") && f.get("identifier") && f.get("usersig")) {
+      sessionStorage.setItem(storageKey, JSON.stringify({ sdkappid: f.get("sdkappid"), identifier: f.get("identifier"), usersig: f.get("usersig") }));
+    }
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+
+  // markSandbox shows the sandbox banner and the Phones page on a sandbox node.
+  async function markSandbox() {
+    try {
+      const res = await fetch("/healthz", { cache: "no-store", credentials: "omit" });
+      const h = await res.json();
+      if (h.sandbox === true) {
+        show($("#sandbox-banner"), true);
+        document.querySelectorAll("[data-sandbox]").forEach((e) => show(e, true));
+      }
+    } catch (e) {
+      // Without an answer the page is shown as on a production node.
+    }
+  }
+
   function start() {
+    fragmentSignin();
+    markSandbox();
     const page = document.body.dataset.page;
     const s = signin();
     if (page !== "signin" && !s) {
