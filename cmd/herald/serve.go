@@ -38,6 +38,7 @@ func (c *ServeCommand) Usage() string {
                [--log-level info] [--log-format text|json]
       Run a node. Every flag has a HERALD_* environment variable (HERALD_LISTEN, HERALD_DATA,
       HERALD_POSTGRES, HERALD_NATS, HERALD_SDKAPPID, HERALD_SECRET_KEY, ...); flags win over
-      the environment, which wins over the config file.
+      the environment, which wins over the config file. deploy/herald.example.yaml shows
+      every config file key with its default.
 `)
 }
