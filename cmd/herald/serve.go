@@ -39,8 +39,8 @@ func (c *ServeCommand) Usage() string {
                [--sandbox [--sandbox-allow-external]]
       Run a node. Every flag has a HERALD_* environment variable (HERALD_LISTEN, HERALD_DATA,
       HERALD_POSTGRES, HERALD_NATS, HERALD_SDKAPPID, HERALD_SECRET_KEY, ...); flags win over
-      the environment, which wins over the config file. --sandbox (a flag only) runs the
-      vendor simulators and simulated phones in the node: never in production
-      (docs/sandbox.md).
+      the environment, which wins over the config file. deploy/herald.example.yaml shows
+      every config file key with its default. --sandbox (a flag only) runs the vendor
+      simulators and simulated phones in the node: never in production (docs/sandbox.md).
 `)
 }

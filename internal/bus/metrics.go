@@ -85,10 +85,8 @@ func (b *Bus) queueState(ctx context.Context, q Queue, now time.Time) (queueStat
 	if err != nil {
 		return queueState{}, err
 	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return queueState{}, err
-	}
+	// Consumer has just fetched the info.
+	info := cons.CachedInfo()
 	st := queueState{pending: int(info.NumPending), inHand: info.NumAckPending, redelivered: info.NumRedelivered}
 	if st.pending+st.inHand == 0 {
 		return st, nil
