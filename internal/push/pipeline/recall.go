@@ -254,7 +254,7 @@ func (pl *planner) queueRecalls(ctx context.Context, originals []*store.PushReco
 			}
 		}
 	}
-	recallsQueuedTotal.Add(float64(len(out)))
+	recallsQueuedTotal.Add(float64(len(fresh))) // a replay's queueing again is not counted
 	return nil
 }
 
