@@ -134,7 +134,6 @@ func (p *Pipeline) planRecall(ctx context.Context, job planJob) (done bool, err 
 		}
 	}
 	var originals []*store.PushRecord
-	var users []string
 	done = true
 	for _, rec := range recs {
 		if rec.Kind != store.KindMessage || !slices.Contains(recallDecisions, rec.Decision) {
@@ -154,19 +153,9 @@ func (p *Pipeline) planRecall(ctx context.Context, job planJob) (done bool, err 
 			continue // replaced already, or being replaced
 		}
 		originals = append(originals, rec)
-		users = append(users, rec.UserID)
 	}
 	if len(originals) == 0 {
 		return done, nil
-	}
-	slices.Sort(users)
-	devices, err := p.Store.FindDevices(ctx, store.DeviceFilter{SDKAppID: m.SDKAppID, UserIDs: slices.Compact(users)})
-	if err != nil {
-		return false, fmt.Errorf("find devices: %w", err)
-	}
-	byKey := make(map[string]*store.Device, len(devices))
-	for _, d := range devices {
-		byKey[d.UserID+"/"+d.DeviceID] = d
 	}
 	pl.sender = m.From
 	if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
@@ -177,7 +166,37 @@ func (p *Pipeline) planRecall(ctx context.Context, job planJob) (done bool, err 
 			pl.group = g.Name
 		}
 	}
+	// A large group's replacements are planned a page of devices at a time.
+	pl.batches = map[batchKey]*sendJob{}
+	for page := range slices.Chunk(originals, memberPage) {
+		if err := pl.queueRecalls(ctx, page, replaced); err != nil {
+			return false, err
+		}
+	}
+	if err := pl.flush(ctx); err != nil {
+		return false, err
+	}
+	return done, nil
+}
 
+// queueRecalls creates the replacement records of originals (accepted pushes of the
+// message, whose replacement is not in replaced or was never tried) and adds their
+// sends to the planner's jobs, publishing those that are full.
+func (pl *planner) queueRecalls(ctx context.Context, originals []*store.PushRecord, replaced map[string]*store.PushRecord) error {
+	p, m := pl.p, pl.m
+	users := make([]string, 0, len(originals))
+	for _, r := range originals {
+		users = append(users, r.UserID)
+	}
+	slices.Sort(users)
+	devices, err := p.Store.FindDevices(ctx, store.DeviceFilter{SDKAppID: m.SDKAppID, UserIDs: slices.Compact(users)})
+	if err != nil {
+		return fmt.Errorf("find devices: %w", err)
+	}
+	byKey := make(map[string]*store.Device, len(devices))
+	for _, d := range devices {
+		byKey[d.UserID+"/"+d.DeviceID] = d
+	}
 	type replacement struct {
 		rec    *store.PushRecord // the replacement's record
 		device *store.Device
@@ -196,7 +215,7 @@ func (p *Pipeline) planRecall(ctx context.Context, job planJob) (done bool, err 
 			continue
 		}
 		if err != nil {
-			return false, fmt.Errorf("certificate %d: %w", orig.CertificateID, err)
+			return fmt.Errorf("certificate %d: %w", orig.CertificateID, err)
 		}
 		n := push.ComposeRecall(push.ComposeInput{Message: m, Elements: pl.elems, PushInfo: pl.info,
 			SenderName: pl.sender, GroupName: pl.group, Recipient: d.UserID, Certificate: cert})
@@ -215,10 +234,9 @@ func (p *Pipeline) planRecall(ctx context.Context, job planJob) (done bool, err 
 	// queued and never tried, and queues them again.
 	if len(fresh) > 0 {
 		if err := p.Store.CreatePushRecords(ctx, fresh); err != nil {
-			return false, fmt.Errorf("create records: %w", err)
+			return fmt.Errorf("create records: %w", err)
 		}
 	}
-	pl.batches = map[batchKey]*sendJob{}
 	for _, t := range out {
 		nb, _ := json.Marshal(t.n)
 		k := batchKey{t.cert.ID, string(nb)}
@@ -232,15 +250,12 @@ func (p *Pipeline) planRecall(ctx context.Context, job planJob) (done bool, err 
 		j.Targets = append(j.Targets, sendTarget{RecordID: t.rec.ID, Token: t.device.PushToken, UserID: t.device.UserID, DeviceID: t.device.DeviceID})
 		if s := p.Senders[t.cert.Vendor]; s != nil && len(j.Targets) >= s.MaxBatch() {
 			if err := pl.publish(ctx, k); err != nil {
-				return false, err
+				return err
 			}
 		}
 	}
-	if err := pl.flush(ctx); err != nil {
-		return false, err
-	}
-	recallsQueuedTotal.Add(float64(len(out)))
-	return done, nil
+	recallsQueuedTotal.Add(float64(len(fresh))) // a replay's queueing again is not counted
+	return nil
 }
 
 // dropRecalled answers the claimed targets of a message's send job "recalled" when the

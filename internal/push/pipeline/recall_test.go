@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -109,6 +110,51 @@ func TestPipeline_Recall(t *testing.T) {
 		}
 		if calls := e.senders[push.Huawei].sent(); len(calls) != 2 || calls[1].n.Body != push.RecalledBody {
 			t.Errorf("%d requests; want the push, then its replacement", len(calls))
+		}
+	})
+
+	t.Run("LargeGroupPaged", func(t *testing.T) {
+		e := MustOpenEnv(t, nil)
+		ctx := context.Background()
+		e.MustCreateDevice(t, "alice", push.Xiaomi, 0)
+		var members []string
+		for i := range 620 { // more than a page of devices
+			u := fmt.Sprintf("m%03d", i)
+			e.MustCreateDevice(t, u, push.Huawei, 0)
+			members = append(members, u)
+		}
+		e.MustCreateGroup(t, "big", "alice", members)
+		m := e.MustCreateMessage(t, "alice", "group:big")
+		e.p.Stored(ctx, m, nil, im.SentHow{})
+		e.waitRecords(t, m.ID, len(members))
+		if _, err := e.st.RecallMessage(ctx, testAppID, &store.Recall{MessageID: m.ID, By: "alice", At: time.Now()}, append(members, "alice")); err != nil {
+			t.Fatal(err)
+		}
+		if done, err := e.p.ReplanRecall(ctx, testAppID, m.ID); err != nil || !done {
+			t.Fatalf("ReplanRecall = %v, %v; want done", done, err)
+		}
+		waitFor(t, "every replacement answered", func() bool {
+			rs, _ := e.st.FindPushRecords(ctx, testAppID, m.ID)
+			n := 0
+			for _, r := range rs {
+				if r.Kind == store.KindRecall && r.Outcome == "accepted" {
+					n++
+				}
+			}
+			return n == len(members)
+		})
+		replaced := map[string]int{}
+		for _, c := range e.senders[push.Huawei].sent() {
+			if c.n.Body == push.RecalledBody {
+				for _, tok := range c.tokens {
+					replaced[tok]++
+				}
+			}
+		}
+		for _, u := range members {
+			if replaced["tok-"+u] != 1 {
+				t.Fatalf("%s's phone got %d replacements; want 1", u, replaced["tok-"+u])
+			}
 		}
 	})
 
