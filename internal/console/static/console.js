@@ -1136,7 +1136,24 @@
         show($("#webhook-secret"), true);
       });
     });
-    run(null, async () => fill(await api("GET", "/v1/admin/app/settings")));
+    async function loadLog() {
+      const list = (await api("GET", "/v1/admin/app/webhook-deliveries")).deliveries || [];
+      show($("#webhook-log"), list.length > 0);
+      show($("#webhook-log-empty"), list.length === 0);
+      rows($("#webhook-log tbody"), list.map((d) => el("tr", { "data-result": d.result },
+        el("td", { class: "nowrap" }, when(d.time)),
+        el("td", {}, el("code", {}, d.command)),
+        el("td", { class: "num" }, String(d.events)),
+        el("td", {}, tag(d.result, { delivered: "good", retry: "wait" }[d.result] || "bad")),
+        el("td", { class: "num" }, d.http_status ? String(d.http_status) : "—"),
+        el("td", { class: "num" }, d.duration_ms + " ms"),
+        el("td", {}, d.error || ""))));
+    }
+    $("#webhook-refresh").addEventListener("click", () => run($("#webhook-refresh"), loadLog));
+    run(null, async () => {
+      fill(await api("GET", "/v1/admin/app/settings"));
+      await loadLog();
+    });
   };
 
   pagesInit.settings = function () {
