@@ -651,7 +651,8 @@ func TestConsole_Sandbox(t *testing.T) {
 		t.Fatal("no webhook reached the callback URL")
 	}
 	b.do("the delivery log", waitJS(`(() => { document.querySelector("#webhook-refresh").click(); return !!document.querySelector('#webhook-log tr[data-result="delivered"]'); })()`))
-	if row := b.text(`#webhook-log tr[data-result="delivered"]`); !strings.Contains(row, "200") {
+	// The refresh clicks above may still re-render the log: read it in one evaluation.
+	if row := browserValue(b, "delivery log row", chromedp.Evaluate[string](`document.querySelector('#webhook-log tr[data-result="delivered"]').textContent`)); !strings.Contains(row, "200") {
 		t.Errorf("delivery log row %q, want HTTP 200", row)
 	}
 	b.shot("webhooks")

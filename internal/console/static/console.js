@@ -1186,7 +1186,7 @@
     const form = $("#phone-form");
     const sendForm = $("#phone-send");
     const box = $("#phones");
-    const seen = new Map(); // phone ID → notifications shown
+    let lastSig = ""; // what the phones showed when last drawn
 
     function lockScreen(p, notes) {
       const stateKind = { foreground: "good", background: "wait", killed: "muted" }[p.state] || "muted";
@@ -1244,14 +1244,18 @@
     async function load() {
       const data = await api("GET", "/v1/admin/sandbox/phones");
       const phones = data.phones || [];
-      const cards = [];
+      const all = [];
       for (const p of phones) {
         const n = await api("GET", "/v1/admin/sandbox/phones/" + encodeURIComponent(p.id) + "/notifications");
-        const notes = n.notifications || [];
-        seen.set(p.id, notes.length);
-        cards.push(lockScreen(p, notes));
+        all.push([p, n.notifications || []]);
       }
-      box.replaceChildren(...cards);
+      // Redraw only on a change: a tap or a selection survives the polling.
+      const sig = JSON.stringify(all);
+      if (sig === lastSig) {
+        return;
+      }
+      lastSig = sig;
+      box.replaceChildren(...all.map(([p, notes]) => lockScreen(p, notes)));
       show($("#phones-empty"), phones.length === 0);
     }
 
