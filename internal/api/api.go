@@ -38,6 +38,7 @@ type adminStore interface {
 	audienceStore
 	messageSearcher
 	outcomesFinder
+	webhookLog
 }
 
 // Server is the admin REST API.
@@ -53,6 +54,8 @@ type Server struct {
 	// pipeline's view of them (parked, quota pause). Both for the certificate health.
 	Outcomes outcomesFinder
 	Health   certificateHealth
+	// WebhookLog reads the webhook delivery log.
+	WebhookLog webhookLog
 	// Broadcaster queues broadcasts (the push pipeline); nil: broadcasts are refused
 	// as unavailable.
 	Broadcaster broadcaster
@@ -77,7 +80,7 @@ type Server struct {
 // NewServer returns an API server with defaults, using st for apps and push data.
 func NewServer(svc *im.Service, st adminStore, senders map[push.Vendor]push.Sender) *Server {
 	return &Server{
-		IM: svc, Apps: st, Push: st, Audience: st, Messages: st, Outcomes: st, Senders: senders,
+		IM: svc, Apps: st, Push: st, Audience: st, Messages: st, Outcomes: st, WebhookLog: st, Senders: senders,
 		BroadcastsPerDay: DefaultBroadcastsPerDay, BroadcastInterval: DefaultBroadcastInterval,
 		Now: time.Now, Logger: slog.Default(),
 	}
@@ -90,6 +93,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/admin/app/settings", s.admin(s.appSettings))
 	mux.Handle("GET /v1/admin/app/settings", s.admin(s.getAppSettings))
 	mux.Handle("POST /v1/admin/app/callback-secret", s.admin(s.rotateCallbackSecret))
+	mux.Handle("GET /v1/admin/app/webhook-deliveries", s.admin(s.webhookDeliveries))
 	mux.Handle("POST /v1/admin/groups", s.admin(s.createGroup))
 	mux.Handle("GET /v1/admin/groups/{id}", s.admin(s.getGroup))
 	mux.Handle("POST /v1/admin/groups/{id}/members", s.admin(s.addMembers))

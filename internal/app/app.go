@@ -140,6 +140,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Pipeline.SessionAlive = m.Liveness.Alive
 	m.Webhooks = webhook.New(m.Store, m.Bus)
 	m.Webhooks.Logger = m.Logger
+	m.Webhooks.Log = m.Store
 	if m.ConfigureWebhooks != nil {
 		m.ConfigureWebhooks(m.Webhooks)
 	}
@@ -388,6 +389,11 @@ func (m *Main) retentionLoop(ctx context.Context) {
 }
 
 func (m *Main) sweep(ctx context.Context) {
+	if n, err := m.Store.DeleteWebhookDeliveriesBefore(ctx, time.Now().Add(-DefaultRetention)); err != nil {
+		m.Logger.Warn("retention: webhook deliveries", "err", err)
+	} else if n > 0 {
+		m.Logger.Info("retention: deleted webhook deliveries", "count", n)
+	}
 	apps, err := m.Store.FindApps(ctx)
 	if err != nil {
 		m.Logger.Warn("retention: find apps", "err", err)

@@ -3,6 +3,8 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +23,7 @@ import (
 	"github.com/herald-im/herald/internal/sandbox"
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/internal/vendorsim"
+	"github.com/herald-im/herald/internal/webhook"
 )
 
 // chromiumPath returns the Chromium binary to drive: $HERALD_CHROMIUM, else chromium
@@ -457,7 +460,10 @@ func TestConsole_Sandbox(t *testing.T) {
 	chrome := MustChromium(t)
 	c := MustConfig(t, "sqlite")
 	c.Sandbox = true
-	n := MustOpenNode(t, c)
+	// The webhook step saves a callback URL and sends at once: no cached "no callback".
+	n := mustOpenNodeWith(t, c, func(m *app.Main) {
+		m.ConfigureWebhooks = func(w *webhook.Notifier) { w.AppTTL = 10 * time.Millisecond }
+	})
 	b := MustOpenBrowser(t, chrome, n)
 	ctx := ctxT(t)
 	info, err := app.ReadSandboxInfo(c.DataDir)
@@ -618,15 +624,36 @@ func TestConsole_Sandbox(t *testing.T) {
 	}
 	b.shot("broadcasts")
 
-	// Webhooks: the first callback URL makes the signing secret, shown once.
+	// Webhooks: the first callback URL makes the signing secret, shown once; a push
+	// then posts Push.OfflinePush, which the delivery log shows delivered.
+	hooks := make(chan string, 16)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hooks <- r.URL.Query().Get("CallbackCommand")
+		w.Write([]byte(`{"ActionStatus":"OK","ErrorCode":0}`))
+	}))
+	defer cb.Close()
 	b.do("webhooks",
 		chromedp.Navigate(b.base+"webhooks"),
 		waitVisible("#webhook-form"),
-		setValue(`#webhook-form [name=callback_url]`, "https://app.example.com/herald-callback"),
+		setValue(`#webhook-form [name=callback_url]`, cb.URL+"/herald-callback"),
 		clickOn(`#webhook-form button[type=submit]`),
 		waitVisible("#webhook-saved"))
 	if s := b.text("#webhook-secret-value"); len(s) != 64 {
 		t.Errorf("the new secret shown: %q", s)
+	}
+	n.admin("POST", "/v1/admin/messages", map[string]any{"from": "alice", "to": "bob", "elements": []map[string]string{{"type": "text", "text": "webhook?"}}}, nil)
+	select {
+	case cmd := <-hooks:
+		if cmd == "" {
+			t.Errorf("a webhook without a CallbackCommand")
+		}
+	case <-time.After(stepTimeout):
+		t.Fatal("no webhook reached the callback URL")
+	}
+	b.do("the delivery log", waitJS(`(() => { document.querySelector("#webhook-refresh").click(); return !!document.querySelector('#webhook-log tr[data-result="delivered"]'); })()`))
+	// The refresh clicks above may still re-render the log: read it in one evaluation.
+	if row := browserValue(b, "delivery log row", chromedp.Evaluate[string](`document.querySelector('#webhook-log tr[data-result="delivered"]').textContent`)); !strings.Contains(row, "200") {
+		t.Errorf("delivery log row %q, want HTTP 200", row)
 	}
 	b.shot("webhooks")
 

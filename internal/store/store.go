@@ -256,6 +256,14 @@ type Store interface {
 	// FindRecalls returns the recalls of those of ids that were recalled.
 	FindRecalls(ctx context.Context, sdkAppID int64, ids []string) (map[string]*Recall, error)
 
+	// Webhook delivery log. CreateWebhookDelivery assigns ID and, when zero, CreatedAt;
+	// FindWebhookDeliveries returns the app's newest, newest first, at most limit (<= 0
+	// means 50); DeleteWebhookDeliveriesBefore removes rows older than t and says how
+	// many went.
+	CreateWebhookDelivery(ctx context.Context, d *WebhookDelivery) error
+	FindWebhookDeliveries(ctx context.Context, sdkAppID int64, limit int) ([]*WebhookDelivery, error)
+	DeleteWebhookDeliveriesBefore(ctx context.Context, t time.Time) (int, error)
+
 	// Ping checks the database is reachable, for /readyz.
 	Ping(ctx context.Context) error
 	Close() error

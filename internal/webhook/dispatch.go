@@ -124,12 +124,16 @@ func (n *Notifier) deliver(b *batch) {
 		eventsTotal.WithLabelValues(cmd, "dropped").Add(float64(len(b.events)))
 		return
 	}
+	var status int
+	start := n.Now()
 	if err != nil {
 		err = &retryError{Err: fmt.Errorf("find app: %w", err)}
 	} else {
-		err = n.post(a, b)
+		status, err = n.post(a, b)
 	}
+	took := n.Now().Sub(start)
 	if err == nil {
+		n.logDelivery(b, "delivered", status, nil, took)
 		for _, in := range b.events {
 			n.ack(in.msg)
 		}
@@ -163,16 +167,41 @@ func (n *Notifier) deliver(b *batch) {
 	if given > 0 {
 		eventsTotal.WithLabelValues(cmd, "given_up").Add(float64(given))
 	}
+	result := "retry"
+	switch {
+	case !retry:
+		result = "failed"
+	case given == len(b.events):
+		result = "given_up"
+	}
+	n.logDelivery(b, result, status, err, took)
 	n.Logger.Warn("webhook not delivered", "app", b.key.sdkAppID, "command", cmd, "events", len(b.events),
 		"given_up", given, "retry", retry, "err", err)
 }
 
-// post sends the batch's events to the app's callback URL, signed. It returns a
-// *retryError for network errors, 5xx and 429.
-func (n *Notifier) post(a *store.App, b *batch) error {
+// logDelivery records one request in the delivery log, if there is one. A log that
+// fails is logged, never in the way of the delivery.
+func (n *Notifier) logDelivery(b *batch, result string, status int, err error, took time.Duration) {
+	if n.Log == nil {
+		return
+	}
+	d := &store.WebhookDelivery{SDKAppID: b.key.sdkAppID, Command: string(b.key.command), Events: len(b.events),
+		Result: result, HTTPStatus: status, Duration: took, CreatedAt: n.Now()}
+	if err != nil {
+		d.Error = err.Error()
+	}
+	if err := n.Log.CreateWebhookDelivery(n.ctx, d); err != nil && n.ctx.Err() == nil {
+		n.Logger.Warn("webhook delivery log", "err", err)
+	}
+}
+
+// post sends the batch's events to the app's callback URL, signed, and returns the
+// answer's HTTP status (0 without one). It returns a *retryError for network errors,
+// 5xx and 429.
+func (n *Notifier) post(a *store.App, b *batch) (int, error) {
 	u, err := url.Parse(a.CallbackURL)
 	if err != nil {
-		return fmt.Errorf("callback url: %w", err)
+		return 0, fmt.Errorf("callback url: %w", err)
 	}
 	q := u.Query()
 	q.Set("SdkAppid", strconv.FormatInt(a.SDKAppID, 10))
@@ -188,12 +217,12 @@ func (n *Notifier) post(a *store.App, b *batch) error {
 		Events []json.RawMessage `json:"Events"`
 	}{events})
 	if err != nil {
-		return fmt.Errorf("encode events: %w", err)
+		return 0, fmt.Errorf("encode events: %w", err)
 	}
 	ts := n.Now().Unix()
 	req, err := http.NewRequestWithContext(n.ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("new request: %w", err)
+		return 0, fmt.Errorf("new request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Herald-Webhook/1")
@@ -206,18 +235,18 @@ func (n *Notifier) post(a *store.App, b *batch) error {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return &retryError{Err: fmt.Errorf("post to %s: %w", u.Host, err)}
+		return 0, &retryError{Err: fmt.Errorf("post to %s: %w", u.Host, err)}
 	}
 	defer res.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	switch {
 	case res.StatusCode >= 200 && res.StatusCode < 300:
-		return nil
+		return res.StatusCode, nil
 	case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
-		return &retryError{RetryAfter: retryAfter(res.Header.Get("Retry-After"), n.Now()),
+		return res.StatusCode, &retryError{RetryAfter: retryAfter(res.Header.Get("Retry-After"), n.Now()),
 			Err: fmt.Errorf("post to %s: status %d", u.Host, res.StatusCode)}
 	default:
-		return fmt.Errorf("post to %s: status %d", u.Host, res.StatusCode)
+		return res.StatusCode, fmt.Errorf("post to %s: status %d", u.Host, res.StatusCode)
 	}
 }
 

@@ -72,6 +72,11 @@ type appFinder interface {
 	FindAppByID(ctx context.Context, sdkAppID int64) (*store.App, error)
 }
 
+// deliveryLog records each request to a callback URL (the console's delivery log).
+type deliveryLog interface {
+	CreateWebhookDelivery(ctx context.Context, d *store.WebhookDelivery) error
+}
+
 // workQueue is what the notifier needs of the bus.
 type workQueue interface {
 	EnsureWorkQueue(ctx context.Context, name string, subjects []string) (jetstream.Stream, error)
@@ -85,6 +90,8 @@ type workQueue interface {
 type Notifier struct {
 	Apps appFinder
 	Bus  workQueue
+	// Log, if set, records every request to a callback URL with its result.
+	Log deliveryLog
 	// HTTPClient sends the requests. Default: a client with Timeout DefaultTimeout that
 	// follows no redirect (the signature is for the URL the app set).
 	HTTPClient *http.Client

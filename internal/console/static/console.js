@@ -1136,7 +1136,24 @@
         show($("#webhook-secret"), true);
       });
     });
-    run(null, async () => fill(await api("GET", "/v1/admin/app/settings")));
+    async function loadLog() {
+      const list = (await api("GET", "/v1/admin/app/webhook-deliveries")).deliveries || [];
+      show($("#webhook-log"), list.length > 0);
+      show($("#webhook-log-empty"), list.length === 0);
+      rows($("#webhook-log tbody"), list.map((d) => el("tr", { "data-result": d.result },
+        el("td", { class: "nowrap" }, when(d.time)),
+        el("td", {}, el("code", {}, d.command)),
+        el("td", { class: "num" }, String(d.events)),
+        el("td", {}, tag(d.result, { delivered: "good", retry: "wait" }[d.result] || "bad")),
+        el("td", { class: "num" }, d.http_status ? String(d.http_status) : "—"),
+        el("td", { class: "num" }, d.duration_ms + " ms"),
+        el("td", {}, d.error || ""))));
+    }
+    $("#webhook-refresh").addEventListener("click", () => run($("#webhook-refresh"), loadLog));
+    run(null, async () => {
+      fill(await api("GET", "/v1/admin/app/settings"));
+      await loadLog();
+    });
   };
 
   pagesInit.settings = function () {
@@ -1169,7 +1186,7 @@
     const form = $("#phone-form");
     const sendForm = $("#phone-send");
     const box = $("#phones");
-    const seen = new Map(); // phone ID → notifications shown
+    let lastSig = ""; // what the phones showed when last drawn
 
     function lockScreen(p, notes) {
       const stateKind = { foreground: "good", background: "wait", killed: "muted" }[p.state] || "muted";
@@ -1227,14 +1244,18 @@
     async function load() {
       const data = await api("GET", "/v1/admin/sandbox/phones");
       const phones = data.phones || [];
-      const cards = [];
+      const all = [];
       for (const p of phones) {
         const n = await api("GET", "/v1/admin/sandbox/phones/" + encodeURIComponent(p.id) + "/notifications");
-        const notes = n.notifications || [];
-        seen.set(p.id, notes.length);
-        cards.push(lockScreen(p, notes));
+        all.push([p, n.notifications || []]);
       }
-      box.replaceChildren(...cards);
+      // Redraw only on a change: a tap or a selection survives the polling.
+      const sig = JSON.stringify(all);
+      if (sig === lastSig) {
+        return;
+      }
+      lastSig = sig;
+      box.replaceChildren(...all.map(([p, notes]) => lockScreen(p, notes)));
       show($("#phones-empty"), phones.length === 0);
     }
 

@@ -26,6 +26,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("SearchMessages", func(t *testing.T) { testSearchMessages(t, open) })
 	t.Run("CertificateOutcomes", func(t *testing.T) { testCertificateOutcomes(t, open) })
 	t.Run("PushTaskIDs", func(t *testing.T) { testPushTaskIDs(t, open) })
+	t.Run("WebhookDeliveries", func(t *testing.T) { testWebhookDeliveries(t, open) })
 	t.Run("Conversation", func(t *testing.T) { testConversation(t, open) })
 	t.Run("FanOut", func(t *testing.T) { testFanOut(t, open) })
 	t.Run("RecvOpt", func(t *testing.T) { testRecvOpt(t, open) })
