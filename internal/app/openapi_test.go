@@ -116,6 +116,7 @@ func TestOpenAPI_RealCalls(t *testing.T) {
 	c.call("GET", "/v1/admin/app/settings", nil, nil)
 	c.call("POST", "/v1/admin/app/settings", map[string]any{"retention_days": 7, "device_policy": "per_platform"}, nil)
 	c.call("POST", "/v1/admin/app/callback-secret", nil, nil)
+	c.call("GET", "/v1/admin/app/webhook-deliveries?limit=10", nil, nil)
 
 	c.call("POST", "/v1/admin/groups", map[string]any{"group_id": "g1", "name": "G", "owner_id": "alice", "member_ids": []string{"bob"}}, nil)
 	c.call("GET", "/v1/admin/groups/g1", nil, nil)
