@@ -4,9 +4,9 @@
 // client SDK and bind their simulated vendor token as a real app would. A phone's
 // notifications are what its vendor's simulator put on its lock screen.
 //
-// A sandbox is for trying Herald on one machine; it is never for production (docs/
-// sandbox.md): it lets the senders dial loopback addresses, and its certificates point
-// at simulators that vanish when the node stops.
+// A sandbox is for trying Herald on one machine; it is never for production
+// (docs/sandbox.md): it lets the senders dial loopback addresses, and its certificates
+// point at simulators that vanish when the node stops.
 package sandbox
 
 import (
@@ -407,7 +407,9 @@ func (s *Sandbox) kicked(p *phone) {
 	p.cli = nil
 	s.mu.Unlock()
 	if cli != nil {
-		go cli.Close() // not from the client's own listener goroutine
+		// Not from the client's own listener goroutine, which Close waits for; Close
+		// ends it, so this goroutine ends with it.
+		go cli.Close()
 	}
 }
 
