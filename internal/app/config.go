@@ -74,6 +74,10 @@ type Config struct {
 	// Default: the key file master.key in the data dir, generated on first start. Nodes
 	// sharing a PostgreSQL store need the same key.
 	MasterKey string `yaml:"master_key"`
+	// Gateway picks the WebSocket network layer: "event" (default: an epoll loop, no
+	// goroutine per idle connection) or "classic" (a goroutine per connection; kept for
+	// one release to compare).
+	Gateway string `yaml:"gateway"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -95,6 +99,8 @@ func DefaultConfig() Config {
 
 		LoginTimeout:     10 * time.Second,
 		MaxUnauthPerAddr: 256,
+
+		Gateway: "event",
 	}
 }
 
@@ -154,6 +160,11 @@ func (c Config) Validate() error {
 	if c.Heartbeat < time.Second {
 		return &ConfigError{"heartbeat", c.Heartbeat.String(), errors.New("at least 1s")}
 	}
+	switch c.Gateway {
+	case "", "event", "classic":
+	default:
+		return &ConfigError{"gateway", c.Gateway, errors.New("use event or classic")}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -185,6 +196,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	pushTTL := fs.Duration("push-ttl", 0, "how long a push is tried when its message sets no TTL (default 24h)")
 	loginTimeout := fs.Duration("login-timeout", 0, "close a WebSocket that has not logged in within this (default 10s; 0 turns it off)")
 	maxUnauth := fs.Int("max-unauthenticated-per-address", 0, "WebSockets of one IP not logged in yet (default 256; 0 no bound)")
+	gw := fs.String("gateway", "", "WebSocket layer: event (default) or classic")
 	pushAck := fs.Duration("push-ack-timeout", 0, "push a delivered message not acknowledged within this (default 5s; 0 turns it off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -239,6 +251,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.LoginTimeout = *loginTimeout
 		case "max-unauthenticated-per-address":
 			c.MaxUnauthPerAddr = *maxUnauth
+		case "gateway":
+			c.Gateway = *gw
 		case "push-allow-private-endpoints":
 			c.PushAllowPrivateEndpoints = *pushPrivate
 		}
@@ -253,6 +267,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"HERALD_NODE_ID": &c.NodeID, "HERALD_LOG_LEVEL": &c.LogLevel, "HERALD_PUSH_CA_FILE": &c.PushCAFile,
 		"HERALD_DEPLOYMENT_ID": &c.DeploymentID,
 		"HERALD_MASTER_KEY":    &c.MasterKey,
+		"HERALD_GATEWAY":       &c.Gateway,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
