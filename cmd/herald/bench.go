@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -57,6 +58,8 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	members := fs.Int("members", loadtest.DefaultGroupMembers, "push: group members of the fan-out run (0: skip it)")
 	badges := fs.Int("badges", loadtest.DefaultBadges, "push: different unread counts the group's devices are seeded with")
 	rate := fs.Float64("rate", 0, "push: open loop, this many one-to-one messages per second (0: each sender one at a time)")
+	prefix := fs.String("prefix", "", "start of the generated user IDs (default: b and the time); give parallel benches against one cluster different ones")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (with --embedded: the node too) to this file")
 	verbose := fs.Bool("v", false, "log progress")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, c.Usage()) }
 	if err := fs.Parse(args); err != nil {
@@ -101,7 +104,14 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(out, "warning: open-file limit %d is below the %d this run needs\n", nofile, want)
 	}
 
-	target := loadtest.Target{URL: *wsURL, SDKAppID: *appID, Key: *key}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	target := loadtest.Target{URL: *wsURL, SDKAppID: *appID, Key: *key, Prefix: *prefix}
 	storeName := "the node's own (remote)"
 	var node *app.Main
 	var sims *simulate.Servers
@@ -129,7 +139,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			}
 			logger.Info("node closed", "took", time.Since(start).Round(time.Millisecond))
 		}()
-		target = loadtest.Target{URL: "ws://" + node.Addr() + "/v1/ws", SDKAppID: benchAppID, Key: node.Config.SecretKey}
+		target = loadtest.Target{URL: "ws://" + node.Addr() + "/v1/ws", SDKAppID: benchAppID, Key: node.Config.SecretKey, Prefix: *prefix}
 	} else if target.SDKAppID == 0 || target.Key == "" {
 		return errors.New("give --sdkappid and --key of the node's app, or --embedded")
 	}
@@ -457,4 +467,20 @@ func (c *BenchCommand) Usage() string {
       each with one offline device (time to every phone, records, vendor requests,
       memory). Every notification must arrive exactly once.
 `, "\n")
+}
+
+// startCPUProfile writes a CPU profile to path until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

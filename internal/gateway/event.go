@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,6 +59,37 @@ type eventConn struct {
 	closing  atomic.Bool  // a close frame was sent; due is the close grace
 	tooBig   atomic.Bool  // a frame over the limit came: the rest is discarded
 	gone     atomic.Bool  // closed: the wheel drops it
+
+	// early holds bytes net/http read ahead before the hand-over, parsed before any
+	// the poller reads; parseMu orders the two (it is only contended then).
+	parseMu sync.Mutex
+	early   []byte
+}
+
+// parse feeds bytes read from the socket (after any read ahead) to the WebSocket
+// parser. A frame over the limit gets close 1009 (sent by Parse) and the rest of the
+// input is dropped until the client answers it.
+func (c *eventConn) parse(data []byte) {
+	c.parseMu.Lock()
+	defer c.parseMu.Unlock()
+	if c.early != nil {
+		data = append(c.early, data...)
+		c.early = nil
+	}
+	if len(data) == 0 || c.tooBig.Load() {
+		return
+	}
+	err := c.ws.Parse(data)
+	switch {
+	case err == nil:
+	case errors.Is(err, nbws.ErrMessageTooLarge) || errors.Is(err, nbws.ErrControlMessageTooBig):
+		c.tooBig.Store(true)
+		c.closing.Store(true)
+		c.due.Store(c.g.wheel.after(closeGrace))
+		c.g.wheel.refile(c)
+	default:
+		c.ws.CloseWithError(err)
+	}
 }
 
 var _ wire = (*eventConn)(nil)
@@ -184,12 +217,17 @@ func (g *Server) serveEvent(w http.ResponseWriter, r *http.Request, addr string)
 		return
 	}
 	tcp, ok := netConn.(*net.TCPConn)
-	if !ok || brw.Reader.Buffered() > 0 {
-		// Not a plain TCP connection, or the client wrote before the handshake
-		// answer: it cannot be handed over.
-		netConn.Close()
+	if !ok {
+		netConn.Close() // r.TLS was nil, so this does not happen with net/http
 		g.release(addr)
 		return
+	}
+	// net/http may have read ahead (its background read takes one byte): those bytes
+	// come before anything the poller reads.
+	var early []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		b, _ := brw.Reader.Peek(n)
+		early = bytes.Clone(b)
 	}
 	nbc, err := nbio.NBConn(tcp) // dups the descriptor and closes tcp
 	if err != nil {
@@ -211,22 +249,8 @@ func (g *Server) serveEvent(w http.ResponseWriter, r *http.Request, addr string)
 	}
 	ws.SetSession(c)
 	nbc.SetSession(ws)
-	nbc.OnData(func(nc *nbio.Conn, data []byte) {
-		if c.tooBig.Load() {
-			return // waiting for the close answer: the rest of the big frame is dropped
-		}
-		if err := ws.Parse(data); err != nil {
-			if errors.Is(err, nbws.ErrMessageTooLarge) || errors.Is(err, nbws.ErrControlMessageTooBig) {
-				// Parse sent close 1009; let the client answer it.
-				c.tooBig.Store(true)
-				c.closing.Store(true)
-				c.due.Store(g.wheel.after(closeGrace))
-				g.wheel.refile(c)
-				return
-			}
-			nc.CloseWithError(err)
-		}
-	})
+	c.early = early
+	nbc.OnData(func(_ *nbio.Conn, data []byte) { c.parse(data) })
 	g.eventConns.Add(1)
 	if err := g.engine.AddTransferredConn(nbc); err != nil {
 		// AddTransferredConn closed nbc before it reached a poller: no OnClose comes.
@@ -238,6 +262,9 @@ func (g *Server) serveEvent(w http.ResponseWriter, r *http.Request, addr string)
 		return
 	}
 	g.wheel.add(c)
+	if early != nil {
+		c.parse(nil)
+	}
 	if g.ctx.Err() != nil {
 		c.close(websocket.StatusGoingAway, "server shutting down")
 	}

@@ -107,6 +107,7 @@ type Server struct {
 	wheelStop chan struct{}
 	// eventConns counts the event layer's connections (wg counts the classic ones).
 	eventConns sync.WaitGroup
+	closeOnce  sync.Once
 }
 
 // NewServer returns a gateway with defaults.
@@ -149,15 +150,18 @@ func (g *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Close ends every session (clients see status 1001, going away) and waits for them.
 func (g *Server) Close() error {
-	g.eventOnce.Do(func() {}) // no event layer starts after this
-	g.cancel()
-	g.closeEvent()
-	g.eventConns.Wait()
-	close(g.wheelStop)
+	g.closeOnce.Do(func() {
+		g.eventOnce.Do(func() {}) // no event layer starts after this
+		g.cancel()
+		g.closeEvent()
+		g.eventConns.Wait()
+		close(g.wheelStop)
+		g.wg.Wait()
+		if g.engine != nil {
+			g.engine.Stop()
+		}
+	})
 	g.wg.Wait()
-	if g.engine != nil {
-		g.engine.Stop()
-	}
 	return nil
 }
 
