@@ -51,6 +51,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	hold := fs.Duration("hold", loadtest.DefaultHold, "idle: how long to hold them after the last login")
 	concurrency := fs.Int("concurrency", loadtest.DefaultConcurrency, "idle: logins in flight")
 	perIP := fs.Int("conns-per-ip", loadtest.DefaultConnsPerIP, "idle: connections per loopback source address")
+	firstIP := fs.Int("source-offset", 0, "idle: dial from 127.0.0.(N+1) on; parallel benches need disjoint ranges")
 	pairs := fs.Int("pairs", loadtest.DefaultPairs, "c2c: sender-receiver pairs")
 	duration := fs.Duration("duration", loadtest.DefaultDuration, "c2c and push: how long to send")
 	devices := fs.Int("devices", loadtest.DefaultPushDevices, "push: offline devices of the one-to-one run")
@@ -149,7 +150,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	fmt.Fprintf(out, "node:    %s, store %s, open-file limit %d\n", describeNode(*embedded, target.URL), storeName, nofile)
 
 	if runIdle {
-		ic := loadtest.IdleConfig{Conns: *conns, Hold: *hold, Concurrency: *concurrency, ConnsPerIP: *perIP, Logger: logger}
+		ic := loadtest.IdleConfig{Conns: *conns, Hold: *hold, Concurrency: *concurrency, ConnsPerIP: *perIP, FirstSourceIP: *firstIP, Logger: logger}
 		switch {
 		case node != nil:
 			ic.ServerSessions = node.Hub.Sessions
