@@ -297,6 +297,9 @@ func openBenchNode(ctx context.Context, pg string, heartbeat time.Duration, push
 	cfg.DataDir = dir
 	cfg.SDKAppID, cfg.SecretKey = benchAppID, auth.NewSecretKey()
 	cfg.NodeID = "bench"
+	if gw := os.Getenv("HERALD_GATEWAY"); gw != "" {
+		cfg.Gateway = gw // as herald serve reads it: event or classic
+	}
 	cfg.Heartbeat = heartbeat
 	cfg.PushCAFile = pushCA
 	cfg.PushAllowPrivateEndpoints = pushCA != "" // the simulators listen on loopback
