@@ -7,11 +7,12 @@
 // goroutine or a buffer each: net/http reads the upgrade request, then the descriptor
 // goes to an epoll loop of github.com/lesismal/nbio, whose nbhttp/websocket parser
 // hands whole messages to a bounded goroutine pool; heartbeat and login deadlines sit on
-// one timing wheel (wheel.go). nbio was chosen because it is maintained (releases
-// through 2025), passes the Autobahn suite, takes over a connection hijacked from
-// net/http (so /v1/ws keeps the node's port, mux and admission limits), and borrows
-// frame buffers from a pool only while a frame is incomplete; gobwas/ws would have
-// needed our own poller. The classic layer (classic.go) runs coder/websocket with one
+// one timing wheel (wheel.go). nbio was chosen because it is maintained (v1.6.8,
+// December 2025; MIT), runs the Autobahn conformance suite in its repository, takes
+// over a connection hijacked from net/http (so /v1/ws keeps the node's port, mux and
+// admission limits), writes without blocking (what the socket does not take is queued,
+// bounded), and borrows frame buffers from a pool only while a frame is incomplete;
+// gobwas/ws would have needed a poller of our own. The classic layer (classic.go) runs coder/websocket with one
 // reader goroutine per connection; it stays selectable (Classic, `--gateway classic`)
 // for one release so the two can be measured side by side. Neither terminates TLS: put
 // a TLS proxy in front (docs/protocol.md); a request that arrives over TLS anyway is
