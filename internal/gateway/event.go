@@ -239,7 +239,14 @@ func (g *Server) serveEvent(w http.ResponseWriter, r *http.Request, addr string)
 	ws := nbws.NewServerConn(g.upgrader, nbc, "", false, false)
 	ws.Engine = g.engine
 	ws.Execute = nbc.Execute
-	c := &eventConn{ws: ws, g: g, slot: noSlot}
+	// The poller reads c from the moment the descriptor is added (nbio hands it over
+	// through the kernel, which Go's memory model does not see): every field is set
+	// under parseMu, which parse takes first, so those writes happen before its reads;
+	// SetSession's lock does the same for OnClose. (new, not a literal: the literal
+	// would write the mutex word outside the lock.)
+	c := new(eventConn)
+	c.parseMu.Lock()
+	c.ws, c.g, c.slot, c.early = ws, g, noSlot, early
 	s := newSession(g, c)
 	s.unauthAddr = addr
 	c.s = s
@@ -249,10 +256,11 @@ func (g *Server) serveEvent(w http.ResponseWriter, r *http.Request, addr string)
 	}
 	ws.SetSession(c)
 	nbc.SetSession(ws)
-	c.early = early
 	nbc.OnData(func(_ *nbio.Conn, data []byte) { c.parse(data) })
 	g.eventConns.Add(1)
-	if err := g.engine.AddTransferredConn(nbc); err != nil {
+	err = g.engine.AddTransferredConn(nbc)
+	c.parseMu.Unlock()
+	if err != nil {
 		// AddTransferredConn closed nbc before it reached a poller: no OnClose comes.
 		g.Logger.Warn("event gateway: add connection", "err", err)
 		if c.gone.CompareAndSwap(false, true) {
