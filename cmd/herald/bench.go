@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -50,6 +51,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	hold := fs.Duration("hold", loadtest.DefaultHold, "idle: how long to hold them after the last login")
 	concurrency := fs.Int("concurrency", loadtest.DefaultConcurrency, "idle: logins in flight")
 	perIP := fs.Int("conns-per-ip", loadtest.DefaultConnsPerIP, "idle: connections per loopback source address")
+	firstIP := fs.Int("source-offset", 0, "idle: dial from 127.0.0.(N+1) on; parallel benches need disjoint ranges")
 	pairs := fs.Int("pairs", loadtest.DefaultPairs, "c2c: sender-receiver pairs")
 	duration := fs.Duration("duration", loadtest.DefaultDuration, "c2c and push: how long to send")
 	devices := fs.Int("devices", loadtest.DefaultPushDevices, "push: offline devices of the one-to-one run")
@@ -57,6 +59,8 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	members := fs.Int("members", loadtest.DefaultGroupMembers, "push: group members of the fan-out run (0: skip it)")
 	badges := fs.Int("badges", loadtest.DefaultBadges, "push: different unread counts the group's devices are seeded with")
 	rate := fs.Float64("rate", 0, "push: open loop, this many one-to-one messages per second (0: each sender one at a time)")
+	prefix := fs.String("prefix", "", "start of the generated user IDs (default: b and the time); give parallel benches against one cluster different ones")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (with --embedded: the node too) to this file")
 	verbose := fs.Bool("v", false, "log progress")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, c.Usage()) }
 	if err := fs.Parse(args); err != nil {
@@ -101,7 +105,14 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(out, "warning: open-file limit %d is below the %d this run needs\n", nofile, want)
 	}
 
-	target := loadtest.Target{URL: *wsURL, SDKAppID: *appID, Key: *key}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	target := loadtest.Target{URL: *wsURL, SDKAppID: *appID, Key: *key, Prefix: *prefix}
 	storeName := "the node's own (remote)"
 	var node *app.Main
 	var sims *simulate.Servers
@@ -129,7 +140,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			}
 			logger.Info("node closed", "took", time.Since(start).Round(time.Millisecond))
 		}()
-		target = loadtest.Target{URL: "ws://" + node.Addr() + "/v1/ws", SDKAppID: benchAppID, Key: node.Config.SecretKey}
+		target = loadtest.Target{URL: "ws://" + node.Addr() + "/v1/ws", SDKAppID: benchAppID, Key: node.Config.SecretKey, Prefix: *prefix}
 	} else if target.SDKAppID == 0 || target.Key == "" {
 		return errors.New("give --sdkappid and --key of the node's app, or --embedded")
 	}
@@ -139,7 +150,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	fmt.Fprintf(out, "node:    %s, store %s, open-file limit %d\n", describeNode(*embedded, target.URL), storeName, nofile)
 
 	if runIdle {
-		ic := loadtest.IdleConfig{Conns: *conns, Hold: *hold, Concurrency: *concurrency, ConnsPerIP: *perIP, Logger: logger}
+		ic := loadtest.IdleConfig{Conns: *conns, Hold: *hold, Concurrency: *concurrency, ConnsPerIP: *perIP, FirstSourceIP: *firstIP, Logger: logger}
 		switch {
 		case node != nil:
 			ic.ServerSessions = node.Hub.Sessions
@@ -286,6 +297,9 @@ func openBenchNode(ctx context.Context, pg string, heartbeat time.Duration, push
 	cfg.DataDir = dir
 	cfg.SDKAppID, cfg.SecretKey = benchAppID, auth.NewSecretKey()
 	cfg.NodeID = "bench"
+	if gw := os.Getenv("HERALD_GATEWAY"); gw != "" {
+		cfg.Gateway = gw // as herald serve reads it: event or classic
+	}
 	cfg.Heartbeat = heartbeat
 	cfg.PushCAFile = pushCA
 	cfg.PushAllowPrivateEndpoints = pushCA != "" // the simulators listen on loopback
@@ -457,4 +471,20 @@ func (c *BenchCommand) Usage() string {
       each with one offline device (time to every phone, records, vendor requests,
       memory). Every notification must arrive exactly once.
 `, "\n")
+}
+
+// startCPUProfile writes a CPU profile to path until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

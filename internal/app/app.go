@@ -174,6 +174,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Gateway.AckTimeout = c.PushAckTimeout
 	m.Gateway.LoginTimeout, m.Gateway.MaxUnauthPerAddr = c.LoginTimeout, c.MaxUnauthPerAddr
 	m.Gateway.Logger = m.Logger
+	m.Gateway.Classic = c.Gateway == "classic"
 	m.API = api.NewServer(m.IM, m.Store, m.Senders)
 	m.API.Logger = m.Logger
 	m.API.Broadcaster = m.Pipeline

@@ -86,6 +86,10 @@ type Config struct {
 	// SandboxAllowExternal (--sandbox-allow-external) lets a sandbox use an external
 	// PostgreSQL or NATS and listen beyond loopback.
 	SandboxAllowExternal bool `yaml:"-"`
+	// Gateway picks the WebSocket network layer: "event" (default: an epoll loop, no
+	// goroutine per idle connection) or "classic" (a goroutine per connection; kept for
+	// one release to compare).
+	Gateway string `yaml:"gateway"`
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -108,6 +112,8 @@ func DefaultConfig() Config {
 
 		LoginTimeout:     10 * time.Second,
 		MaxUnauthPerAddr: 256,
+
+		Gateway: "event",
 	}
 }
 
@@ -167,6 +173,11 @@ func (c Config) Validate() error {
 	if c.Heartbeat < time.Second {
 		return &ConfigError{"heartbeat", c.Heartbeat.String(), errors.New("at least 1s")}
 	}
+	switch c.Gateway {
+	case "", "event", "classic":
+	default:
+		return &ConfigError{"gateway", c.Gateway, errors.New("use event or classic")}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -202,6 +213,7 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 	pushTTL := fs.Duration("push-ttl", 0, "how long a push is tried when its message sets no TTL (default 24h)")
 	loginTimeout := fs.Duration("login-timeout", 0, "close a WebSocket that has not logged in within this (default 10s; 0 turns it off)")
 	maxUnauth := fs.Int("max-unauthenticated-per-address", 0, "WebSockets of one IP not logged in yet (default 256; 0 no bound)")
+	gw := fs.String("gateway", "", "WebSocket layer: event (default) or classic")
 	pushAck := fs.Duration("push-ack-timeout", 0, "push a delivered message not acknowledged within this (default 5s; 0 turns it off)")
 	sandbox := fs.Bool("sandbox", false, "run the vendor simulators and simulated phones in this node (docs/sandbox.md); never in production")
 	sandboxExternal := fs.Bool("sandbox-allow-external", false, "let --sandbox use --postgres, --nats or a non-loopback --listen")
@@ -260,6 +272,8 @@ func LoadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.LoginTimeout = *loginTimeout
 		case "max-unauthenticated-per-address":
 			c.MaxUnauthPerAddr = *maxUnauth
+		case "gateway":
+			c.Gateway = *gw
 		case "push-allow-private-endpoints":
 			c.PushAllowPrivateEndpoints = *pushPrivate
 		case "sandbox":
@@ -279,6 +293,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"HERALD_LOG_FORMAT":    &c.LogFormat,
 		"HERALD_DEPLOYMENT_ID": &c.DeploymentID,
 		"HERALD_MASTER_KEY":    &c.MasterKey,
+		"HERALD_GATEWAY":       &c.Gateway,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {

@@ -60,6 +60,9 @@ func MustConfig(tb testing.TB, kind string) app.Config {
 	c.SDKAppID, c.SecretKey = testAppID, testKey
 	c.NodeID = "test"
 	c.PushAllowPrivateEndpoints = true // the vendor simulators listen on 127.0.0.1
+	if g := os.Getenv("HERALD_TEST_GATEWAY"); g != "" {
+		c.Gateway = g // run the suite against the classic layer too
+	}
 	if kind == "postgres" {
 		c.Postgres = MustPostgresSchema(tb)
 	}

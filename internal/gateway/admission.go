@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/herald-im/herald/internal/errcode"
 )
 
@@ -76,19 +74,6 @@ func refuseBusy(w http.ResponseWriter, limit int) {
 	json.NewEncoder(w).Encode(map[string]any{
 		"code": int(code), "error": code.Name(),
 		"message": "too many connections from this address have not logged in (at most " + strconv.Itoa(limit) + "); log in right after connecting",
-	})
-}
-
-// loginDeadline closes the connection when it has not logged in within LoginTimeout;
-// heartbeats do not extend it. It uses a runtime timer, not a goroutine.
-func (s *session) loginDeadline() *time.Timer {
-	if s.g.LoginTimeout <= 0 {
-		return nil
-	}
-	return time.AfterFunc(s.g.LoginTimeout, func() {
-		if !s.authed.Load() {
-			s.conn.Close(websocket.StatusPolicyViolation, "login timeout")
-		}
 	})
 }
 

@@ -2,22 +2,41 @@
 // multi-device kick, heartbeats, the request ops of the protocol package, and ordered,
 // duplicate-free delivery of each user's inbox to every connected device.
 //
-// Each connection runs one reader goroutine; delivery runs in a goroutine only while
-// events wait (session.go). A stored message written to a device must be acknowledged
-// within AckTimeout, or it is handed to im's Unacked hook to be pushed (acks.go). A
-// connection must log in within LoginTimeout, and one source IP may hold at most
-// MaxUnauthPerAddr connections that have not (admission.go).
+// Two network layers serve the same sessions (session.go, ops.go) with the same bytes on
+// the wire. The event layer (event.go), the default, holds idle connections without a
+// goroutine or a buffer each: net/http reads the upgrade request, then the descriptor
+// goes to an epoll loop of github.com/lesismal/nbio, whose nbhttp/websocket parser
+// hands whole messages to a bounded goroutine pool; heartbeat and login deadlines sit on
+// one timing wheel (wheel.go). nbio was chosen because it is maintained (v1.6.8,
+// December 2025; MIT), runs the Autobahn conformance suite in its repository, takes
+// over a connection hijacked from net/http (so /v1/ws keeps the node's port, mux and
+// admission limits), writes without blocking (what the socket does not take is queued,
+// bounded), and borrows frame buffers from a pool only while a frame is incomplete;
+// gobwas/ws would have needed a poller of our own. The classic layer (classic.go) runs coder/websocket with one
+// reader goroutine per connection; it stays selectable (Classic, `--gateway classic`)
+// for one release so the two can be measured side by side. Neither terminates TLS: put
+// a TLS proxy in front (docs/protocol.md); a request that arrives over TLS anyway is
+// served by the classic layer.
+//
+// Delivery runs in a goroutine only while events wait (session.go). A stored message
+// written to a device must be acknowledged within AckTimeout, or it is handed to im's
+// Unacked hook to be pushed (acks.go). A connection must log in within LoginTimeout,
+// and one source IP may hold at most MaxUnauthPerAddr connections that have not
+// (admission.go).
 package gateway
 
 import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/lesismal/nbio/nbhttp"
+	nbws "github.com/lesismal/nbio/nbhttp/websocket"
 
 	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/store"
@@ -65,6 +84,9 @@ type Server struct {
 	MaxFrameBytes    int64
 	Now              func() time.Time
 	Logger           *slog.Logger
+	// Classic serves connections with the classic layer (a goroutine per connection)
+	// instead of the event layer. Set before serving.
+	Classic bool
 
 	ctx    context.Context // ends every session on Close
 	cancel context.CancelFunc
@@ -76,6 +98,17 @@ type Server struct {
 
 	unauthMu sync.Mutex     // protects unauth
 	unauth   map[string]int // connections not logged in yet, by source IP
+
+	// The event layer, started by the first connection it serves (event.go).
+	eventOnce sync.Once
+	eventErr  error
+	engine    *nbhttp.Engine
+	upgrader  *nbws.Upgrader
+	wheel     *wheel
+	wheelStop chan struct{}
+	// eventConns counts the event layer's connections (wg counts the classic ones).
+	eventConns sync.WaitGroup
+	closeOnce  sync.Once
 }
 
 // NewServer returns a gateway with defaults.
@@ -94,6 +127,7 @@ func NewServer(svc *im.Service, hub *Hub, apps appFinder) *Server {
 		Logger:           slog.Default(),
 		ctx:              ctx,
 		cancel:           cancel,
+		wheelStop:        make(chan struct{}),
 	}
 }
 
@@ -108,29 +142,30 @@ func (g *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuseBusy(w, g.MaxUnauthPerAddr)
 		return
 	}
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		// Browsers from any origin may connect: every session authenticates with a UserSig.
-		InsecureSkipVerify: true,
-	})
-	if err != nil {
-		g.release(addr)
-		return // Accept has answered the client
+	if g.Classic || r.TLS != nil {
+		g.serveClassic(w, r, addr)
+		return
 	}
-	conn.SetReadLimit(g.MaxFrameBytes)
-	g.wg.Add(1)
-	defer g.wg.Done()
-	s := newSession(g, conn)
-	s.unauthAddr = addr
-	s.run(g.ctx)
+	g.serveEvent(w, r, addr)
 }
 
 // Close ends every session (clients see status 1001, going away) and waits for them.
 func (g *Server) Close() error {
-	g.cancel()
+	g.closeOnce.Do(func() {
+		g.eventOnce.Do(func() {}) // no event layer starts after this
+		g.cancel()
+		g.closeEvent()
+		g.eventConns.Wait()
+		close(g.wheelStop)
+		g.wg.Wait()
+		if g.engine != nil {
+			g.engine.Stop()
+		}
+	})
 	g.wg.Wait()
 	return nil
 }
 
 func isClosed(err error) bool {
-	return errors.Is(err, context.Canceled) || websocket.CloseStatus(err) != -1
+	return errors.Is(err, context.Canceled) || errors.Is(err, net.ErrClosed) || websocket.CloseStatus(err) != -1
 }

@@ -23,12 +23,13 @@ import (
 // resync from the store.
 const eventQueue = 64
 
-// session is one WebSocket connection: a reader loop that answers requests and, once
-// logged in, a delivery loop that writes the user's inbox in order.
+// session is one WebSocket connection, served by either network layer (classic.go,
+// event.go): requests are answered in order, and once logged in the user's inbox is
+// written in order by a delivery worker that runs only while events wait.
 type session struct {
-	g    *Server
-	conn *websocket.Conn
-	id   string
+	g  *Server
+	w  wire
+	id string
 	// unauthAddr is the source IP while the connection counts as not logged in.
 	unauthAddr string
 	authed     atomic.Bool // logged in once: the login deadline no longer applies
@@ -39,24 +40,25 @@ type session struct {
 	device   string
 	loggedIn atomic.Bool
 
-	events chan *im.Event
-	resync chan struct{} // a token: the delivery loop must catch up from the store
-	ended  chan struct{} // closed when the session must end (kick, replace, logout)
-
 	// Delivery workers (see startDelivery): at most one runs, and only while events wait.
-	workMu   sync.Mutex // protects the fields below
-	wctx     context.Context
-	live     bool // logged in: events are delivered
-	working  bool // a worker runs
-	stopped  bool // the session ends: no more workers
+	workMu  sync.Mutex // protects the fields below
+	wctx    context.Context
+	queue   []*im.Event // routed events not yet delivered; nil when empty
+	resync  bool        // the worker must catch up from the store
+	live    bool        // logged in: events are delivered
+	working bool        // a worker runs
+	stopped bool        // the session ends: no more workers
+	// delivery counts the running worker (stopDelivery waits for it).
 	delivery sync.WaitGroup
-	endMu    sync.Mutex // protects endOnce-like state below
-	endErr   *protocol.Kicked
-	endSet   bool
-	quiet    bool // replaced by the same device: do not mark the device offline
+
+	endMu  sync.Mutex // protects the fields below
+	endErr *protocol.Kicked
+	endSet bool
+	quiet  bool // replaced by the same device: do not mark the device offline
+	ended  atomic.Bool
 
 	// delivered is the highest inbox sequence written to the client; acked the highest
-	// it acknowledged. Only the delivery loop writes delivered.
+	// it acknowledged. Only the delivery worker writes delivered.
 	delivered atomic.Int64
 	acked     atomic.Int64
 
@@ -67,69 +69,50 @@ type session struct {
 	ackWatched bool
 }
 
-func newSession(g *Server, conn *websocket.Conn) *session {
-	return &session{
-		g: g, conn: conn, id: uuid.NewString(),
-		events: make(chan *im.Event, eventQueue),
-		resync: make(chan struct{}, 1),
-		ended:  make(chan struct{}),
-	}
+// wire is a session's connection: the network layer that frames and sends.
+type wire interface {
+	// write sends one text message. It may return before the bytes are on the socket;
+	// it fails once the connection is closed.
+	write(ctx context.Context, data []byte) error
+	// close sends a close frame with code and reason and ends the connection.
+	close(code websocket.StatusCode, reason string)
 }
 
-// run serves the connection until it closes, the client goes silent, or ctx ends.
-func (s *session) run(ctx context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer func() {
-		cancel()
-		s.stopDelivery()
-		s.conn.CloseNow()
-		s.authenticated()
-		s.finish()
-	}()
-	if t := s.loginDeadline(); t != nil {
-		defer t.Stop()
+func newSession(g *Server, w wire) *session {
+	return &session{g: g, w: w, id: uuid.NewString()}
+}
+
+// receive answers one incoming message; text says it is a text message. It reports
+// whether the session is over (a logout was answered: the caller closes).
+func (s *session) receive(ctx context.Context, text bool, data []byte) (over bool) {
+	if !text {
+		s.replyErr(ctx, &protocol.Frame{Op: "error"}, errcode.Errorf(errcode.InvalidRequest, "frames are JSON text messages"))
+		return false
 	}
-	// On server shutdown, close with a status the client understands. (No goroutine
-	// waits per connection: AfterFunc runs only when ctx ends.)
-	stop := context.AfterFunc(ctx, func() {
-		if s.g.ctx.Err() != nil {
-			s.conn.Close(websocket.StatusGoingAway, "server shutting down")
-		}
-	})
-	defer stop()
-	// A client silent for two heartbeat periods is gone: close with a reason it can read.
-	idle := time.AfterFunc(2*s.g.Heartbeat, func() {
-		s.conn.Close(websocket.StatusPolicyViolation, "heartbeat timeout")
-	})
-	defer idle.Stop()
-	for {
-		typ, data, err := s.conn.Read(ctx)
-		if err != nil {
-			return
-		}
-		idle.Reset(2 * s.g.Heartbeat)
-		if typ != websocket.MessageText {
-			s.replyErr(ctx, &protocol.Frame{Op: "error"}, errcode.Errorf(errcode.InvalidRequest, "frames are JSON text messages"))
-			continue
-		}
-		var f protocol.Frame
-		if err := json.Unmarshal(data, &f); err != nil || f.Op == "" {
-			s.replyErr(ctx, &protocol.Frame{Seq: f.Seq, Op: "error"}, errcode.Errorf(errcode.InvalidRequest, "a frame is a JSON object with seq, op and data"))
-			continue
-		}
-		wasLoggedIn := s.loggedIn.Load()
-		s.handle(ctx, &f)
-		if !wasLoggedIn && s.loggedIn.Load() {
-			s.startDelivery(ctx)
-		}
-		if f.Op == protocol.OpLogout && wasLoggedIn && !s.loggedIn.Load() {
-			if s.end(nil, false) { // the reply is written; now close
-				s.closeEnded()
-			}
-			return
-		}
+	var f protocol.Frame
+	if err := json.Unmarshal(data, &f); err != nil || f.Op == "" {
+		s.replyErr(ctx, &protocol.Frame{Seq: f.Seq, Op: "error"}, errcode.Errorf(errcode.InvalidRequest, "a frame is a JSON object with seq, op and data"))
+		return false
 	}
+	wasLoggedIn := s.loggedIn.Load()
+	s.handle(ctx, &f)
+	if !wasLoggedIn && s.loggedIn.Load() {
+		s.startDelivery(ctx)
+	}
+	if f.Op == protocol.OpLogout && wasLoggedIn && !s.loggedIn.Load() {
+		if s.end(nil, false) { // the reply is written; now close
+			s.closeEnded()
+		}
+		return true
+	}
+	return false
+}
+
+// closed cleans up after the connection is gone, whichever layer served it.
+func (s *session) closed() {
+	s.stopDelivery()
+	s.authenticated()
+	s.finish()
 }
 
 // end marks the session ending, with an optional kicked event; quiet means the device
@@ -142,7 +125,7 @@ func (s *session) end(k *protocol.Kicked, quiet bool) bool {
 		return false
 	}
 	s.endSet, s.endErr, s.quiet = true, k, quiet
-	close(s.ended)
+	s.ended.Store(true)
 	return true
 }
 
@@ -154,14 +137,14 @@ func (s *session) closeEnded() {
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 		s.writeEvent(ctx, protocol.EvKicked, k)
 		cancel()
-		s.conn.Close(websocket.StatusPolicyViolation, "kicked offline")
+		s.w.close(websocket.StatusPolicyViolation, "kicked offline")
 		return
 	}
 	if quiet {
-		s.conn.Close(websocket.StatusPolicyViolation, "replaced by a newer connection of this device")
+		s.w.close(websocket.StatusPolicyViolation, "replaced by a newer connection of this device")
 		return
 	}
-	s.conn.Close(websocket.StatusNormalClosure, "logged out")
+	s.w.close(websocket.StatusNormalClosure, "logged out")
 }
 
 // finish runs when the connection is gone: the device stays logged in but offline,
@@ -190,23 +173,23 @@ func (s *session) finish() {
 
 func (s *session) nodeSession() string { return s.g.NodeID + "/" + s.id }
 
-// enqueue hands a routed event to the delivery loop without blocking.
+// enqueue hands a routed event to the delivery worker without blocking.
 func (s *session) enqueue(ev *im.Event) {
 	if ev.Kind == im.EventKick {
 		s.kick(ev)
 		return
 	}
-	select {
-	case s.events <- ev:
+	s.workMu.Lock()
+	switch {
+	case len(s.queue) < eventQueue:
+		s.queue = append(s.queue, ev)
+	case ev.Message != nil && ev.Message.InboxSeq == 0:
+		s.workMu.Unlock()
+		return // online-only messages are best effort by definition
 	default:
-		if ev.Message != nil && ev.Message.InboxSeq == 0 {
-			return // online-only messages are best effort by definition
-		}
-		select {
-		case s.resync <- struct{}{}:
-		default:
-		}
+		s.resync = true
 	}
+	s.workMu.Unlock()
 	s.wake()
 }
 
@@ -226,9 +209,7 @@ func (s *session) write(ctx context.Context, f *protocol.Frame) error {
 	if err != nil {
 		return fmt.Errorf("marshal frame: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	defer cancel()
-	return s.conn.Write(ctx, websocket.MessageText, data)
+	return s.w.write(ctx, data)
 }
 
 func (s *session) writeEvent(ctx context.Context, op string, v any) error {
@@ -268,12 +249,8 @@ func (s *session) replyErr(ctx context.Context, req *protocol.Frame, err error) 
 // startDelivery begins delivery after login, with a catch-up from the store.
 func (s *session) startDelivery(ctx context.Context) {
 	s.workMu.Lock()
-	s.wctx, s.live = ctx, true
+	s.wctx, s.live, s.resync = ctx, true, true
 	s.workMu.Unlock()
-	select {
-	case s.resync <- struct{}{}:
-	default:
-	}
 	s.wake()
 }
 
@@ -294,6 +271,7 @@ func (s *session) wake() {
 func (s *session) stopDelivery() {
 	s.workMu.Lock()
 	s.stopped = true
+	s.queue = nil
 	s.workMu.Unlock()
 	s.delivery.Wait()
 }
@@ -303,54 +281,56 @@ func (s *session) stopDelivery() {
 func (s *session) drain(ctx context.Context) {
 	defer s.delivery.Done()
 	for {
-		var err error
-		select {
-		case <-ctx.Done():
-		case <-s.ended:
-		case <-s.resync:
-			err = s.catchUp(ctx, 0)
-		case ev := <-s.events:
-			err = s.handleEvent(ctx, ev)
-		default:
-			// Empty: stop, unless something came in meanwhile. enqueue queues before it
-			// wakes, so either this check sees its event or its wake sees working false.
-			s.workMu.Lock()
-			if len(s.events) > 0 || len(s.resync) > 0 {
-				s.workMu.Unlock()
-				continue
+		s.workMu.Lock()
+		if s.stopped || ctx.Err() != nil || s.ended.Load() {
+			s.working, s.stopped, s.queue = false, true, nil // ending: nothing more is delivered
+			s.workMu.Unlock()
+			return
+		}
+		var ev *im.Event
+		resync := s.resync
+		switch {
+		case resync:
+			s.resync = false
+		case len(s.queue) > 0:
+			ev = s.queue[0]
+			s.queue[0] = nil
+			s.queue = s.queue[1:]
+			if len(s.queue) == 0 {
+				s.queue = nil // an idle session holds no array
 			}
+		default:
+			// Empty: stop. enqueue queues under workMu before it wakes, so either this
+			// check sees its event or its wake sees working false.
 			s.working = false
 			s.workMu.Unlock()
 			return
 		}
-		if err == nil && ctx.Err() == nil && !s.isEnded() {
-			continue
+		s.workMu.Unlock()
+		var err error
+		if resync {
+			err = s.catchUp(ctx, 0)
+		} else {
+			err = s.handleEvent(ctx, ev)
 		}
 		if err != nil {
 			s.deliveryFailed(err)
+			s.workMu.Lock()
+			s.working, s.stopped, s.queue = false, true, nil
+			s.workMu.Unlock()
+			return
 		}
-		s.workMu.Lock()
-		s.working, s.stopped = false, true // ending: nothing more is delivered
-		s.workMu.Unlock()
-		return
 	}
 }
 
-func (s *session) isEnded() bool {
-	select {
-	case <-s.ended:
-		return true
-	default:
-		return false
-	}
-}
+func (s *session) isEnded() bool { return s.ended.Load() }
 
 func (s *session) deliveryFailed(err error) {
 	if isClosed(err) {
 		return
 	}
 	s.g.Logger.Warn("deliver", "app", s.app, "user", s.user, "device", s.device, "err", err)
-	s.conn.Close(websocket.StatusInternalError, "delivery failed; reconnect")
+	s.w.close(websocket.StatusInternalError, "delivery failed; reconnect")
 }
 
 func (s *session) handleEvent(ctx context.Context, ev *im.Event) error {

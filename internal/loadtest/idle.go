@@ -37,6 +37,10 @@ type IdleConfig struct {
 	// ConnsPerIP is how many connections dial from one source address when the target
 	// is on loopback: 127.0.0.1, 127.0.0.2, … are used in turn. Default 10,000.
 	ConnsPerIP int
+	// FirstSourceIP is the last byte of the first loopback source address less one:
+	// 0 starts at 127.0.0.1. Parallel load generators against one host give disjoint
+	// ranges, since a source address's ephemeral ports are not shared between them.
+	FirstSourceIP int
 	// ServerMemory, when set, reads the server's memory before the logins and after the
 	// hold.
 	ServerMemory func() (Memory, error)
@@ -143,7 +147,7 @@ func RunIdle(ctx context.Context, t Target, c IdleConfig) (*IdleResult, error) {
 	res.ClientBefore = ReadMemory()
 	defer r.closeAll()
 
-	sources, err := sourceAddrs(u.Hostname(), c.Conns, c.ConnsPerIP)
+	sources, err := sourceAddrs(u.Hostname(), c.Conns, c.ConnsPerIP, c.FirstSourceIP)
 	if err != nil {
 		return nil, err
 	}
@@ -194,18 +198,18 @@ func RunIdle(ctx context.Context, t Target, c IdleConfig) (*IdleResult, error) {
 
 // sourceAddrs returns the local addresses to dial from: nil (any) unless host is a
 // loopback IPv4 address and n needs more than one source.
-func sourceAddrs(host string, n, perIP int) ([]net.Addr, error) {
+func sourceAddrs(host string, n, perIP, first int) ([]net.Addr, error) {
 	ip, err := netip.ParseAddr(host)
-	if err != nil || !ip.Is4() || !ip.IsLoopback() || n <= perIP {
+	if err != nil || !ip.Is4() || !ip.IsLoopback() || (n <= perIP && first == 0) {
 		return nil, nil
 	}
 	count := (n + perIP - 1) / perIP
-	if count > 250 {
-		return nil, fmt.Errorf("%d connections need %d loopback source addresses; at most 250", n, count)
+	if first < 0 || first+count > 250 {
+		return nil, fmt.Errorf("%d connections from 127.0.0.%d on need %d loopback source addresses; the last may be 127.0.0.250", n, first+1, count)
 	}
 	addrs := make([]net.Addr, count)
 	for i := range addrs {
-		addrs[i] = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(i+1))}
+		addrs[i] = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(first+i+1))}
 	}
 	return addrs, nil
 }

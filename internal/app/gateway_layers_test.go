@@ -1,0 +1,115 @@
+package app_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// forEachGateway runs f against a node of each WebSocket layer.
+func forEachGateway(t *testing.T, f func(t *testing.T, n *node)) {
+	for _, gw := range []string{"event", "classic"} {
+		t.Run(gw, func(t *testing.T) {
+			cfg := MustConfig(t, "sqlite")
+			cfg.Gateway = gw
+			n := MustOpenNode(t, cfg)
+			n.MustImport("alice")
+			f(t, n)
+		})
+	}
+}
+
+// Both layers answer the handshake with the same status line and headers.
+func TestGateway_HandshakeSameBytes(t *testing.T) {
+	forEachGateway(t, func(t *testing.T, n *node) {
+		c, err := net.Dial("tcp", n.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		req := "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+		if _, err := c.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(c)
+		var lines []string
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l == "\r\n" {
+				break
+			}
+			if !strings.HasPrefix(l, "Date:") {
+				lines = append(lines, l)
+			}
+		}
+		want := "HTTP/1.1 101 Switching Protocols\r\n|Connection: Upgrade\r\n|Sec-Websocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n|Upgrade: websocket\r\n"
+		if got := strings.Join(lines, "|"); got != want {
+			t.Errorf("handshake answer\n%q\nwant\n%q", got, want)
+		}
+	})
+}
+
+// A bad handshake gets coder/websocket's answer from both layers.
+func TestGateway_BadHandshake(t *testing.T) {
+	forEachGateway(t, func(t *testing.T, n *node) {
+		res, err := http.Get("http://" + n.Addr() + "/v1/ws")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUpgradeRequired {
+			t.Errorf("plain GET: %d, want 426", res.StatusCode)
+		}
+	})
+}
+
+// A frame over 64 KiB closes the connection with status 1009 (docs/protocol.md).
+func TestGateway_FrameTooBig(t *testing.T) {
+	forEachGateway(t, func(t *testing.T, n *node) {
+		c := rawConn(t, n, "alice")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		big := `{"seq":2,"op":"heartbeat","data":"` + strings.Repeat("x", 70*1024) + `"}`
+		c.Write(ctx, websocket.MessageText, []byte(big)) // may fail once the server closed
+		for {
+			_, _, err := c.Read(ctx)
+			if err == nil {
+				continue
+			}
+			if websocket.CloseStatus(err) != websocket.StatusMessageTooBig {
+				t.Fatalf("after a 70 KiB frame: %v, want close 1009", err)
+			}
+			return
+		}
+	})
+}
+
+// A client's close gets the close answer, and the device is recorded offline.
+func TestGateway_ClientClose(t *testing.T) {
+	forEachGateway(t, func(t *testing.T, n *node) {
+		c := rawConn(t, n, "alice")
+		if f := rawCall(t, c, `{"seq":2,"op":"heartbeat"}`); f.Code != 0 {
+			t.Fatalf("heartbeat: %+v", f)
+		}
+		start := time.Now()
+		if err := c.Close(websocket.StatusNormalClosure, "bye"); err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Fatalf("close: %v", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("close handshake took %v: the server did not answer the close frame", d)
+		}
+		waitDeviceState(t, n, "alice", "raw", "offline")
+	})
+}
