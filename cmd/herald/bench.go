@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -57,6 +58,9 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	members := fs.Int("members", loadtest.DefaultGroupMembers, "push: group members of the fan-out run (0: skip it)")
 	badges := fs.Int("badges", loadtest.DefaultBadges, "push: different unread counts the group's devices are seeded with")
 	rate := fs.Float64("rate", 0, "push: open loop, this many one-to-one messages per second (0: each sender one at a time)")
+	floor := fs.Bool("floor", false, "push: after the group fan-out, send the same notification to the same phones in the same batches with a bare sender (no store, queue or records) and print both times and the ratio")
+	c2cOff := fs.Bool("no-c2c", false, "push: skip the one-to-one run (only the group fan-out)")
+	cpuProfile := fs.String("cpuprofile", "", "push: write a CPU profile of this process (the node, the simulators and the load generator) during the group fan-out, send to last phone, to this file")
 	verbose := fs.Bool("v", false, "log progress")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, c.Usage()) }
 	if err := fs.Parse(args); err != nil {
@@ -201,16 +205,34 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(out, "push:    %d workers, the vendors' default rates per certificate (FCM 10,000 requests/s, others uncapped), vendor simulators in this process on loopback\n", node.Pipeline.Workers)
-		res, err := loadtest.RunPushC2C(ctx, target, loadtest.PushC2CConfig{
-			Vendors: vendors, Devices: *devices, Senders: *senders, Duration: *duration, Concurrency: *concurrency,
-			ServerSessions: node.Hub.Sessions, Rate: *rate, Logger: logger,
-		})
-		if err != nil {
-			return fmt.Errorf("push c2c: %w", err)
+		if !*c2cOff {
+			res, err := loadtest.RunPushC2C(ctx, target, loadtest.PushC2CConfig{
+				Vendors: vendors, Devices: *devices, Senders: *senders, Duration: *duration, Concurrency: *concurrency,
+				ServerSessions: node.Hub.Sessions, Rate: *rate, Logger: logger,
+			})
+			if err != nil {
+				return fmt.Errorf("push c2c: %w", err)
+			}
+			printPushC2C(out, res)
 		}
-		printPushC2C(out, res)
 		if *members > 0 {
+			var fc *loadtest.FloorConfig
+			if *floor {
+				fc = &loadtest.FloorConfig{Senders: node.Senders, Workers: node.Pipeline.Workers}
+			}
 			res, err := loadtest.RunPushGroup(ctx, target, loadtest.PushGroupConfig{
+				Floor: fc,
+				Measure: func() func() {
+					if *cpuProfile == "" {
+						return func() {}
+					}
+					stop, err := startCPUProfile(*cpuProfile)
+					if err != nil {
+						logger.Error("cpu profile", "err", err)
+						return func() {}
+					}
+					return stop
+				},
 				Vendors: vendors, Members: *members, Badges: *badges, Concurrency: *concurrency,
 				ServerSessions: node.Hub.Sessions,
 				ServerMemory:   func() (loadtest.Memory, error) { return loadtest.ReadMemory(), nil },
@@ -425,6 +447,15 @@ func printPushGroup(w io.Writer, r *loadtest.PushGroupResult) {
 	fmt.Fprintf(w, "  records:     %v, final after %s\n", r.Records, ms(r.RecordsFinal))
 	fmt.Fprintf(w, "  vendor requests: %d\n", r.Requests())
 	printVendors(w, r.Vendors)
+	if f := r.Floor; f != nil {
+		fmt.Fprintf(w, "  floor (bare sender, same batches, same simulators, right after): notifications %s, %d batches, %d rejected\n", f.Delivery, f.Requests, f.Rejected)
+		fmt.Fprintf(w, "  herald %s (%.0f pushes/s), floor %s (%.0f pushes/s): herald/floor time %.2fx, throughput %.2f of the floor's\n",
+			ms(r.AllArrived), r.Rate, ms(f.Elapsed), f.Rate, r.FloorRatio(), r.Rate/max(f.Rate, 1e-9))
+		if r.CPU > 0 && f.CPU > 0 && r.Members > 0 {
+			fmt.Fprintf(w, "  process CPU per push (node+simulators vs floor+simulators): herald %.1f µs, floor %.1f µs (%.2fx)\n",
+				float64(r.CPU.Microseconds())/float64(r.Members), float64(f.CPU.Microseconds())/float64(r.Members), r.CPU.Seconds()/f.CPU.Seconds())
+		}
+	}
 	fmt.Fprintf(w, "  node + load generator + simulators (one process): Go heap %s → %s, peak heap in use %s; VmRSS %s → %s; goroutines %d → %d\n",
 		loadtest.MiB(r.MemBefore.HeapAlloc), loadtest.MiB(r.MemAfter.HeapAlloc), loadtest.MiB(r.HeapPeak),
 		loadtest.MiB(r.MemBefore.RSS), loadtest.MiB(r.MemAfter.RSS), r.MemBefore.Goroutines, r.MemAfter.Goroutines)
@@ -445,7 +476,8 @@ func (c *BenchCommand) Usage() string {
                [--url ws://127.0.0.1:8080/v1/ws --sdkappid N --key K [--server-pid PID]]
                [--scenario all|idle|c2c] [--conns 1000] [--hold 30s] [--concurrency 64]
                [--pairs 100] [--duration 10s]
-               [--scenario push --devices 1000 --senders 50 --members 10000 --badges 4] [-v]
+               [--scenario push --devices 1000 --senders 50 --members 10000 --badges 4
+                [--rate N] [--floor] [--no-c2c]] [--cpuprofile FILE] [-v]
       Measure a node: idle WebSocket connections held (each its own user, heartbeating)
       with the memory each costs, and one-to-one messages per second end to end with
       their latency. --embedded starts a node in this process with SQLite in a temp dir
@@ -455,6 +487,26 @@ func (c *BenchCommand) Usage() string {
       vendors receiving from --senders online users for --duration (notifications/s,
       latency to the phone's inbox), then one message to a group of --members members,
       each with one offline device (time to every phone, records, vendor requests,
-      memory). Every notification must arrive exactly once.
+      memory). Every notification must arrive exactly once. --rate N makes the
+      one-to-one run open loop (N msg/s, sustained or not, latency from the send's
+      return). --floor then sends the group's notification again with a bare sender
+      (the same batches through the same vendor senders, nothing else) and prints
+      Herald's time, the floor's and the ratio. --cpuprofile writes a pprof CPU profile.
 `, "\n")
+}
+
+// startCPUProfile writes a CPU profile of this process to path until stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
