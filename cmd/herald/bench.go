@@ -58,6 +58,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	members := fs.Int("members", loadtest.DefaultGroupMembers, "push: group members of the fan-out run (0: skip it)")
 	badges := fs.Int("badges", loadtest.DefaultBadges, "push: different unread counts the group's devices are seeded with")
 	rate := fs.Float64("rate", 0, "push: open loop, this many one-to-one messages per second (0: each sender one at a time)")
+	onlyVendors := fs.String("vendors", "", "push: only these vendors' simulators, comma-separated (apns: one certificate for every device)")
 	floor := fs.Bool("floor", false, "push: after the group fan-out, send the same notification to the same phones in the same batches with a bare sender (no store, queue or records) and print both times and the ratio")
 	c2cOff := fs.Bool("no-c2c", false, "push: skip the one-to-one run (only the group fan-out)")
 	cpuProfile := fs.String("cpuprofile", "", "push: write a CPU profile of this process (the node, the simulators and the load generator) during the group fan-out, send to last phone, to this file")
@@ -200,9 +201,12 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 	if runPush {
-		vendors, err := loadtest.SimVendors(ctx, node.Store, benchAppID, sims.Vendors())
+		vendors, err := loadtest.SimVendors(ctx, node.Store, benchAppID, pickSims(sims.Vendors(), *onlyVendors))
 		if err != nil {
 			return err
+		}
+		if len(vendors) == 0 {
+			return fmt.Errorf("--vendors %q: no such simulator", *onlyVendors)
 		}
 		fmt.Fprintf(out, "push:    %d workers, the vendors' default rates per certificate (FCM 10,000 requests/s, others uncapped), vendor simulators in this process on loopback\n", node.Pipeline.Workers)
 		if !*c2cOff {
@@ -509,4 +513,21 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// pickSims keeps the simulators named in list (comma-separated vendors); all of them
+// for an empty list.
+func pickSims(all []*simulate.Vendor, list string) []*simulate.Vendor {
+	if list == "" {
+		return all
+	}
+	var out []*simulate.Vendor
+	for _, v := range all {
+		for _, name := range strings.Split(list, ",") {
+			if strings.TrimSpace(name) == string(v.Vendor) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }

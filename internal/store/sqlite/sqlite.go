@@ -119,7 +119,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// Statements run inside write transactions are prepared now: the writer's one
 	// connection is busy during a transaction, so they cannot be prepared on first use.
-	for _, q := range txQueries {
+	for _, q := range append(txQueries, pushBatchQueries...) {
 		if _, err := db.writes.prepare(ctx, q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("prepare: %w", err)
@@ -129,12 +129,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 // txQueries are the statements of the hot write transactions (CreateMessage,
-// MarkConversationRead, CreatePushRecords, UpdatePushRecords, IncrementBadges,
-// CreateAccounts), prepared at Open.
+// MarkConversationRead, CreateAccounts, fan-out), prepared at Open with the push
+// pipeline's set-based statements (pushBatchQueries).
 var txQueries = []string{
 	nextChannelSeqQuery, insertMessageQuery, nextInboxSeqsQuery, insertInboxEntriesQuery, upsertConversationsQuery,
 	readMarksQuery, markReadQuery, findConversationQuery,
-	insertPushRecordQuery, updatePushRecordQuery, incrementBadgeQuery,
 	upsertAccountQuery,
 	pendingFanOutQuery, fanOutMembersQuery, insertFanOutQuery, findFanOutQuery, fanOutMessageQuery,
 	advanceFanOutQuery, deleteFanOutQuery,
