@@ -49,6 +49,8 @@ type DB struct {
 	// Statements prepared once, per connection, on write and on read (the same cache
 	// for ":memory:").
 	writes, reads *stmtCache
+	// commits runs group transactions (groupcommit.go); nil runs each write alone.
+	commits *committer
 }
 
 // Open opens the SQLite database at path (":memory:" for a private in-memory
@@ -125,6 +127,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("prepare: %w", err)
 		}
 	}
+	db.commits = newCommitter(db)
 	return db, nil
 }
 
@@ -141,6 +144,9 @@ var txQueries = []string{
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.commits != nil {
+		db.commits.close()
+	}
 	var errs []error
 	if db.reads != nil && db.reads != db.writes {
 		errs = append(errs, db.reads.close())
