@@ -61,7 +61,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	onlyVendors := fs.String("vendors", "", "push: only these vendors' simulators, comma-separated (apns: one certificate for every device)")
 	floor := fs.Bool("floor", false, "push: after the group fan-out, send the same notification to the same phones in the same batches with a bare sender (no store, queue or records) and print both times and the ratio")
 	c2cOff := fs.Bool("no-c2c", false, "push: skip the one-to-one run (only the group fan-out)")
-	cpuProfile := fs.String("cpuprofile", "", "push: write a CPU profile of this process (the node, the simulators and the load generator) during the group fan-out, send to last phone, to this file")
+	cpuProfile := fs.String("cpuprofile", "", "push: write a CPU profile of this process (the node, the simulators and the load generator) during the group fan-out (send to last phone), or the one-to-one run with --members 0, to this file")
 	verbose := fs.Bool("v", false, "log progress")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, c.Usage()) }
 	if err := fs.Parse(args); err != nil {
@@ -209,10 +209,27 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("--vendors %q: no such simulator", *onlyVendors)
 		}
 		fmt.Fprintf(out, "push:    %d workers, the vendors' default rates per certificate (FCM 10,000 requests/s, others uncapped), vendor simulators in this process on loopback\n", node.Pipeline.Workers)
+		// With --cpuprofile, the fan-out is profiled, or the one-to-one run without one.
+		profile := func() func() {
+			if *cpuProfile == "" {
+				return func() {}
+			}
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				logger.Error("cpu profile", "err", err)
+				return func() {}
+			}
+			return stop
+		}
 		if !*c2cOff {
 			res, err := loadtest.RunPushC2C(ctx, target, loadtest.PushC2CConfig{
 				Vendors: vendors, Devices: *devices, Senders: *senders, Duration: *duration, Concurrency: *concurrency,
-				ServerSessions: node.Hub.Sessions, Rate: *rate, Logger: logger,
+				ServerSessions: node.Hub.Sessions, Rate: *rate, Logger: logger, Measure: func() func() {
+					if *members > 0 {
+						return func() {}
+					}
+					return profile()
+				},
 			})
 			if err != nil {
 				return fmt.Errorf("push c2c: %w", err)
@@ -225,18 +242,8 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 				fc = &loadtest.FloorConfig{Senders: node.Senders, Workers: node.Pipeline.Workers}
 			}
 			res, err := loadtest.RunPushGroup(ctx, target, loadtest.PushGroupConfig{
-				Floor: fc,
-				Measure: func() func() {
-					if *cpuProfile == "" {
-						return func() {}
-					}
-					stop, err := startCPUProfile(*cpuProfile)
-					if err != nil {
-						logger.Error("cpu profile", "err", err)
-						return func() {}
-					}
-					return stop
-				},
+				Floor:   fc,
+				Measure: profile,
 				Vendors: vendors, Members: *members, Badges: *badges, Concurrency: *concurrency,
 				ServerSessions: node.Hub.Sessions,
 				ServerMemory:   func() (loadtest.Memory, error) { return loadtest.ReadMemory(), nil },

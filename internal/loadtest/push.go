@@ -322,6 +322,9 @@ type PushC2CConfig struct {
 	// MaxInFlight at once), and latency runs from each send returning to the vendor's
 	// receipt. 0 means closed loop: each sender one message at a time.
 	Rate float64
+	// Measure, when set, is called right before the first send and its result after
+	// the last notification arrived (a CPU profile of the run alone).
+	Measure func() (stop func())
 	// Logger reports progress. Default: discard.
 	Logger *slog.Logger
 }
@@ -428,6 +431,10 @@ func RunPushC2C(ctx context.Context, t Target, c PushC2CConfig) (*PushC2CResult,
 	logger.Info("push devices bound", "devices", c.Devices, "senders", c.Senders, "took", res.SetupTime.Round(time.Millisecond))
 
 	before := simCounts(c.Vendors)
+	if c.Measure != nil {
+		stop := c.Measure()
+		defer stop()
+	}
 	var sendErrs atomic.Int64
 	var firstErr atomic.Value
 	sent := make([][]expected, c.Senders)
