@@ -60,7 +60,10 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	badges := fs.Int("badges", loadtest.DefaultBadges, "push: different unread counts the group's devices are seeded with")
 	rate := fs.Float64("rate", 0, "push: open loop, this many one-to-one messages per second (0: each sender one at a time)")
 	prefix := fs.String("prefix", "", "start of the generated user IDs (default: b and the time); give parallel benches against one cluster different ones")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (with --embedded: the node too) to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (with --embedded: the node too) to this file; --scenario push profiles only the group fan-out (or the one-to-one run with --members 0)")
+	onlyVendors := fs.String("vendors", "", "push: only these vendors' simulators, comma-separated (apns: one certificate for every device)")
+	floor := fs.Bool("floor", false, "push: after the group fan-out, send the same notification to the same phones in the same batches with a bare sender (no store, queue or records) and print both times and the ratio")
+	c2cOff := fs.Bool("no-c2c", false, "push: skip the one-to-one run (only the group fan-out)")
 	verbose := fs.Bool("v", false, "log progress")
 	fs.Usage = func() { fmt.Fprint(os.Stderr, c.Usage()) }
 	if err := fs.Parse(args); err != nil {
@@ -105,7 +108,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(out, "warning: open-file limit %d is below the %d this run needs\n", nofile, want)
 	}
 
-	if *cpuProfile != "" {
+	if *cpuProfile != "" && *scenario != "push" { // push profiles its fan-out alone (below)
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			return err
@@ -207,21 +210,49 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 	if runPush {
-		vendors, err := loadtest.SimVendors(ctx, node.Store, benchAppID, sims.Vendors())
+		vendors, err := loadtest.SimVendors(ctx, node.Store, benchAppID, pickSims(sims.Vendors(), *onlyVendors))
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "push:    %d workers, the vendors' default rates per certificate (FCM 10,000 requests/s, others uncapped), vendor simulators in this process on loopback\n", node.Pipeline.Workers)
-		res, err := loadtest.RunPushC2C(ctx, target, loadtest.PushC2CConfig{
-			Vendors: vendors, Devices: *devices, Senders: *senders, Duration: *duration, Concurrency: *concurrency,
-			ServerSessions: node.Hub.Sessions, Rate: *rate, Logger: logger,
-		})
-		if err != nil {
-			return fmt.Errorf("push c2c: %w", err)
+		if len(vendors) == 0 {
+			return fmt.Errorf("--vendors %q: no such simulator", *onlyVendors)
 		}
-		printPushC2C(out, res)
+		fmt.Fprintf(out, "push:    %d workers, the vendors' default rates per certificate (FCM 10,000 requests/s, others uncapped), vendor simulators in this process on loopback\n", node.Pipeline.Workers)
+		// With --cpuprofile, the fan-out is profiled, or the one-to-one run without one.
+		profile := func() func() {
+			if *cpuProfile == "" {
+				return func() {}
+			}
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				logger.Error("cpu profile", "err", err)
+				return func() {}
+			}
+			return stop
+		}
+		if !*c2cOff {
+			res, err := loadtest.RunPushC2C(ctx, target, loadtest.PushC2CConfig{
+				Vendors: vendors, Devices: *devices, Senders: *senders, Duration: *duration, Concurrency: *concurrency,
+				ServerSessions: node.Hub.Sessions, Rate: *rate, Logger: logger, Measure: func() func() {
+					if *members > 0 {
+						return func() {}
+					}
+					return profile()
+				},
+			})
+			if err != nil {
+				return fmt.Errorf("push c2c: %w", err)
+			}
+			printPushC2C(out, res)
+		}
 		if *members > 0 {
+			var fc *loadtest.FloorConfig
+			if *floor {
+				fc = &loadtest.FloorConfig{Senders: node.Senders, Workers: node.Pipeline.Workers}
+			}
 			res, err := loadtest.RunPushGroup(ctx, target, loadtest.PushGroupConfig{
+				Floor:   fc,
+				Measure: profile,
 				Vendors: vendors, Members: *members, Badges: *badges, Concurrency: *concurrency,
 				ServerSessions: node.Hub.Sessions,
 				ServerMemory:   func() (loadtest.Memory, error) { return loadtest.ReadMemory(), nil },
@@ -439,6 +470,15 @@ func printPushGroup(w io.Writer, r *loadtest.PushGroupResult) {
 	fmt.Fprintf(w, "  records:     %v, final after %s\n", r.Records, ms(r.RecordsFinal))
 	fmt.Fprintf(w, "  vendor requests: %d\n", r.Requests())
 	printVendors(w, r.Vendors)
+	if f := r.Floor; f != nil {
+		fmt.Fprintf(w, "  floor (bare sender, same batches, same simulators, right after): notifications %s, %d batches, %d rejected\n", f.Delivery, f.Requests, f.Rejected)
+		fmt.Fprintf(w, "  herald %s (%.0f pushes/s), floor %s (%.0f pushes/s): herald/floor time %.2fx, throughput %.2f of the floor's\n",
+			ms(r.AllArrived), r.Rate, ms(f.Elapsed), f.Rate, r.FloorRatio(), r.Rate/max(f.Rate, 1e-9))
+		if r.CPU > 0 && f.CPU > 0 && r.Members > 0 {
+			fmt.Fprintf(w, "  process CPU per push (node+simulators vs floor+simulators): herald %.1f µs, floor %.1f µs (%.2fx)\n",
+				float64(r.CPU.Microseconds())/float64(r.Members), float64(f.CPU.Microseconds())/float64(r.Members), r.CPU.Seconds()/f.CPU.Seconds())
+		}
+	}
 	fmt.Fprintf(w, "  node + load generator + simulators (one process): Go heap %s → %s, peak heap in use %s; VmRSS %s → %s; goroutines %d → %d\n",
 		loadtest.MiB(r.MemBefore.HeapAlloc), loadtest.MiB(r.MemAfter.HeapAlloc), loadtest.MiB(r.HeapPeak),
 		loadtest.MiB(r.MemBefore.RSS), loadtest.MiB(r.MemAfter.RSS), r.MemBefore.Goroutines, r.MemAfter.Goroutines)
@@ -459,7 +499,8 @@ func (c *BenchCommand) Usage() string {
                [--url ws://127.0.0.1:8080/v1/ws --sdkappid N --key K [--server-pid PID]]
                [--scenario all|idle|c2c] [--conns 1000] [--hold 30s] [--concurrency 64]
                [--pairs 100] [--duration 10s]
-               [--scenario push --devices 1000 --senders 50 --members 10000 --badges 4] [-v]
+               [--scenario push --devices 1000 --senders 50 --members 10000 --badges 4
+                [--rate N] [--floor] [--no-c2c]] [--cpuprofile FILE] [-v]
       Measure a node: idle WebSocket connections held (each its own user, heartbeating)
       with the memory each costs, and one-to-one messages per second end to end with
       their latency. --embedded starts a node in this process with SQLite in a temp dir
@@ -469,7 +510,11 @@ func (c *BenchCommand) Usage() string {
       vendors receiving from --senders online users for --duration (notifications/s,
       latency to the phone's inbox), then one message to a group of --members members,
       each with one offline device (time to every phone, records, vendor requests,
-      memory). Every notification must arrive exactly once.
+      memory). Every notification must arrive exactly once. --rate N makes the
+      one-to-one run open loop (N msg/s, sustained or not, latency from the send's
+      return). --floor then sends the group's notification again with a bare sender
+      (the same batches through the same vendor senders, nothing else) and prints
+      Herald's time, the floor's and the ratio. --cpuprofile writes a pprof CPU profile.
 `, "\n")
 }
 
@@ -487,4 +532,21 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// pickSims keeps the simulators named in list (comma-separated vendors); all of them
+// for an empty list.
+func pickSims(all []*simulate.Vendor, list string) []*simulate.Vendor {
+	if list == "" {
+		return all
+	}
+	var out []*simulate.Vendor
+	for _, v := range all {
+		for _, name := range strings.Split(list, ",") {
+			if strings.TrimSpace(name) == string(v.Vendor) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }

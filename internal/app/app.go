@@ -215,6 +215,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		defer m.wg.Done()
 		m.IM.RunFanOut(loopCtx)
 	}()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		m.IM.RunAcks(loopCtx) // acknowledgements written in batches
+	}()
 	m.Logger.Info("herald serving", "addr", m.ln.Addr().String(), "store", m.storeKind(), "nats", m.natsKind(), "deployment", namespace)
 	return nil
 }

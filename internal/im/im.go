@@ -115,6 +115,7 @@ type Service struct {
 	Logger     *slog.Logger
 
 	fanOutWake chan struct{} // a send left a fan-out pending
+	acks       acks          // noted for RunAcks (acks.go)
 }
 
 // NewService returns a Service with defaults.

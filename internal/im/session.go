@@ -175,13 +175,17 @@ func (s *Service) Disconnected(ctx context.Context, sdkAppID int64, userID, devi
 }
 
 // Ack records that a device processed every message up to ackedSeq, and that up to
-// deliveredSeq was sent to it.
+// deliveredSeq was sent to it: written within AckFlushEvery while RunAcks runs, at
+// once otherwise.
 func (s *Service) Ack(ctx context.Context, sdkAppID int64, userID, deviceID string, ackedSeq, deliveredSeq int64) error {
 	if ackedSeq < 0 {
 		return invalid("inbox_seq cannot be negative")
 	}
 	if ackedSeq > deliveredSeq {
 		return invalid("inbox_seq %d was never delivered to this device (last delivered %d)", ackedSeq, deliveredSeq)
+	}
+	if s.acks.note(deviceKey{sdkAppID, userID, deviceID}, ackedSeq, deliveredSeq) {
+		return nil // RunAcks writes it (acks.go)
 	}
 	err := s.Store.UpdateDevice(ctx, sdkAppID, userID, deviceID, store.DeviceUpdate{AckedSeq: &ackedSeq, DeliveredSeq: &deliveredSeq})
 	if err != nil {

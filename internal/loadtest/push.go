@@ -41,6 +41,8 @@ type PushVendor struct {
 	App string
 	// Sim is the simulator's phones and counters.
 	Sim *vendorsim.Sim
+	// Certificate is the node's certificate (its stored ID set), for the floor.
+	Certificate *push.Certificate
 }
 
 func (v *PushVendor) platform() string {
@@ -278,7 +280,9 @@ func checkInboxes(phones []*phone, want []expected, text func(body string) strin
 		for _, n := range p.vendor.Sim.Inbox(p.token) {
 			body := n.Body
 			if text != nil {
-				body = text(body)
+				if body = text(body); body == "" {
+					continue // another run's notification on a shared phone
+				}
 			}
 			got[body] = append(got[body], n.ReceivedAt)
 		}
@@ -325,6 +329,9 @@ type PushC2CConfig struct {
 	// MaxInFlight at once), and latency runs from each send returning to the vendor's
 	// receipt. 0 means closed loop: each sender one message at a time.
 	Rate float64
+	// Measure, when set, is called right before the first send and its result after
+	// the last notification arrived (a CPU profile of the run alone).
+	Measure func() (stop func())
 	// Logger reports progress. Default: discard.
 	Logger *slog.Logger
 }
@@ -431,6 +438,10 @@ func RunPushC2C(ctx context.Context, t Target, c PushC2CConfig) (*PushC2CResult,
 	logger.Info("push devices bound", "devices", c.Devices, "senders", c.Senders, "took", res.SetupTime.Round(time.Millisecond))
 
 	before := simCounts(c.Vendors)
+	if c.Measure != nil {
+		stop := c.Measure()
+		defer stop()
+	}
 	var sendErrs atomic.Int64
 	var firstErr atomic.Value
 	sent := make([][]expected, c.Senders)
@@ -583,6 +594,12 @@ type PushGroupConfig struct {
 	// ServerRecords, when set, returns the push records of a message counted by
 	// decision and outcome ("push/accepted"); the run waits until none is queued.
 	ServerRecords func(ctx context.Context, messageID string) (map[string]int, error)
+	// Measure, when set, is called right before the send and its result right after
+	// the last notification (a CPU profile of the fan-out alone).
+	Measure func() (stop func())
+	// Floor, when set, runs the bare sender right after Herald's fan-out: the same
+	// notification to the same phones in the same batches (Result.Floor).
+	Floor *FloorConfig
 	// Logger reports progress. Default: discard.
 	Logger *slog.Logger
 }
@@ -611,6 +628,11 @@ type PushGroupResult struct {
 	// use sampled in between.
 	MemBefore, MemAfter Memory
 	HeapPeak            uint64
+	// CPU is this process's CPU time (user + system) from the send to the last
+	// notification, when it can be read (Linux).
+	CPU time.Duration
+	// Floor is the bare sender's run on the same phones (with Config.Floor).
+	Floor *FloorResult
 }
 
 // Requests sums the vendor requests.
@@ -688,17 +710,29 @@ func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) (*PushGroupR
 	before := simCounts(c.Vendors)
 	stopSampling := sampleHeap(c.ServerHeap, &res.HeapPeak)
 	body := "bench group " + prefix
+	stopMeasure := func() {}
+	if c.Measure != nil {
+		stopMeasure = c.Measure()
+	}
+	cpu0, cpuErr := ProcessCPU()
 	t0 := time.Now()
 	m, err := owner.SendMessage(ctx, client.NewTextMessage(body), "", g.ID, "", false, nil)
 	if err != nil {
 		stopSampling()
+		stopMeasure()
 		return nil, fmt.Errorf("send: %w", err)
 	}
 	res.SendRTT = time.Since(t0)
 	deadline := time.Now().Add(c.Drain)
 	for notificationsSince(c.Vendors, before) < int64(c.Members) && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
+	if cpuErr == nil {
+		if cpu1, err := ProcessCPU(); err == nil {
+			res.CPU = cpu1 - cpu0
+		}
+	}
+	stopMeasure()
 	stopSampling()
 	if c.ServerRecords != nil {
 		for {
@@ -726,9 +760,13 @@ func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) (*PushGroupR
 	var lat []time.Duration
 	var last time.Time
 	// A group notification's body is "sender: text".
+	// A group notification's body is "sender: text". Herald's run is checked before the
+	// floor sends, so any other body on these phones is unexpected.
 	res.Delivery, lat, last = checkInboxes(phones, want, func(body string) string {
-		_, text, _ := strings.Cut(body, ": ")
-		return text
+		if _, text, ok := strings.Cut(body, ": "); ok && text != "" {
+			return text
+		}
+		return "\x00" + body // not a group notification: unexpected
 	})
 	if !last.IsZero() {
 		res.AllArrived = last.Sub(t0)
@@ -736,6 +774,15 @@ func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) (*PushGroupR
 	}
 	if len(lat) > 0 {
 		res.FirstArrived, res.LatencyP50 = lat[0], percentile(lat, 50)
+	}
+	if c.Floor != nil {
+		// Herald's push made each badge seed+1; the floor's is one more.
+		badge := func(i int) int { return i/len(c.Vendors)%c.Badges + 2 }
+		res.Floor, err = runFloor(ctx, *c.Floor, c.Vendors, phones, "floor-"+m.ID, prefix+"_owner", g.ID, "bench "+prefix, "floor "+body, badge, c.Drain)
+		if err != nil {
+			return nil, err
+		}
+		logger.Info("floor done", "took", res.Floor.Elapsed.Round(time.Millisecond))
 	}
 	return res, nil
 }
@@ -798,7 +845,8 @@ func SimVendors(ctx context.Context, st certificateCreator, sdkAppID int64, sims
 		if err := st.CreateCertificate(ctx, sc); err != nil {
 			return nil, fmt.Errorf("create %s certificate: %w", v.Vendor, err)
 		}
-		out = append(out, &PushVendor{Vendor: v.Vendor, CertificateID: sc.ID, App: v.App, Sim: v.Sim})
+		c.ID = sc.ID
+		out = append(out, &PushVendor{Vendor: v.Vendor, CertificateID: sc.ID, App: v.App, Sim: v.Sim, Certificate: &c})
 	}
 	return out, nil
 }

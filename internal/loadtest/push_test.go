@@ -131,3 +131,37 @@ func TestPushC2CResult_Sustained(t *testing.T) {
 		}
 	}
 }
+
+// The floor sends the same notification to the same phones in the same vendor requests
+// as Herald did, right after it, and every phone gets it exactly once.
+func TestRunPushGroup_Floor(t *testing.T) {
+	m, target, vendors := MustOpenPushNode(t)
+	const members = 48
+	res, err := loadtest.RunPushGroup(context.Background(), target, loadtest.PushGroupConfig{
+		Vendors: vendors, Members: members, Badges: 3, Drain: 10 * time.Second,
+		ServerSessions: m.Hub.Sessions,
+		Floor:          &loadtest.FloorConfig{Senders: m.Senders, Workers: m.Pipeline.Workers},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Delivery.OK() || res.Delivery.Expected != members {
+		t.Fatalf("herald delivery %v; want %d exactly once", res.Delivery, members)
+	}
+	f := res.Floor
+	if f == nil {
+		t.Fatal("no floor result")
+	}
+	if !f.Delivery.OK() || f.Delivery.Expected != members || f.Rejected != 0 {
+		t.Fatalf("floor delivery %v, rejected %d; want %d exactly once", f.Delivery, f.Rejected, members)
+	}
+	for i, v := range f.Vendors {
+		h := res.Vendors[i]
+		if v.Vendor != h.Vendor || v.Requests != h.Requests || v.Notifications != h.Notifications || v.Rejected != 0 {
+			t.Errorf("%s: floor %+v, herald %+v; want the same requests and notifications", v.Vendor, v, h)
+		}
+	}
+	if f.Elapsed <= 0 || f.Rate <= 0 || res.FloorRatio() <= 0 {
+		t.Errorf("floor elapsed %v, rate %v, ratio %v: nothing measured", f.Elapsed, f.Rate, res.FloorRatio())
+	}
+}

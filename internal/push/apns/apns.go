@@ -66,6 +66,11 @@ const (
 	DefaultConcurrency = 64
 	// DefaultTimeout bounds one request.
 	DefaultTimeout = 10 * time.Second
+	// DefaultConnections is how many HTTP/2 connections one certificate keeps to APNs;
+	// requests go round them, many streams on each. Apple recommends several
+	// connections for volume, and a server caps each connection's
+	// concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS).
+	DefaultConnections = 4
 	// DefaultTokenLifetime is how long a provider token is reused: Apple wants a new one
 	// no more than every 20 and no less than every 60 minutes (vendors.md §2.2).
 	DefaultTokenLifetime = 50 * time.Minute
@@ -100,6 +105,9 @@ type Sender struct {
 	// Concurrency is how many requests one Send keeps in flight. Default:
 	// DefaultConcurrency; 0 or less means 1.
 	Concurrency int
+	// Connections is how many HTTP/2 connections each certificate uses, requests taking
+	// them in turn. Default: DefaultConnections; 0 or less means 1.
+	Connections int
 	// Timeout bounds each request. Default: DefaultTimeout; 0 means no bound but ctx's.
 	Timeout time.Duration
 	// TokenLifetime is how long a provider token is reused. Default: DefaultTokenLifetime.
@@ -120,6 +128,7 @@ func New() *Sender {
 		Now:           time.Now,
 		Logger:        slog.Default().With("vendor", string(push.APNs)),
 		Concurrency:   DefaultConcurrency,
+		Connections:   DefaultConnections,
 		Timeout:       DefaultTimeout,
 		TokenLifetime: DefaultTokenLifetime,
 	}
@@ -142,7 +151,7 @@ func (s *Sender) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, c := range s.conns {
-		c.client.CloseIdleConnections()
+		c.closeIdle()
 		delete(s.conns, id)
 	}
 	return nil
@@ -208,10 +217,11 @@ func (s *Sender) sendOne(ctx context.Context, cn *conn, tmpl *apns2.Notification
 	nt := *tmpl
 	nt.DeviceToken = token
 	bearer := cn.auth.bearer(s.now(), s.tokenLifetime())
-	v := s.push(ctx, cn, &nt, bearer)
+	cl := cn.next() // one connection for both tries
+	v := s.push(ctx, cl, &nt, bearer)
 	if v.auth && bearer != "" {
 		cn.auth.invalidate(bearer)
-		v = s.push(ctx, cn, &nt, cn.auth.bearer(s.now(), s.tokenLifetime()))
+		v = s.push(ctx, cl, &nt, cn.auth.bearer(s.now(), s.tokenLifetime()))
 	}
 	if v.auth {
 		v.result.Outcome = push.AuthExpired
@@ -221,7 +231,7 @@ func (s *Sender) sendOne(ctx context.Context, cn *conn, tmpl *apns2.Notification
 }
 
 // push makes one request.
-func (s *Sender) push(ctx context.Context, cn *conn, n *apns2.Notification, bearer string) verdict {
+func (s *Sender) push(ctx context.Context, cl *apns2.Client, n *apns2.Notification, bearer string) verdict {
 	if s.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.Timeout)
@@ -229,7 +239,7 @@ func (s *Sender) push(ctx context.Context, cn *conn, n *apns2.Notification, bear
 	}
 	meta := &responseMeta{}
 	ctx = context.WithValue(ctx, requestKey{}, requestInfo{bearer: bearer, meta: meta})
-	resp, err := cn.client.PushWithContext(ctx, n)
+	resp, err := cl.PushWithContext(ctx, n)
 	if err != nil {
 		// Timeouts, resets and refused connections are worth another attempt.
 		return verdict{result: push.Result{Outcome: push.RetryLater, Reason: fmt.Sprintf("push: %v", err)}}
@@ -258,11 +268,23 @@ func (s *Sender) logger() *slog.Logger {
 	return s.Logger
 }
 
-// conn is one certificate's apns2 client and credentials.
+// conn is one certificate's apns2 clients, one per HTTP/2 connection, and credentials.
 type conn struct {
 	cacheKey string
-	client   *apns2.Client
+	clients  []*apns2.Client
+	turn     atomic.Uint64 // the next request's client, mod len(clients)
 	auth     *auth
+}
+
+// next returns the client of the next request: the connections in turn.
+func (c *conn) next() *apns2.Client {
+	return c.clients[(c.turn.Add(1)-1)%uint64(len(c.clients))]
+}
+
+func (c *conn) closeIdle() {
+	for _, cl := range c.clients {
+		cl.CloseIdleConnections()
+	}
 }
 
 // conn returns c's connection, replacing one made from an older version of c.
@@ -288,21 +310,25 @@ func (s *Sender) conn(c *push.Certificate) (*conn, error) {
 	if c.Endpoint.SendURL != "" {
 		host = c.Endpoint.SendURL
 	}
-	client := &apns2.Client{
-		Host: host,
-		HTTPClient: &http.Client{Transport: &authTransport{base: &http2.Transport{
-			TLSClientConfig: tlsConf,
-			DialTLSContext:  s.DialTLSContext,
-			ReadIdleTimeout: apns2.ReadIdleTimeout,
-		}}},
+	// Each client has a transport of its own, so each is its own HTTP/2 connection.
+	clients := make([]*apns2.Client, max(s.Connections, 1))
+	for i := range clients {
+		clients[i] = &apns2.Client{
+			Host: host,
+			HTTPClient: &http.Client{Transport: &authTransport{base: &http2.Transport{
+				TLSClientConfig: tlsConf,
+				DialTLSContext:  s.DialTLSContext,
+				ReadIdleTimeout: apns2.ReadIdleTimeout,
+			}}},
+		}
 	}
 	if old, ok := s.conns[c.ID]; ok {
-		old.client.CloseIdleConnections()
+		old.closeIdle()
 	}
 	if s.conns == nil {
 		s.conns = map[int64]*conn{}
 	}
-	cn := &conn{cacheKey: key, client: client, auth: a}
+	cn := &conn{cacheKey: key, clients: clients, auth: a}
 	s.conns[c.ID] = cn
 	s.logger().Debug("apns connection configured", "certificate", c.ID, "host", host, "token_auth", a.key != nil)
 	return cn, nil

@@ -2,11 +2,15 @@ package apns_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -414,5 +418,35 @@ func TestSender_Send_NoSound(t *testing.T) {
 	}
 	if dflt[0].Sound != "default" {
 		t.Errorf("default notification sound %q, want default", dflt[0].Sound)
+	}
+}
+
+// A certificate's requests go round Connections HTTP/2 connections, each carrying many
+// streams.
+func TestSender_Send_Connections(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			e := MustStart(t)
+			var dials atomic.Int32
+			e.sender.Connections = n
+			e.sender.DialTLSContext = func(ctx context.Context, network, addr string, cfg *tls.Config) (net.Conn, error) {
+				dials.Add(1)
+				return (&tls.Dialer{Config: cfg}).DialContext(ctx, network, addr)
+			}
+			toks := e.phones(e.sender.MaxBatch())
+			for range 2 {
+				for i, r := range e.send(t, &push.Notification{Title: "t", Body: "b"}, toks...) {
+					if r.Outcome != push.Accepted {
+						t.Fatalf("result %d: %v %s", i, r.Outcome, r.Reason)
+					}
+				}
+			}
+			if got := dials.Load(); got != int32(n) {
+				t.Errorf("%d connections dialed for 1,000 requests, want %d", got, n)
+			}
+			if st := e.sim.Stats(); st.Notifications != 1000 {
+				t.Errorf("simulator got %d notifications, want 1000", st.Notifications)
+			}
+		})
 	}
 }

@@ -55,6 +55,9 @@ const (
 	DefaultSendURL = "https://fcm.googleapis.com"
 	// DefaultConcurrency is how many requests one Send keeps in flight.
 	DefaultConcurrency = 64
+	// DefaultConnections is how many HTTP/2 connections the sends use; a server caps
+	// each connection's concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS).
+	DefaultConnections = 4
 	// DefaultTimeout bounds one HTTP request, token fetch included.
 	DefaultTimeout = 10 * time.Second
 	// DefaultRefreshEarly is how long before its expiry an access token is replaced.
@@ -88,6 +91,11 @@ type Sender struct {
 	// Concurrency is how many requests one Send keeps in flight. Default:
 	// DefaultConcurrency; 0 or less means 1.
 	Concurrency int
+	// Connections is how many HTTP/2 connections the sends use, requests taking them
+	// in turn, many streams on each: HTTPClient's transport, when it is an
+	// *http.Transport, is cloned this many times (each clone dials its own). Default:
+	// DefaultConnections; 0 or less means 1.
+	Connections int
 	// Timeout bounds each request. Default: DefaultTimeout; 0 means no bound but ctx's.
 	Timeout time.Duration
 	// RefreshEarly is how long before expiry a cached access token is replaced. Default:
@@ -96,6 +104,35 @@ type Sender struct {
 
 	mu     sync.Mutex // protects tokens
 	tokens map[int64]*tokenEntry
+
+	poolOnce sync.Once
+	pool     []*http.Client
+	turn     atomic.Uint64
+}
+
+// client returns the client of the next send: the pool's connections in turn.
+func (s *Sender) client() *http.Client {
+	s.poolOnce.Do(s.makePool)
+	return s.pool[(s.turn.Add(1)-1)%uint64(len(s.pool))]
+}
+
+func (s *Sender) makePool() {
+	s.pool = []*http.Client{s.HTTPClient}
+	t, ok := s.HTTPClient.Transport.(*http.Transport)
+	if !ok {
+		return // not ours to clone: its own connections
+	}
+	for range max(s.Connections, 1) - 1 {
+		ct := t.Clone()
+		if len(ct.TLSNextProto) == 0 {
+			// Clone of a transport not used yet leaves an empty, non-nil map, which
+			// turns HTTP/2 off; nil lets ForceAttemptHTTP2 set it up.
+			ct.TLSNextProto = nil
+		}
+		c := *s.HTTPClient
+		c.Transport = ct
+		s.pool = append(s.pool, &c)
+	}
 }
 
 var (
@@ -110,6 +147,7 @@ func New() *Sender {
 		Now:          time.Now,
 		Logger:       slog.Default().With("vendor", string(push.FCM)),
 		Concurrency:  DefaultConcurrency,
+		Connections:  DefaultConnections,
 		Timeout:      DefaultTimeout,
 		RefreshEarly: DefaultRefreshEarly,
 	}
@@ -148,6 +186,7 @@ func (s *Sender) Send(ctx context.Context, c *push.Certificate, n *push.Notifica
 	if len(tokens) == 0 {
 		return nil
 	}
+	s.poolOnce.Do(s.makePool) // before any request: clones of a used transport share its HTTP/2 pool
 	e, err := s.entry(c)
 	if err != nil {
 		return push.Results(tokens, push.Failed, 0, err.Error())
@@ -219,7 +258,7 @@ func (s *Sender) post(ctx context.Context, endpoint string, body []byte, access 
 	}
 	req.Header.Set("Authorization", "Bearer "+access)
 	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	resp, err := s.HTTPClient.Do(req)
+	resp, err := s.client().Do(req)
 	if err != nil {
 		// Timeouts, resets and refused connections are worth another attempt.
 		return verdict{result: push.Result{Outcome: push.RetryLater, Reason: fmt.Sprintf("send: %v", err)}}

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -405,4 +408,49 @@ func BenchmarkSender_Send(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*len(toks))/b.Elapsed().Seconds(), "notifications/s")
+}
+
+// The sends go round Connections HTTP/2 connections, each carrying many streams.
+func TestSender_Send_Connections(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			e := MustStart(t)
+			tr := e.sender.HTTPClient.Transport.(*http.Transport)
+			// Cold connections race (each request in flight dials one, and HTTP/2 keeps one
+			// and closes the rest): count those left open.
+			var open atomic.Int32
+			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+				if err == nil {
+					open.Add(1)
+					c = &countedConn{Conn: c, open: &open}
+				}
+				return c, err
+			}
+			e.sender.Connections = n
+			toks := e.phones(e.sender.MaxBatch())
+			for range 2 {
+				for i, r := range e.send(t, &push.Notification{Title: "t", Body: "b"}, toks...) {
+					if r.Outcome != push.Accepted {
+						t.Fatalf("result %d: %v %s", i, r.Outcome, r.Reason)
+					}
+				}
+			}
+			if got := open.Load(); got != int32(n) {
+				t.Errorf("%d connections open after 1,000 sends, want %d", got, n)
+			}
+		})
+	}
+}
+
+// countedConn counts itself out of open when closed.
+type countedConn struct {
+	net.Conn
+	open *atomic.Int32
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.open.Add(-1) })
+	return c.Conn.Close()
 }

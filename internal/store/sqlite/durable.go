@@ -64,52 +64,6 @@ func (db *DB) MarkPushPlanned(ctx context.Context, keys []store.MessageKey) erro
 
 const markPushPlannedQuery = `UPDATE messages SET push_pending = 0 WHERE sdk_app_id = ? AND id = ? AND push_pending = 1`
 
-// ClaimPushRecords marks the records that are due for attempt as being sent, in one
-// transaction: SQLite's single writer makes the read and the write one step.
-func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaimBefore time.Time) (map[int64]store.Claim, error) {
-	claims := make(map[int64]store.Claim, len(ids))
-	if len(ids) == 0 {
-		return claims, nil
-	}
-	now := ms(db.Now())
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		clear(claims)
-		find, err := db.writes.txStmt(ctx, tx, `SELECT outcome, attempts, updated_at FROM push_records WHERE sdk_app_id = ? AND id = ?`)
-		if err != nil {
-			return err
-		}
-		mark, err := db.writes.txStmt(ctx, tx, `
-			UPDATE push_records SET outcome = ?, attempts = ?, duplicate_possible = duplicate_possible OR ?, updated_at = ?
-			WHERE sdk_app_id = ? AND id = ?`)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			var outcome string
-			var attempts int
-			var updatedAt int64
-			err := find.QueryRowContext(ctx, sdkAppID, id).Scan(&outcome, &attempts, &updatedAt)
-			if err == sql.ErrNoRows {
-				continue
-			} else if err != nil {
-				return err
-			}
-			c := store.Claimable(outcome, attempts, fromMS(updatedAt), attempt, reclaimBefore)
-			if c.Claimed {
-				if _, err := mark.ExecContext(ctx, store.OutcomeSending, attempt, c.Reclaimed, now, sdkAppID, id); err != nil {
-					return err
-				}
-			}
-			claims[id] = c
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("claim push records: %w", err)
-	}
-	return claims, nil
-}
-
 // DeploymentID returns the deployment's ID, generating it on first use.
 func (db *DB) DeploymentID(ctx context.Context) (string, error) {
 	id := newDeploymentID()

@@ -37,7 +37,8 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 	}
 	var seq int64
 	inboxSeqs := make(map[string]int64, len(users))
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	// Concurrent sends share a transaction (group commit).
+	err = db.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if seq, err = db.insertMessage(ctx, tx, m, id, at, channel); err != nil {
 			return err

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -128,47 +127,6 @@ func (db *DB) IncrementBadge(ctx context.Context, sdkAppID int64, userID, device
 	return badge, nil
 }
 
-// IncrementBadges adds one to the badge of each device in devices, in one
-// transaction, and returns the new values. A device named n times gains n and maps to
-// its value after all of them. Devices the app does not have are left out of the map;
-// that is not an error. Each device's increment is atomic: concurrent calls and
-// IncrementBadge never see the same value for one device.
-func (db *DB) IncrementBadges(ctx context.Context, sdkAppID int64, devices []store.DeviceKey) (map[store.DeviceKey]int, error) {
-	if len(devices) == 0 {
-		return map[store.DeviceKey]int{}, nil
-	}
-	keys, counts := countKeys(devices)
-	var badges map[store.DeviceKey]int
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		badges = make(map[store.DeviceKey]int, len(keys))
-		stmt, err := db.writes.txStmt(ctx, tx, incrementBadgeQuery)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			var badge int
-			err := stmt.QueryRowContext(ctx, counts[k], sdkAppID, k.UserID, k.DeviceID).Scan(&badge)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			badges[k] = badge
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("increment badges: %w", err)
-	}
-	return badges, nil
-}
-
-// incrementBadgeQuery is IncrementBadges' statement, prepared at Open.
-const incrementBadgeQuery = `
-	UPDATE devices SET badge = badge + ?
-	WHERE sdk_app_id = ? AND user_id = ? AND device_id = ?
-	RETURNING badge`
-
 // countKeys returns the distinct keys of ks, in the order they first appear, and how
 // often each appears.
 func countKeys(ks []store.DeviceKey) ([]store.DeviceKey, map[store.DeviceKey]int) {
@@ -182,51 +140,6 @@ func countKeys(ks []store.DeviceKey) ([]store.DeviceKey, map[store.DeviceKey]int
 	}
 	return keys, counts
 }
-
-// CreatePushRecords stores rs in one transaction. Once it has committed, each record
-// has its ID, a CreatedAt (now, when it was zero; kept at millisecond precision) and an
-// UpdatedAt equal to CreatedAt.
-func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	now := db.Now().UTC().Truncate(time.Millisecond)
-	ids, times := make([]int64, len(rs)), make([]time.Time, len(rs))
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := db.writes.txStmt(ctx, tx, insertPushRecordQuery)
-		if err != nil {
-			return err
-		}
-		for i, r := range rs {
-			times[i] = now
-			if !r.CreatedAt.IsZero() {
-				times[i] = r.CreatedAt.UTC().Truncate(time.Millisecond)
-			}
-			res, err := stmt.ExecContext(ctx, r.SDKAppID, r.MessageID, r.UserID, r.DeviceID, r.Kind, r.Decision, r.Vendor,
-				r.CertificateID, r.Outcome, r.Reason, r.VendorMessageID, r.Attempts, ms(times[i]), ms(times[i]))
-			if err != nil {
-				return err
-			}
-			if ids[i], err = res.LastInsertId(); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("create push records: %w", err)
-	}
-	for i, r := range rs {
-		r.ID, r.CreatedAt, r.UpdatedAt = ids[i], times[i], times[i]
-	}
-	return nil
-}
-
-// insertPushRecordQuery is CreatePushRecords' statement, prepared at Open.
-const insertPushRecordQuery = `
-	INSERT INTO push_records (sdk_app_id, message_id, user_id, device_id, kind, decision, vendor, certificate_id,
-		outcome, reason, vendor_message_id, attempts, created_at, updated_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // UpdatePushRecord changes the set fields of a record and sets its UpdatedAt;
 // store.ErrNotFound if the app has no such record.
@@ -251,42 +164,6 @@ func (db *DB) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd stor
 	return nil
 }
 
-// UpdatePushRecords applies upds, by record ID, in one transaction: each changes the
-// set fields of one record and sets its UpdatedAt, as UpdatePushRecord does. IDs the
-// app has no record of are skipped; it returns how many records it updated.
-func (db *DB) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[int64]store.PushRecordUpdate) (int, error) {
-	if len(upds) == 0 {
-		return 0, nil
-	}
-	now := ms(db.Now())
-	var n int
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		n = 0
-		stmt, err := db.writes.txStmt(ctx, tx, updatePushRecordQuery)
-		if err != nil {
-			return err
-		}
-		for id, upd := range upds {
-			// A NULL leaves the column as it is: one statement serves every update.
-			res, err := stmt.ExecContext(ctx, nullable(upd.Outcome), nullable(upd.Reason),
-				nullable(upd.VendorMessageID), nullable(upd.Attempts), now, sdkAppID, id, nullable(upd.IfSending), nullable(upd.IfSending))
-			if err != nil {
-				return err
-			}
-			k, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			n += int(k)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("update push records: %w", err)
-	}
-	return n, nil
-}
-
 // RedecidePushRecord sets the record's decision, vendor, certificate and outcome if its
 // decision is still from, and reports whether it did.
 func (db *DB) RedecidePushRecord(ctx context.Context, sdkAppID, id int64, from string, to store.PushRedecision) (bool, error) {
@@ -303,12 +180,6 @@ func (db *DB) RedecidePushRecord(ctx context.Context, sdkAppID, id int64, from s
 	}
 	return n == 1, nil
 }
-
-// updatePushRecordQuery is UpdatePushRecords' statement, prepared at Open.
-const updatePushRecordQuery = `
-	UPDATE push_records SET outcome = coalesce(?, outcome), reason = coalesce(?, reason),
-		vendor_message_id = coalesce(?, vendor_message_id), attempts = coalesce(?, attempts), updated_at = ?
-	WHERE sdk_app_id = ? AND id = ? AND (? IS NULL OR (outcome = 'sending' AND attempts = ?))`
 
 // nullable returns *p, or nil (NULL) for a nil p.
 func nullable[T any](p *T) any {

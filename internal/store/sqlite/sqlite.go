@@ -49,6 +49,8 @@ type DB struct {
 	// Statements prepared once, per connection, on write and on read (the same cache
 	// for ":memory:").
 	writes, reads *stmtCache
+	// commits runs group transactions (groupcommit.go); nil runs each write alone.
+	commits *committer
 }
 
 // Open opens the SQLite database at path (":memory:" for a private in-memory
@@ -119,22 +121,22 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// Statements run inside write transactions are prepared now: the writer's one
 	// connection is busy during a transaction, so they cannot be prepared on first use.
-	for _, q := range txQueries {
+	for _, q := range append(txQueries, pushBatchQueries...) {
 		if _, err := db.writes.prepare(ctx, q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("prepare: %w", err)
 		}
 	}
+	db.commits = newCommitter(db)
 	return db, nil
 }
 
 // txQueries are the statements of the hot write transactions (CreateMessage,
-// MarkConversationRead, CreatePushRecords, UpdatePushRecords, IncrementBadges,
-// CreateAccounts), prepared at Open.
+// MarkConversationRead, CreateAccounts, fan-out), prepared at Open with the push
+// pipeline's set-based statements (pushBatchQueries).
 var txQueries = []string{
 	nextChannelSeqQuery, insertMessageQuery, nextInboxSeqsQuery, insertInboxEntriesQuery, upsertConversationsQuery,
 	readMarksQuery, markReadQuery, findConversationQuery,
-	insertPushRecordQuery, updatePushRecordQuery, incrementBadgeQuery,
 	upsertAccountQuery,
 	pendingFanOutQuery, fanOutMembersQuery, insertFanOutQuery, findFanOutQuery, fanOutMessageQuery,
 	advanceFanOutQuery, deleteFanOutQuery,
@@ -142,6 +144,9 @@ var txQueries = []string{
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.commits != nil {
+		db.commits.close()
+	}
 	var errs []error
 	if db.reads != nil && db.reads != db.writes {
 		errs = append(errs, db.reads.close())

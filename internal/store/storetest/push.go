@@ -544,6 +544,24 @@ func testPushRecord(t *testing.T, open Opener) {
 		}
 	})
 
+	// A large batch (a full page and more) keeps each record's ID on its own row, and
+	// text that needs escaping (quotes, backslashes, control and non-ASCII characters)
+	// is stored as given.
+	t.Run("CreateBatch", func(t *testing.T) {
+		s := open(t)
+		odd := []string{`quo"te`, `back\slash`, "tab\tnew\nline", "日本語 ✓", "emoji 😀", "bell\abell"}
+		var rs []*store.PushRecord
+		for i := range 1200 {
+			rs = append(rs, &store.PushRecord{SDKAppID: appA, MessageID: "big", UserID: fmt.Sprintf("u%04d", i),
+				DeviceID: odd[i%len(odd)], Decision: "push", Vendor: "fcm", CertificateID: int64(i), Outcome: "queued",
+				Reason: odd[(i+1)%len(odd)], VendorMessageID: fmt.Sprint("v", i), Attempts: i % 3})
+		}
+		must(t, "CreatePushRecords", s.CreatePushRecords(ctx, rs))
+		got, err := s.FindPushRecords(ctx, appA, "big")
+		must(t, "FindPushRecords", err)
+		assertEqual(t, "FindPushRecords(big)", got, rs)
+	})
+
 	t.Run("Update", func(t *testing.T) {
 		s := open(t)
 		r := &store.PushRecord{SDKAppID: appA, MessageID: "m1", UserID: "bob", DeviceID: "phone", Decision: "push",
