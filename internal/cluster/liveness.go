@@ -69,6 +69,7 @@ type Liveness struct {
 	mu       sync.Mutex           // protects the fields below
 	lastBeat map[string]time.Time // incarnation → when its last beat was seen
 	revision map[string]uint64    // incarnation → its key's revision then
+	marked   map[string]bool      // incarnations whose key holds a reaper's mark: dead
 	reaping  map[string]bool
 	watching bool      // the watch is up and has delivered the bucket's contents
 	lastSeen time.Time // when the watch last proved alive (a beat of ours came back)
@@ -81,7 +82,7 @@ func New(nodeID string) *Liveness {
 	return &Liveness{
 		Beat: DefaultBeat, DeadAfter: DefaultDeadAfter, Logger: slog.Default(),
 		self:     nodeID + "~" + hex.EncodeToString(b[:]),
-		lastBeat: map[string]time.Time{}, revision: map[string]uint64{}, reaping: map[string]bool{},
+		lastBeat: map[string]time.Time{}, revision: map[string]uint64{}, marked: map[string]bool{}, reaping: map[string]bool{},
 	}
 }
 
@@ -158,7 +159,7 @@ func (l *Liveness) Alive(session string) bool {
 		return true // our view is stale: claim nothing
 	}
 	t, ok := l.lastBeat[inc]
-	return ok && time.Since(t) <= l.DeadAfter
+	return ok && !l.marked[inc] && time.Since(t) <= l.DeadAfter
 }
 
 // key is the bucket key of an incarnation (keys allow only a few characters).
@@ -236,15 +237,18 @@ func (l *Liveness) watch() error {
 				case e.Operation() != jetstream.KeyValuePut:
 					delete(l.lastBeat, inc)
 					delete(l.revision, inc)
+					delete(l.marked, inc)
 					delete(l.reaping, inc)
 				case initial:
 					// What was there before: its last beat is when it was written.
 					l.lastBeat[inc], l.revision[inc] = e.Created(), e.Revision()
+					l.marked[inc] = string(e.Value()) == reapingMark
 				default:
 					// A beat, or a reaper's mark: if this is found dead again, whoever
 					// reaped it last may have died too, so it is reaped again (reaping
 					// twice does no harm).
 					l.lastBeat[inc], l.revision[inc] = time.Now(), e.Revision()
+					l.marked[inc] = string(e.Value()) == reapingMark
 					delete(l.reaping, inc)
 				}
 				if inc == l.self && !initial {
@@ -281,12 +285,16 @@ func (l *Liveness) findDead() {
 	}
 }
 
+// reapingMark is what a reaper writes into a dead incarnation's key: the write makes
+// it one reaper's, keeps it dead for Alive, and times a re-reap if the reaper dies.
+const reapingMark = "reaping"
+
 // reap reaps a dead incarnation whose key is at revision rev. The key is first
 // written "reaping" at that revision, so that of the nodes that found it dead one
 // reaps it; a reaper that dies meanwhile has made that write its last beat, and the
 // incarnation is found dead, and reaped, again.
 func (l *Liveness) reap(inc string, rev uint64) {
-	if _, err := l.kv.Update(l.ctx, l.key(inc), []byte("reaping"), rev); err != nil {
+	if _, err := l.kv.Update(l.ctx, l.key(inc), []byte(reapingMark), rev); err != nil {
 		return // another node reaps it, or it beat again
 	}
 	l.Logger.Warn("node found dead: its devices are disconnected and their unacknowledged messages pushed", "incarnation", inc)
