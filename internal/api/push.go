@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ type pushStore interface {
 	FindMessageByID(ctx context.Context, sdkAppID int64, id string) (*store.Message, error)
 	CreatePushRecords(ctx context.Context, rs []*store.PushRecord) error
 	FindPushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*store.PushRecord, error)
+	FindPushAttempts(ctx context.Context, sdkAppID int64, messageID string) ([]store.PushAttempt, error)
 	CountPushRecords(ctx context.Context, sdkAppID int64, from, to time.Time) ([]*store.PushCount, error)
 }
 
@@ -346,6 +348,18 @@ type TraceRecord struct {
 	DuplicatePossible bool      `json:"duplicate_possible"`
 	CreatedAt         time.Time `json:"created_at"`
 	UpdatedAt         time.Time `json:"updated_at"`
+	// Tries are the earlier tries that did not end the push (the vendor asked to retry,
+	// or refused for quota or auth, and it was queued again), oldest first; the last
+	// try's answer is Outcome and Reason. Empty for a push answered at its first try.
+	Tries []TraceTry `json:"tries"`
+}
+
+// TraceTry is one earlier try of a push: when the vendor answered and what.
+type TraceTry struct {
+	Attempt int       `json:"attempt"`
+	Time    time.Time `json:"time"`
+	Outcome string    `json:"outcome"`
+	Reason  string    `json:"reason,omitempty"`
 }
 
 // trace answers a message's push records: every device considered, the rule that
@@ -377,15 +391,38 @@ func (s *Server) trace(r *http.Request, app *store.App) (any, error) {
 			disabled = info.DisablePush
 		}
 	}
+	tries, err := s.traceTries(ctx, app.SDKAppID, id, rs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]TraceRecord, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, TraceRecord{
 			UserID: r.UserID, DeviceID: r.DeviceID, Kind: r.Kind, Decision: r.Decision, Vendor: r.Vendor, CertificateID: r.CertificateID,
 			Outcome: r.Outcome, Reason: r.Reason, VendorMessageID: r.VendorMessageID, Attempts: r.Attempts,
 			DuplicatePossible: r.DuplicatePossible, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+			Tries: append([]TraceTry{}, tries[r.ID]...),
 		})
 	}
 	return map[string]any{"message_id": id, "push_disabled": disabled, "records": out}, nil
+}
+
+// traceTries returns the earlier tries of a message's pushes by record ID. A message
+// none of whose pushes was retried (the usual case) costs no look-up: only records
+// tried more than once, or queued again after their first try, can have any.
+func (s *Server) traceTries(ctx context.Context, sdkAppID int64, id string, rs []*store.PushRecord) (map[int64][]TraceTry, error) {
+	if !slices.ContainsFunc(rs, func(r *store.PushRecord) bool { return r.Attempts > 1 || r.Attempts == 1 && r.Outcome == "queued" }) {
+		return nil, nil
+	}
+	as, err := s.Push.FindPushAttempts(ctx, sdkAppID, id)
+	if err != nil {
+		return nil, fmt.Errorf("find push attempts: %w", err)
+	}
+	out := make(map[int64][]TraceTry)
+	for _, a := range as {
+		out[a.RecordID] = append(out[a.RecordID], TraceTry{Attempt: a.Attempt, Time: a.Time, Outcome: a.Outcome, Reason: a.Reason})
+	}
+	return out, nil
 }
 
 // StatsCount is the number of push records of one day, vendor, decision and outcome.

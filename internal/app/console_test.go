@@ -492,6 +492,13 @@ func TestConsole_Sandbox(t *testing.T) {
 	if _, err := n.Sandbox.CreatePhone(ctx, sandbox.PhoneSpec{Vendor: push.Xiaomi, UserID: "carol", State: sandbox.Foreground}); err != nil {
 		t.Fatal(err)
 	}
+	// Huawei is down for two requests: bob's Huawei push is tried three times, and the
+	// trace timeline below shows the two earlier tries.
+	for _, v := range n.Sandbox.Simulators() {
+		if v.Vendor == push.Huawei {
+			v.Sim.Inject(vendorsim.Fault{Kind: vendorsim.ServerError, Count: 2})
+		}
+	}
 	b.do("send bob a message from the page",
 		setValue(`#phone-send [name=to]`, "bob"),
 		clickOn(`#phone-send button`),
@@ -579,10 +586,15 @@ func TestConsole_Sandbox(t *testing.T) {
 		clickOn(`#msg-table tbody tr a`),
 		waitVisible(`#trace-timelines li.timeline[data-device="sandbox-huawei-1"]`))
 	tl := b.text(`#trace-timelines li.timeline[data-device="sandbox-huawei-1"]`)
-	for _, want := range []string{"Decided: push", "Queued", "attempt", "Final: accepted"} {
+	for _, want := range []string{"Decided: push", "Queued", "Try 1: retry_later", "Try 2: retry_later", "3 attempts", "Final: accepted"} {
 		if !strings.Contains(tl, want) {
 			t.Errorf("timeline %q, want %q", tl, want)
 		}
+	}
+	// The tries sit between "Queued" and the final answer, in order.
+	order := browserValue(b, "timeline steps", chromedp.Evaluate[string](`[...document.querySelectorAll('#trace-timelines li.timeline[data-device="sandbox-huawei-1"] li.step')].map(li => li.querySelector("strong").textContent.split(":")[0]).join("|")`))
+	if want := "Decided|Queued|Try 1|Try 2|3 attempts|Final"; order != want {
+		t.Errorf("timeline steps %q, want %q", order, want)
 	}
 	b.shot("trace-timeline")
 

@@ -18,6 +18,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/herald-im/herald/internal/push"
+	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/vendorsim"
 )
 
 // specClient calls a node's admin API and checks each request and answer against
@@ -197,6 +199,24 @@ func TestOpenAPI_RealCalls(t *testing.T) {
 		t.Errorf("task list %+v, want the one broadcast %s", tasks.Tasks, task.TaskID)
 	}
 	c.call("GET", "/v1/admin/push/stats", nil, nil)
+	// A push retried once: its trace's tries are checked against the description too.
+	bob.Close()
+	waitDeviceState(t, n.node, "bob", "hw", store.Offline)
+	n.sim(push.Huawei).Sim.Inject(vendorsim.Fault{Kind: vendorsim.ServerError, Count: 1})
+	var retried struct{ Message struct{ ID string } }
+	c.call("POST", "/v1/admin/messages", map[string]any{"from": "alice", "to": "bob", "elements": text, "offline_push_info": map[string]any{"title": "t", "desc": "d"}}, &retried)
+	if rec := n.waitRecord(t, retried.Message.ID, "hw"); rec.Outcome != "accepted" || rec.Attempts != 2 {
+		t.Errorf("retried push: %+v, want accepted at the second attempt", rec)
+	}
+	var trace struct {
+		Records []struct {
+			Tries []struct{ Attempt int }
+		}
+	}
+	c.call("GET", "/v1/admin/push/messages/"+retried.Message.ID+"/trace", nil, &trace)
+	if len(trace.Records) != 1 || len(trace.Records[0].Tries) != 1 || trace.Records[0].Tries[0].Attempt != 1 {
+		t.Errorf("trace of the retried push %+v, want one earlier try", trace)
+	}
 	c.call("POST", "/v1/admin/users/bob/kick", nil, nil)
 	c.call("DELETE", fmt.Sprintf("/v1/admin/push/certificates/%d", cert.ID), nil, nil)
 	c.call("DELETE", "/v1/admin/users/carol", nil, nil)

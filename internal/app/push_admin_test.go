@@ -15,6 +15,7 @@ import (
 	"github.com/herald-im/herald/client"
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/vendorsim"
 	"github.com/herald-im/herald/internal/vendorsim/simulate"
 )
 
@@ -536,4 +537,75 @@ func TestPushAdmin_Flow(t *testing.T) {
 	n.adminErr("GET", "/v1/admin/push/stats?from=2026-01-01&to=2026-03-01", nil, 400, 40001)
 	n.adminErr("GET", "/v1/admin/push/stats?from=2026-02-01&to=2026-01-01", nil, 400, 40001)
 	n.adminErr("GET", "/v1/admin/push/stats?from=yesterday", nil, 400, 40001)
+}
+
+// TestPushAdmin_TraceTries: a push the vendor failed twice before taking it shows, in
+// its trace, the two earlier tries with their answers in order, and the record the
+// final answer; a push taken at its first try has no tries.
+func TestPushAdmin_TraceTries(t *testing.T) {
+	forEachStore(t, func(t *testing.T, kind string) {
+		n := MustOpenPushNode(t, kind)
+		n.MustImport("alice", "bob")
+		ctx := ctxT(t)
+		token := n.phone(push.Huawei)
+		bob := MustLogin(t, n.node, "bob", "hw", "Android")
+		if err := bob.SetOfflinePushConfig(ctx, n.certs[push.Huawei], token); err != nil {
+			t.Fatal(err)
+		}
+		bob.Close()
+		waitDeviceState(t, n.node, "bob", "hw", store.Offline)
+		alice := MustLogin(t, n.node, "alice", "a1", "Windows")
+
+		n.sim(push.Huawei).Sim.Inject(vendorsim.Fault{Kind: vendorsim.ServerError, Count: 2})
+		m, err := alice.SendMessage(ctx, client.NewTextMessage("third time lucky"), "bob", "", "", false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec := n.waitRecord(t, m.ID, "hw"); rec.Outcome != "accepted" || rec.Attempts != 3 {
+			t.Fatalf("record %+v, want accepted at the third attempt", rec)
+		}
+		type try struct {
+			Attempt int
+			Time    time.Time
+			Outcome string
+			Reason  string
+		}
+		var trace struct {
+			Records []struct {
+				Outcome   string
+				Attempts  int
+				UpdatedAt time.Time `json:"updated_at"`
+				Tries     []try
+			}
+		}
+		n.adminJSON("GET", "/v1/admin/push/messages/"+m.ID+"/trace", nil, &trace)
+		if len(trace.Records) != 1 {
+			t.Fatalf("trace %+v, want one record", trace)
+		}
+		r := trace.Records[0]
+		if r.Outcome != "accepted" || r.Attempts != 3 || len(r.Tries) != 2 {
+			t.Fatalf("trace record %+v, want accepted after 3 attempts with 2 earlier tries", r)
+		}
+		for i, tr := range r.Tries {
+			if tr.Attempt != i+1 || tr.Outcome != "retry_later" || !strings.Contains(tr.Reason, "500") || tr.Time.IsZero() || tr.Time.After(r.UpdatedAt) {
+				t.Errorf("try %d: %+v, want attempt %d answered retry_later (HTTP 500) before the final answer at %v", i, tr, i+1, r.UpdatedAt)
+			}
+		}
+		if !r.Tries[0].Time.Before(r.Tries[1].Time) {
+			t.Errorf("tries out of order: %+v", r.Tries)
+		}
+
+		// Taken at the first try: the record alone, "tries" an empty list.
+		m2, err := alice.SendMessage(ctx, client.NewTextMessage("at once"), "bob", "", "", false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec := n.waitRecord(t, m2.ID, "hw"); rec.Outcome != "accepted" || rec.Attempts != 1 {
+			t.Fatalf("record %+v, want accepted at the first attempt", rec)
+		}
+		raw := n.adminJSON("GET", "/v1/admin/push/messages/"+m2.ID+"/trace", nil, nil)
+		if !strings.Contains(string(raw), `"tries":[]`) {
+			t.Errorf("trace of a first-try push %s, want \"tries\":[]", raw)
+		}
+	})
 }

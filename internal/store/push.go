@@ -90,3 +90,18 @@ type PushCount struct {
 	Outcome  string
 	Count    int
 }
+
+// PushAttempt is one earlier try of a push: a try whose vendor answer did not end it
+// (retry_later, quota_exceeded, auth_expired…) so that the push was queued again. The
+// final answer stays on the PushRecord; a push accepted at its first try has none.
+type PushAttempt struct {
+	SDKAppID  int64
+	RecordID  int64
+	MessageID string
+	UserID    string
+	DeviceID  string
+	Attempt   int // the record's Attempts during this try, from 1
+	Time      time.Time
+	Outcome   string
+	Reason    string
+}

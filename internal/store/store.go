@@ -180,6 +180,12 @@ type Store interface {
 	FindDevicePushRecord(ctx context.Context, sdkAppID int64, messageID, userID, deviceID string) (*PushRecord, error)
 	// FindPushRecords returns a message's records (its push trace), by ID.
 	FindPushRecords(ctx context.Context, sdkAppID int64, messageID string) ([]*PushRecord, error)
+	// AddPushAttempts stores the earlier tries of pushes (records of the app) in one
+	// statement; a try already stored (same record and attempt) is kept as it is.
+	AddPushAttempts(ctx context.Context, sdkAppID int64, as []PushAttempt) error
+	// FindPushAttempts returns the earlier tries of a message's pushes, ordered by
+	// user, device and attempt.
+	FindPushAttempts(ctx context.Context, sdkAppID int64, messageID string) ([]PushAttempt, error)
 	// CountPushRecords counts records of the app created in [from, to), grouped by UTC
 	// day, vendor, decision and outcome.
 	CountPushRecords(ctx context.Context, sdkAppID int64, from, to time.Time) ([]*PushCount, error)

@@ -689,8 +689,8 @@
     });
   };
 
-  // timeline is one device's path through the push: decision → queued → the vendor's
-  // attempts → the final answer.
+  // timeline is one device's path through the push: decision → queued → each earlier
+  // try with the vendor's answer (r.tries: those that were retried) → the final answer.
   function timeline(r) {
     const pushed = r.decision === "push" || r.decision === "test";
     const steps = [el("li", { class: "step " + (pushed ? "good" : "muted") },
@@ -699,6 +699,12 @@
     if (pushed) {
       steps.push(el("li", { class: "step wait" }, el("span", { class: "step-time" }, when(r.created_at)),
         el("strong", {}, "Queued"), el("span", { class: "hint" }, "for " + (vendorName(r.vendor) || "the vendor") + " with certificate " + certLabel(r.certificate_id))));
+      for (const t of r.tries || []) {
+        steps.push(el("li", { class: "step wait try", "data-attempt": String(t.attempt) },
+          el("span", { class: "step-time" }, when(t.time)),
+          el("strong", {}, "Try " + t.attempt + ": " + t.outcome),
+          el("span", { class: "hint" }, (t.reason ? "the vendor answered " + t.reason + "; " : "") + "queued again")));
+      }
       if (r.attempts > 0) {
         steps.push(el("li", { class: "step wait" }, el("span", { class: "step-time" }, when(r.updated_at)),
           el("strong", {}, r.attempts === 1 ? "1 attempt" : r.attempts + " attempts"),

@@ -696,7 +696,58 @@ func TestPipeline_Retries(t *testing.T) {
 		if rs[0].Outcome != "accepted" || rs[0].Attempts != 3 {
 			t.Errorf("record %+v; want accepted at the third attempt", rs[0])
 		}
+		// The two failed tries are kept beside the record, which has the final answer.
+		e.checkTries(t, rs[0], "retry_later fake: retry", "retry_later fake: retry")
 	})
+	t.Run("TriesOfGivenUp", func(t *testing.T) {
+		clock := newStepClock(20 * time.Minute)
+		e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
+			p.Now, p.MaxAttempts, p.TTL = clock.Now, 3, 1000*time.Hour
+		})
+		e.senders[push.Xiaomi].retry = -1
+		e.MustCreateDevice(t, "alice", push.Huawei, 0)
+		e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+		m := e.MustCreateMessage(t, "alice", "bob")
+		e.p.Stored(context.Background(), m, nil, im.SentHow{})
+		rs := e.waitRecords(t, m.ID, 1)
+		if rs[0].Attempts != 3 {
+			t.Fatalf("record %+v; want given up after 3 attempts", rs[0])
+		}
+		// The third try ended the push: its answer is the record's, not a try row.
+		e.checkTries(t, rs[0], "retry_later fake: retry", "retry_later fake: retry")
+	})
+	t.Run("AcceptedFirstTry", func(t *testing.T) {
+		e := MustOpenEnv(t, nil)
+		e.MustCreateDevice(t, "alice", push.Huawei, 0)
+		e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+		m := e.MustCreateMessage(t, "alice", "bob")
+		e.p.Stored(context.Background(), m, nil, im.SentHow{})
+		rs := e.waitRecords(t, m.ID, 1)
+		if rs[0].Outcome != "accepted" || rs[0].Attempts != 1 {
+			t.Fatalf("record %+v; want accepted at the first attempt", rs[0])
+		}
+		e.checkTries(t, rs[0])
+	})
+}
+
+// checkTries checks the earlier tries stored of record r: want is "outcome reason" of
+// tries 1, 2… in order, each of r's message, user and device.
+func (e *env) checkTries(t *testing.T, r *store.PushRecord, want ...string) {
+	t.Helper()
+	tries, err := e.st.FindPushAttempts(context.Background(), r.SDKAppID, r.MessageID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, a := range tries {
+		if a.RecordID != r.ID || a.UserID != r.UserID || a.DeviceID != r.DeviceID || a.Attempt != i+1 || a.Time.IsZero() {
+			t.Errorf("try %d = %+v; want attempt %d of record %d (%s/%s)", i, a, i+1, r.ID, r.UserID, r.DeviceID)
+		}
+		got = append(got, a.Outcome+" "+a.Reason)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("tries %q; want %q", got, want)
+	}
 }
 
 func TestPipeline_ErrCertificateDeleted(t *testing.T) {

@@ -367,6 +367,9 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 	// N always has its job for N+1 in the queue. When the queue cannot take it, the
 	// records go back to "queued" before this attempt, for this job's redelivery to
 	// claim them again.
+	// The tries that did not end their push are stored before their retry is queued,
+	// so that a retry's row never precedes its earlier try's.
+	p.recordTries(ctx, j, results, upds, now)
 	var queueErr error
 	if len(retry) > 0 {
 		next := *j
@@ -400,6 +403,32 @@ func (p *Pipeline) finish(ctx context.Context, j *sendJob, results []push.Result
 		}
 	}
 	return nil
+}
+
+// recordTries stores, in one statement, this try's vendor answer for each target that
+// is to be queued again, so that the trace shows every earlier try; the final answer
+// stays on the record, and a job with no retry writes nothing. When the retry cannot
+// be queued the job is redelivered and repeats this attempt, whose first answer is
+// kept (one row per record and attempt). A failure is logged, not returned: failing
+// the job would send its pushes again for a trace row.
+func (p *Pipeline) recordTries(ctx context.Context, j *sendJob, results []push.Result, upds map[int64]store.PushRecordUpdate, now time.Time) {
+	var tries []store.PushAttempt
+	for i, r := range results {
+		t := j.Targets[i]
+		if u := upds[t.RecordID]; u.Outcome == nil || *u.Outcome != "queued" {
+			continue
+		}
+		tries = append(tries, store.PushAttempt{
+			SDKAppID: j.SDKAppID, RecordID: t.RecordID, MessageID: j.MessageID, UserID: t.UserID, DeviceID: t.DeviceID,
+			Attempt: j.Attempt, Time: now, Outcome: r.Outcome.String(), Reason: r.Reason,
+		})
+	}
+	if len(tries) == 0 {
+		return
+	}
+	if err := p.Store.AddPushAttempts(ctx, j.SDKAppID, tries); err != nil {
+		p.Logger.Warn("record push tries", "message", j.MessageID, "certificate", j.CertificateID, "attempt", j.Attempt, "err", err)
+	}
 }
 
 // retryable reports whether a push answered so is tried again (until its TTL).

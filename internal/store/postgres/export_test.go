@@ -15,3 +15,10 @@ func (db *DB) QueryRowForTest(ctx context.Context, sql string, args ...any) pgx.
 func (db *DB) MaxConnsForTest() int32 {
 	return db.pool.Config().MaxConns
 }
+
+// ExecForTest runs a statement on the DB's pool, for tests that change rows the store
+// has no method for.
+func (db *DB) ExecForTest(ctx context.Context, sql string, args ...any) error {
+	_, err := db.pool.Exec(ctx, sql, args...)
+	return err
+}

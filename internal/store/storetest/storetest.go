@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("PushToken", func(t *testing.T) { testPushToken(t, open) })
 	t.Run("Badge", func(t *testing.T) { testBadge(t, open) })
 	t.Run("PushRecord", func(t *testing.T) { testPushRecord(t, open) })
+	t.Run("PushAttempts", func(t *testing.T) { testPushAttempts(t, open) })
 	t.Run("UserTags", func(t *testing.T) { testUserTags(t, open) })
 	t.Run("UserAttrs", func(t *testing.T) { testUserAttrs(t, open) })
 	t.Run("Audience", func(t *testing.T) { testAudience(t, open) })
