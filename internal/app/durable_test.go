@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/herald-im/herald/internal/app"
+	"github.com/herald-im/herald/internal/bus/bustest"
 	"github.com/herald-im/herald/internal/cluster"
 	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/push"
@@ -147,30 +146,6 @@ func TestDurable_TwoDeploymentsOneNATS(t *testing.T) {
 	}
 }
 
-// startNATS runs a NATS server with JetStream in dir on port (0: any) until the test
-// ends or it is shut down.
-func startNATS(tb testing.TB, dir string, port int) *server.Server {
-	tb.Helper()
-	if port == 0 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		port = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		tb.Fatal("nats not ready")
-	}
-	tb.Cleanup(srv.Shutdown)
-	return srv
-}
-
 // NATS goes down while messages are sent, and the node is restarted before it comes
 // back: every message is stored (the send API answers OK) and every push arrives once
 // NATS is back, because the stored messages wait in the store, push-pending, for the
@@ -178,7 +153,7 @@ func startNATS(tb testing.TB, dir string, port int) *server.Server {
 func TestDurable_NATSOutage(t *testing.T) {
 	sims := MustOpenSims(t)
 	natsDir := t.TempDir()
-	srv := startNATS(t, natsDir, 0)
+	srv := bustest.StartNATS(t, natsDir, 0)
 	port := srv.Addr().(*net.TCPAddr).Port
 	c := MustConfig(t, "sqlite")
 	c.NATS, c.PushCAFile = srv.ClientURL(), sims.CAFile()
@@ -207,7 +182,7 @@ func TestDurable_NATSOutage(t *testing.T) {
 	}
 	n.Close()
 
-	startNATS(t, natsDir, port)
+	bustest.StartNATS(t, natsDir, port)
 	c2 := c
 	n2 := mustOpenNodeWith(t, c2, sweepSoon)
 	_ = n2
@@ -247,7 +222,7 @@ func TestDurable_AuthRefusalRetried(t *testing.T) {
 // reconnected.)
 func TestDurable_DeadNodeDevicesPushed(t *testing.T) {
 	sims := MustOpenSims(t)
-	srv := startNATS(t, t.TempDir(), 0)
+	srv := bustest.StartNATS(t, t.TempDir(), 0)
 	c := MustConfig(t, "sqlite")
 	c.NATS, c.PushCAFile = srv.ClientURL(), sims.CAFile()
 	fastBeats := func(m *app.Main) {

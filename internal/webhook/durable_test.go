@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/herald-im/herald/internal/bus"
+	"github.com/herald-im/herald/internal/bus/bustest"
 	"github.com/herald-im/herald/internal/im"
 	"github.com/herald-im/herald/internal/push"
 	"github.com/herald-im/herald/internal/push/pipeline"
@@ -90,7 +89,7 @@ func TestNotifier_StateChangesSurviveNATSOutage(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
-	nats := startNATS(t, dir, 0)
+	nats := bustest.StartNATS(t, dir, 0)
 	port := nats.Addr().(*net.TCPAddr).Port
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	b, err := bus.Open(context.Background(), bus.Config{URL: nats.ClientURL(), Logger: logger, Namespace: "outage"})
@@ -113,7 +112,7 @@ func TestNotifier_StateChangesSurviveNATSOutage(t *testing.T) {
 			DeviceID: "phone", Action: im.StateLogin, Time: time.Now()})
 	}
 	time.Sleep(time.Second) // the publisher tries and fails meanwhile
-	startNATS(t, dir, port)
+	bustest.StartNATS(t, dir, port)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		mu.Lock()
@@ -134,26 +133,4 @@ func TestNotifier_StateChangesSurviveNATSOutage(t *testing.T) {
 			t.Errorf("%s's login delivered %d times; want once", u, c)
 		}
 	}
-}
-
-func startNATS(tb testing.TB, dir string, port int) *server.Server {
-	tb.Helper()
-	if port == 0 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		port = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
-		tb.Fatal("nats not ready")
-	}
-	tb.Cleanup(srv.Shutdown)
-	return srv
 }
