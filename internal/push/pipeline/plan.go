@@ -109,15 +109,17 @@ func (p *Pipeline) sendNow(ctx context.Context, msg jetstream.Msg, j *sendJob) b
 
 // planner holds what planning one message needs.
 type planner struct {
-	p        *Pipeline
-	job      planJob
-	m        *store.Message
-	elems    []protocol.Element
-	info     *protocol.OfflinePushInfo
-	facts    push.MessageFacts
-	sender   string                       // the sender's display name
-	group    string                       // the group's name
-	replayed map[string]*store.PushRecord // records of an earlier try, by user/device
+	p      *Pipeline
+	job    planJob
+	m      *store.Message
+	elems  []protocol.Element
+	info   *protocol.OfflinePushInfo
+	facts  push.MessageFacts
+	sender string // the sender's display name
+	// senderUnread: sender is the sender's ID until queue reads the account's nickname.
+	senderUnread bool
+	group        string                       // the group's name
+	replayed     map[string]*store.PushRecord // records of an earlier try, by user/device
 	// broadcast: the planner plans a push task (job.TaskID), whose pushes leave badges
 	// alone; queued counts the pushes it queued since the count was last taken.
 	broadcast bool
@@ -199,10 +201,9 @@ func (pl *planner) plan(ctx context.Context) error {
 		p.Logger.Info("push not planned: the message is older than its push TTL", "app", m.SDKAppID, "message", m.ID)
 		return nil
 	}
-	pl.sender = m.From
-	if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
-		pl.sender = a.Nickname
-	}
+	// The sender's name is read when a notification is first composed: a message
+	// whose recipients are all online composes none.
+	pl.sender, pl.senderUnread = m.From, true
 	// A redelivered job finds the records of its first try: those devices are planned
 	// already, and only their queued pushes that were never tried are queued again. A
 	// push tried at least once has its retry job in the queue already, which survives
@@ -376,6 +377,12 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 	p, m := pl.p, pl.m
 	if pl.batches == nil {
 		pl.batches = map[batchKey]*sendJob{}
+	}
+	if pl.senderUnread && len(targets) > 0 {
+		pl.senderUnread = false
+		if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
+			pl.sender = a.Nickname
+		}
 	}
 	// The badges of a page are counted in one transaction. A replayed record's badge
 	// was counted by the try that created it.
