@@ -462,7 +462,7 @@ func printPushC2C(w io.Writer, r *loadtest.PushC2CResult) {
 		for _, b := range r.Backlog {
 			fmt.Fprintf(w, " %d", b.Backlog)
 		}
-		fmt.Fprintf(w, "\n  sustained:   %v (the backlog stopped growing and no send was skipped)\n", r.Sustained())
+		fmt.Fprintf(w, "\n  sustained:   %v (the backlog stopped growing and no send was skipped); pushes reached the vendors at %.0f/s (the send rate less the backlog's growth)\n", r.Sustained(), r.KeptUp())
 	}
 }
 

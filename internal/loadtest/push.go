@@ -385,6 +385,19 @@ func (r *PushC2CResult) Sustained() bool {
 	return r.Backlog[len(r.Backlog)-1].Backlog <= firstHalf+int64(r.TargetRate)
 }
 
+// KeptUp returns the rate at which pushes reached the vendors during an open-loop run:
+// the send rate less the backlog's growth per second from the first sample to the
+// last. It is the sustained rate when the run was not sustained, and at least the
+// asked rate when it was.
+func (r *PushC2CResult) KeptUp() float64 {
+	if r.TargetRate <= 0 || len(r.Backlog) < 2 {
+		return 0
+	}
+	first, last := r.Backlog[0], r.Backlog[len(r.Backlog)-1]
+	growth := float64(last.Backlog-first.Backlog) / (last.At - first.At).Seconds()
+	return max(r.SendRate-growth, 0)
+}
+
 // RunPushC2C measures one-to-one offline push end to end: c.Devices offline devices
 // are spread over c.Vendors, c.Senders online users send them text messages for
 // c.Duration, and every notification must arrive in its phone's inbox exactly once.

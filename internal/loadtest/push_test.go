@@ -137,6 +137,20 @@ func TestPushC2CResult_Sustained(t *testing.T) {
 	}
 }
 
+// An open-loop run that falls behind kept up with the send rate less the backlog's
+// growth.
+func TestPushC2CResult_KeptUp(t *testing.T) {
+	r := loadtest.PushC2CResult{TargetRate: 1000, SendRate: 1000, Backlog: []loadtest.BacklogSample{
+		{At: time.Second, Backlog: 300}, {At: 2 * time.Second, Backlog: 700}, {At: 5 * time.Second, Backlog: 1900}}}
+	if got := r.KeptUp(); got < 599.9 || got > 600.1 {
+		t.Errorf("KeptUp = %v; want 600 (1,000/s sent, backlog +400/s)", got)
+	}
+	r.Backlog[2].Backlog = 200 // drained: at least the send rate
+	if got := r.KeptUp(); got < 1000 {
+		t.Errorf("KeptUp = %v after the backlog shrank; want at least 1,000", got)
+	}
+}
+
 // The floor sends the same notification to the same phones in the same vendor requests
 // as Herald did, right after it, and every phone gets it exactly once; so does each
 // message of a repeated run, with the earlier messages' notifications on the phones.
