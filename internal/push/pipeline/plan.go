@@ -37,14 +37,19 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 		p.handleRecall(msg, job)
 		return
 	}
-	ctx, cancel := context.WithTimeout(p.ctx, 2*sendTimeout)
+	// A plan may take minutes (a 100,000-member group on a busy node); one that stops
+	// moving is cut off and tried again.
+	ctx, progress, cancel := stallContext(p.ctx, planStall)
 	defer cancel()
-	direct, err := p.plan(ctx, job, true)
+	direct, err := p.planWithProgress(ctx, job, true, progress)
 	if err != nil {
 		if md, merr := msg.Metadata(); merr == nil && md.NumDelivered >= maxPlanTries {
 			p.Logger.Error("give up planning push", "app", job.SDKAppID, "message", job.MessageID, "tries", md.NumDelivered, "err", err)
 			msg.Term()
 			return
+		}
+		if cause := context.Cause(ctx); errors.Is(cause, errPlanStalled) {
+			err = fmt.Errorf("%w: %w", err, cause)
 		}
 		p.Logger.Warn("plan push", "app", job.SDKAppID, "message", job.MessageID, "err", err)
 		msg.NakWithDelay(time.Second)
@@ -135,6 +140,8 @@ type planner struct {
 	pending  int
 	composed map[composeKey]composed // notifications composed so far
 
+	// progress is called as each page of members is planned (stallContext).
+	progress func()
 	// direct: a plan small enough is not queued but returned in directJobs, for its
 	// planner to send (sendDirect); published says a job was queued already.
 	direct     bool
@@ -159,11 +166,33 @@ const maxPending = 100 * memberPage
 // direct is set, a small plan's send jobs are returned for its planner to send
 // (sendDirect) instead of being queued.
 func (p *Pipeline) plan(ctx context.Context, job planJob, direct bool) ([]*sendJob, error) {
-	pl := &planner{p: p, job: job, direct: direct}
+	return p.planWithProgress(ctx, job, direct, func() {})
+}
+
+// planWithProgress is plan, calling progress as each page of members is planned.
+func (p *Pipeline) planWithProgress(ctx context.Context, job planJob, direct bool, progress func()) ([]*sendJob, error) {
+	pl := &planner{p: p, job: job, direct: direct, progress: progress}
 	if err := pl.plan(ctx); err != nil {
 		return nil, err
 	}
 	return pl.directJobs, nil
+}
+
+// planStall is how long a plan may go without planning a page before it is cut off.
+const planStall = 2 * sendTimeout
+
+// errPlanStalled is the cause of a plan cut off by its stall context.
+var errPlanStalled = errors.New("no page planned for " + planStall.String())
+
+// stallContext returns a context canceled (cause errPlanStalled) when d passes
+// without a call to progress, and the func that ends it early.
+func stallContext(parent context.Context, d time.Duration) (ctx context.Context, progress func(), cancel func()) {
+	ctx, cancelCause := context.WithCancelCause(parent)
+	t := time.AfterFunc(d, func() { cancelCause(errPlanStalled) })
+	return ctx, func() { t.Reset(d) }, func() {
+		t.Stop()
+		cancelCause(context.Canceled)
+	}
 }
 
 func (pl *planner) plan(ctx context.Context) error {
@@ -281,6 +310,9 @@ type target struct {
 func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt) error {
 	if len(users) == 0 {
 		return nil
+	}
+	if pl.progress != nil {
+		pl.progress()
 	}
 	p, m := pl.p, pl.m
 	ids := make([]string, 0, len(users))
