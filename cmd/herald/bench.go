@@ -332,6 +332,9 @@ func openBenchNode(ctx context.Context, pg string, heartbeat time.Duration, push
 		cfg.Gateway = gw // as herald serve reads it: event or classic
 	}
 	cfg.Heartbeat = heartbeat
+	// Every bench client comes from loopback and logs in at once: the per-address cap
+	// on connections not logged in (256) would refuse runs above 128 pairs.
+	cfg.MaxUnauthPerAddr = 0
 	cfg.PushCAFile = pushCA
 	cfg.PushAllowPrivateEndpoints = pushCA != "" // the simulators listen on loopback
 	storeName = "SQLite (temp dir)"
