@@ -1,17 +1,17 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/herald-im/herald/internal/store"
 )
 
 // Group commit. A send is one statement in its own transaction, and what bounds the
@@ -36,12 +36,12 @@ import (
 // Locks. A write alone takes its channel's counter, then its users' inbox counters in
 // user-ID order. A batch holds many writes, and writes in batch order would take
 // counters in no global order, so two committers (several nodes, or this node's
-// committers) could deadlock. The batch therefore takes every counter it will need
-// first, in one global order — channels by (app, channel), then inboxes by (app, user),
-// sorted by PostgreSQL itself so that the order is the one the single statements use —
-// and only then runs its writes, which find their counters already held. Conversation
-// rows are only written while their user's inbox counter is held. Device rows are
-// locked last: device updates run after the messages, in (app, user, device) order.
+// committers) could deadlock. The batch therefore takes every row it will lock first,
+// in one global order — channels by (app, channel), then inboxes by (app, user), then
+// devices by (app, user, device), sorted by PostgreSQL itself so that the order is the
+// one the single statements and IncrementBadges use — and only then runs its writes,
+// which find their rows already held. Conversation rows are only written while their
+// user's inbox counter is held; push records are new rows.
 // A write never waits for a lock held by a transaction waiting for one of its own,
 // except on a unique key (a resend in two batches at once); PostgreSQL then breaks
 // the deadlock, and the committer runs the batch again.
@@ -69,9 +69,10 @@ type lockKey struct {
 
 // groupWrite is one statement a batch can hold, with the rows it locks.
 type groupWrite struct {
-	channels []lockKey // channel counters the statement takes
-	inboxes  []lockKey // inbox counters the statement takes
-	device   *lockKey  // a device row (key "user\x00device"); device writes run last
+	channels []lockKey         // channel counters the statement takes
+	inboxes  []lockKey         // inbox counters the statement takes
+	devices  []store.DeviceKey // device rows of app the statement updates
+	app      int64             // the app of devices
 	sql      string
 	args     []any
 	// read reads the statement's result. It may be called more than once (a batch that
@@ -200,8 +201,6 @@ func (db *DB) commitBatch(batch []*commitReq) {
 	}
 	db.commits.batches.Add(1)
 	db.commits.grouped.Add(uint64(len(live)))
-	// Device rows last, in key order (see above); the rest keep their order.
-	slices.SortStableFunc(live, func(a, b *commitReq) int { return compareDevice(a.w.device, b.w.device) })
 	ctx := context.Background()
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
@@ -237,12 +236,15 @@ func (db *DB) commitBatch(batch []*commitReq) {
 func runBatch(ctx context.Context, conn *pgx.Conn, rs []*commitReq) (failed int, err error) {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	channels, inboxes := batchLocks(rs)
+	channels, inboxes, devices := batchLocks(rs)
 	if len(channels.apps) > 0 {
 		b.Queue(lockChannelsQuery, channels.apps, channels.keys)
 	}
 	if len(inboxes.apps) > 0 {
 		b.Queue(lockInboxesQuery, inboxes.apps, inboxes.keys)
+	}
+	if len(devices.apps) > 0 {
+		b.Queue(lockDevicesQuery, devices.apps, devices.keys, devices.devices)
 	}
 	pre := len(b.QueuedQueries)
 	for _, r := range rs {
@@ -289,15 +291,15 @@ func readBatch(br pgx.BatchResults, pre int, rs []*commitReq) (failed int, err e
 	return -1, nil
 }
 
-// keyList is a list of counter keys as two parallel arrays, for unnest.
+// keyList is a list of row keys as parallel arrays, for unnest.
 type keyList struct {
-	apps []int64
-	keys []string
+	apps          []int64
+	keys, devices []string
 }
 
-// batchLocks returns the channel and inbox counters the writes of rs take, once each.
-// Their order does not matter: the lock statements sort them.
-func batchLocks(rs []*commitReq) (channels, inboxes keyList) {
+// batchLocks returns the channel and inbox counters and the device rows the writes of
+// rs take, once each. Their order does not matter: the lock statements sort them.
+func batchLocks(rs []*commitReq) (channels, inboxes, devices keyList) {
 	seen := map[lockKey]bool{}
 	add := func(l *keyList, ks []lockKey) {
 		for _, k := range ks {
@@ -314,7 +316,21 @@ func batchLocks(rs []*commitReq) (channels, inboxes keyList) {
 	for _, r := range rs {
 		add(&inboxes, r.w.inboxes)
 	}
-	return channels, inboxes
+	type appDevice struct {
+		app int64
+		store.DeviceKey
+	}
+	seenDevice := map[appDevice]bool{}
+	for _, r := range rs {
+		for _, d := range r.w.devices {
+			if k := (appDevice{r.w.app, d}); !seenDevice[k] {
+				seenDevice[k] = true
+				devices.apps = append(devices.apps, r.w.app)
+				devices.keys, devices.devices = append(devices.keys, d.UserID), append(devices.devices, d.DeviceID)
+			}
+		}
+	}
+	return channels, inboxes, devices
 }
 
 // lockChannelsQuery and lockInboxesQuery take counters in the global order. A counter
@@ -331,23 +347,13 @@ const (
 		INSERT INTO inboxes (sdk_app_id, user_id, last_seq)
 		SELECT a, k, 0 FROM unnest($1::bigint[], $2::text[]) AS l (a, k) ORDER BY a, k
 		ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = inboxes.last_seq`
+	// lockDevicesQuery takes device rows in IncrementBadges' order.
+	lockDevicesQuery = `
+		SELECT 1 FROM devices
+		WHERE (sdk_app_id, user_id, device_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]))
+		ORDER BY sdk_app_id, user_id, device_id
+		FOR NO KEY UPDATE`
 )
-
-// compareDevice orders writes without a device row first, then device rows by key.
-func compareDevice(a, b *lockKey) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return -1
-	case b == nil:
-		return 1
-	case a.app != b.app:
-		return cmp.Compare(a.app, b.app)
-	default:
-		return strings.Compare(a.key, b.key)
-	}
-}
 
 // isRetryable reports a deadlock or serialization failure (Appendix A, class 40).
 func isRetryable(err error) bool {

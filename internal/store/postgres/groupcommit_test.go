@@ -192,3 +192,125 @@ func TestCreateMessage_Closed(t *testing.T) {
 		t.Fatalf("CreateMessage after Close = %v, want ErrClosed", err)
 	}
 }
+
+// Acknowledgements from two nodes at once share transactions, never deadlock (device
+// rows are taken in one order), keep each device's highest value, and one for a
+// device that does not exist fails alone with ErrNotFound.
+func TestUpdateDevice_GroupCommit(t *testing.T) {
+	ctx := context.Background()
+	a := MustOpenDB(t)
+	var schema string
+	if err := a.QueryRowForTest(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	b, err := postgres.OpenSchema(ctx, testURL(t), schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	const devices, n = 12, 600
+	for i := range devices {
+		d := &store.Device{SDKAppID: testApp, UserID: fmt.Sprint("u", i%4), DeviceID: fmt.Sprint("d", i), Platform: store.Android}
+		if err := a.UpsertDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		db := a
+		if i%2 == 1 {
+			db = b
+		}
+		dev := i % (devices + 1) // devices is the one that does not exist
+		seq := int64(i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.UpdateDevice(ctx, testApp, fmt.Sprint("u", dev%4), fmt.Sprint("d", dev),
+				store.DeviceUpdate{AckedSeq: &seq, DeliveredSeq: &seq})
+		}()
+	}
+	wg.Wait()
+	want := map[int]int64{}
+	for i, err := range errs {
+		dev := i % (devices + 1)
+		switch {
+		case dev == devices && !errors.Is(err, store.ErrNotFound):
+			t.Fatalf("update %d of a missing device = %v, want ErrNotFound", i, err)
+		case dev < devices && err != nil:
+			t.Fatalf("update %d: %v", i, err)
+		}
+		want[dev] = max(want[dev], int64(i))
+	}
+	for dev := range devices {
+		d, err := a.FindDevice(ctx, testApp, fmt.Sprint("u", dev%4), fmt.Sprint("d", dev))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.AckedSeq != want[dev] || d.DeliveredSeq != want[dev] {
+			t.Errorf("device d%d: acked %d delivered %d, want %d (the highest)", dev, d.AckedSeq, d.DeliveredSeq, want[dev])
+		}
+	}
+	var groups uint64
+	for _, db := range []*postgres.DB{a, b} {
+		g, _ := db.GroupCommits()
+		groups += g
+		if n := db.GroupRerunsForTest(); n != 0 {
+			t.Errorf("%d batches deadlocked and ran again, want 0", n)
+		}
+	}
+	if groups == 0 {
+		t.Errorf("no group transaction; want concurrent updates to share them")
+	}
+}
+
+// Push records written concurrently share transactions, and each record gets the ID
+// of its own row.
+func TestCreatePushRecords_GroupCommit(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	const n = 200
+	batches := make([][]*store.PushRecord, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		for j := range 3 {
+			batches[i] = append(batches[i], &store.PushRecord{SDKAppID: testApp, MessageID: fmt.Sprint("m", i),
+				UserID: fmt.Sprint("u", j), DeviceID: fmt.Sprint("d", i, "-", j), Decision: "foreground"})
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.CreatePushRecords(ctx, batches[i])
+		}()
+	}
+	wg.Wait()
+	ids := map[int64]bool{}
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("create %d: %v", i, err)
+		}
+		stored, err := db.FindPushRecords(ctx, testApp, fmt.Sprint("m", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID := map[int64]*store.PushRecord{}
+		for _, r := range stored {
+			byID[r.ID] = r
+		}
+		for _, r := range batches[i] {
+			if ids[r.ID] {
+				t.Fatalf("record ID %d given twice", r.ID)
+			}
+			ids[r.ID] = true
+			got := byID[r.ID]
+			if got == nil || got.DeviceID != r.DeviceID || got.UserID != r.UserID {
+				t.Fatalf("record %d of %s: stored row %+v, want device %s", r.ID, r.MessageID, got, r.DeviceID)
+			}
+		}
+	}
+	if groups, _ := db.GroupCommits(); groups == 0 {
+		t.Errorf("no group transaction; want concurrent writes to share them")
+	}
+}
