@@ -20,6 +20,7 @@ import (
 	"github.com/herald-im/herald/internal/app"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/loadtest"
+	"github.com/herald-im/herald/internal/secret"
 	"github.com/herald-im/herald/internal/vendorsim/simulate"
 )
 
@@ -28,6 +29,12 @@ import (
 type BenchCommand struct {
 	// Out receives the report. Default os.Stdout.
 	Out io.Writer
+}
+
+// groupCommitter is a store that shares transactions among concurrent writes (both
+// stores).
+type groupCommitter interface {
+	GroupCommits() (groups, writes uint64)
 }
 
 // benchAppID is the app an embedded node is started with.
@@ -201,6 +208,16 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("c2c: %w", err)
 		}
 		printC2C(out, res)
+		if node != nil {
+			st := node.Store
+			if sealed, ok := st.(*secret.Store); ok {
+				st = sealed.Store
+			}
+			if gc, ok := st.(groupCommitter); ok {
+				groups, writes := gc.GroupCommits()
+				fmt.Fprintf(out, "  store group commit (whole run): %d transactions held %d writes\n", groups, writes)
+			}
+		}
 		if *serverPID != 0 {
 			peak, err := loadtest.ReadPeakRSS(*serverPID)
 			if err != nil {
