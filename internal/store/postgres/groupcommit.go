@@ -221,6 +221,13 @@ func (db *DB) commitBatch(batch []*commitReq) {
 		switch {
 		case err == nil:
 			return
+		case conn.Conn().IsClosed():
+			// The connection went: nothing more can run on it, and whether the
+			// commit landed is unknown.
+			for _, r := range live {
+				r.err = err
+			}
+			return
 		case isRetryable(err) && tries < maxTries:
 			tries++ // a deadlock on a unique key, broken by PostgreSQL: run it all again
 			db.commits.reruns.Add(1)
