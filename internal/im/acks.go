@@ -90,7 +90,7 @@ func (s *Service) RunAcks(ctx context.Context) {
 }
 
 // ackWriters bounds the acknowledgements writeAcks writes at once.
-const ackWriters = 32
+const ackWriters = 8
 
 // writeAcks writes each device's acknowledgement, up to ackWriters at once: a store
 // with group commit (PostgreSQL) then commits them together, one WAL flush for all
