@@ -350,16 +350,19 @@ func batchLocks(rs []*commitReq) (channels, inboxes, devices keyList) {
 // that does not exist yet is created at 0, so the write after it counts from 1 as it
 // would alone; no write in a batch that commits fails, so no such row is left at 0.
 // PostgreSQL takes the rows in the order the SELECT gives them, as createMessageQuery
-// relies on too.
+// relies on too. "WHERE false" updates nothing, so no new row version is written, but
+// ON CONFLICT DO UPDATE locks every conflicting row all the same (INSERT, "ON
+// CONFLICT Clause": "all rows will be locked when the ON CONFLICT DO UPDATE action is
+// taken").
 const (
 	lockChannelsQuery = `
 		INSERT INTO channels (sdk_app_id, channel, last_seq)
 		SELECT a, k, 0 FROM unnest($1::bigint[], $2::text[]) AS l (a, k) ORDER BY a, k
-		ON CONFLICT (sdk_app_id, channel) DO UPDATE SET last_seq = channels.last_seq`
+		ON CONFLICT (sdk_app_id, channel) DO UPDATE SET last_seq = channels.last_seq WHERE false`
 	lockInboxesQuery = `
 		INSERT INTO inboxes (sdk_app_id, user_id, last_seq)
 		SELECT a, k, 0 FROM unnest($1::bigint[], $2::text[]) AS l (a, k) ORDER BY a, k
-		ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = inboxes.last_seq`
+		ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = inboxes.last_seq WHERE false`
 	// lockDevicesQuery takes device rows in IncrementBadges' order.
 	lockDevicesQuery = `
 		SELECT 1 FROM devices
