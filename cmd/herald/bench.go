@@ -32,6 +32,12 @@ type BenchCommand struct {
 	Out io.Writer
 }
 
+// groupCommitter is a store that shares transactions among concurrent writes (both
+// stores).
+type groupCommitter interface {
+	GroupCommits() (groups, writes uint64)
+}
+
 // benchAppID is the app an embedded node is started with.
 const benchAppID = 1400000099
 
@@ -204,6 +210,16 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			return fmt.Errorf("c2c: %w", err)
 		}
 		printC2C(out, res)
+		if node != nil {
+			st := node.Store
+			if sealed, ok := st.(*secret.Store); ok {
+				st = sealed.Store
+			}
+			if gc, ok := st.(groupCommitter); ok {
+				groups, writes := gc.GroupCommits()
+				fmt.Fprintf(out, "  store group commit (whole run): %d transactions held %d writes\n", groups, writes)
+			}
+		}
 		if *serverPID != 0 {
 			peak, err := loadtest.ReadPeakRSS(*serverPID)
 			if err != nil {
@@ -342,6 +358,9 @@ func openBenchNode(ctx context.Context, pg string, heartbeat time.Duration, push
 		cfg.Gateway = gw // as herald serve reads it: event or classic
 	}
 	cfg.Heartbeat = heartbeat
+	// Every bench client comes from loopback and logs in at once: the per-address cap
+	// on connections not logged in (256) would refuse runs above 128 pairs.
+	cfg.MaxUnauthPerAddr = 0
 	cfg.PushCAFile = pushCA
 	cfg.PushAllowPrivateEndpoints = pushCA != "" // the simulators listen on loopback
 	storeName = "SQLite (temp dir)"

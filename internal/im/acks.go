@@ -89,12 +89,25 @@ func (s *Service) RunAcks(ctx context.Context) {
 	}
 }
 
-// writeAcks writes each device's acknowledgement. A device deleted since is skipped.
+// ackWriters bounds the acknowledgements writeAcks writes at once.
+const ackWriters = 8
+
+// writeAcks writes each device's acknowledgement, up to ackWriters at once: a store
+// with group commit (PostgreSQL) then commits them together, one WAL flush for all
+// rather than one each. A device deleted since is skipped.
 func (s *Service) writeAcks(ctx context.Context, p map[deviceKey]ackSeqs) {
+	sem := make(chan struct{}, ackWriters)
+	var wg sync.WaitGroup
 	for k, a := range p {
-		err := s.Store.UpdateDevice(ctx, k.app, k.user, k.device, store.DeviceUpdate{AckedSeq: &a.acked, DeliveredSeq: &a.delivered})
-		if err != nil && ctx.Err() == nil {
-			s.Logger.Warn("write ack", "app", k.app, "user", k.user, "device", k.device, "err", err)
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := s.Store.UpdateDevice(ctx, k.app, k.user, k.device, store.DeviceUpdate{AckedSeq: &a.acked, DeliveredSeq: &a.delivered})
+			if err != nil && ctx.Err() == nil {
+				s.Logger.Warn("write ack", "app", k.app, "user", k.user, "device", k.device, "err", err)
+			}
+		}()
 	}
+	wg.Wait()
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/herald-im/herald/internal/store"
 )
 
@@ -106,8 +108,32 @@ func (db *DB) UpdateDevice(ctx context.Context, sdkAppID int64, userID, deviceID
 	if upd.Badge != nil {
 		s.set("badge", *upd.Badge)
 	}
-	err := execUpdate(ctx, db.pool, "devices", &s, []string{"sdk_app_id", "user_id", "device_id"},
-		sdkAppID, userID, deviceID)
+	if len(s.cols) == 0 {
+		err := execUpdate(ctx, db.pool, "devices", &s, []string{"sdk_app_id", "user_id", "device_id"},
+			sdkAppID, userID, deviceID)
+		if err != nil {
+			return fmt.Errorf("update device: %w", err)
+		}
+		return nil
+	}
+	// Acknowledgements make this the most frequent write after sends: it goes through
+	// group commit, which locks device rows last and in key order.
+	where := " WHERE sdk_app_id = " + s.add(sdkAppID) + " AND user_id = " + s.add(userID) + " AND device_id = " + s.add(deviceID)
+	var found bool
+	err := db.groupExec(ctx, &groupWrite{
+		app:     sdkAppID,
+		devices: []store.DeviceKey{{UserID: userID, DeviceID: deviceID}},
+		sql:     `UPDATE devices SET ` + strings.Join(s.cols, ", ") + where,
+		args:    s.args,
+		read: func(rows pgx.Rows) error {
+			rows.Close()
+			found = rows.CommandTag().RowsAffected() > 0
+			return rows.Err()
+		},
+	})
+	if err == nil && !found {
+		err = store.ErrNotFound
+	}
 	if err != nil {
 		return fmt.Errorf("update device: %w", err)
 	}

@@ -22,3 +22,8 @@ func (db *DB) ExecForTest(ctx context.Context, sql string, args ...any) error {
 	_, err := db.pool.Exec(ctx, sql, args...)
 	return err
 }
+
+// GroupRerunsForTest returns how many batches were run again after a deadlock.
+func (db *DB) GroupRerunsForTest() uint64 {
+	return db.commits.reruns.Load()
+}

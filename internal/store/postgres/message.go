@@ -15,7 +15,8 @@ import (
 )
 
 // CreateMessage stores m, appends it to the inbox of each delivery's user and updates
-// their conversations, in one transaction. It sets m.Seq, each ds[i].InboxSeq, and
+// their conversations, in one transaction, maybe shared with concurrent writes (group
+// commit). It sets m.Seq, each ds[i].InboxSeq, and
 // m.ID and m.Time when they are empty, only once the transaction has committed. It
 // returns store.ErrConflict, storing nothing, when m.ClientMsgID is set and the sender
 // already has a message with that ID, or when m.ID exists.
@@ -65,30 +66,37 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 	// atomically. Its parts run in the order their outputs are needed: the channel's
 	// counter first (its row lock, held to commit, orders concurrent sends to the
 	// channel), then the message, then the inbox counters in user-ID order; the
-	// conversations, which the final SELECT does not read, last.
-	rows, err := db.pool.Query(ctx, createMessageQuery,
-		m.SDKAppID, channel, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID,
-		ms(at), nullBytes(m.Elements), nullList(m.AtUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
-		m.CloudCustomData, users, convIDs, peerIDs, unreads, m.PushIgnoreDND)
-	if err != nil {
-		return fmt.Errorf("create message: %w", formatError(err))
-	}
+	// conversations, which the final SELECT does not read, last. In a group commit the
+	// batch holds these counters already.
 	var seq int64
-	inboxSeqs := make(map[string]int64, len(users))
-	for rows.Next() {
-		var u *string
-		var s *int64
-		if err := rows.Scan(&seq, &u, &s); err != nil {
-			rows.Close()
-			return fmt.Errorf("create message: %w", err)
-		}
-		if u != nil {
-			inboxSeqs[*u] = *s
-		}
+	var inboxSeqs map[string]int64
+	w := &groupWrite{
+		channels: []lockKey{{m.SDKAppID, channel}},
+		inboxes:  make([]lockKey, len(users)),
+		sql:      createMessageQuery,
+		args: []any{m.SDKAppID, channel, id, nullString(m.ClientMsgID), string(m.Type), m.From, m.To, m.GroupID,
+			ms(at), nullBytes(m.Elements), nullList(m.AtUserIDs), m.AtAll, m.Priority, nullBytes(m.PushInfo),
+			m.CloudCustomData, users, convIDs, peerIDs, unreads, m.PushIgnoreDND},
+		read: func(rows pgx.Rows) error {
+			inboxSeqs = make(map[string]int64, len(users))
+			for rows.Next() {
+				var u *string
+				var s *int64
+				if err := rows.Scan(&seq, &u, &s); err != nil {
+					return err
+				}
+				if u != nil {
+					inboxSeqs[*u] = *s
+				}
+			}
+			return rows.Err()
+		},
 	}
-	err = rows.Err()
-	if err != nil {
-		return fmt.Errorf("create message: %w", formatError(err))
+	for i, u := range users {
+		w.inboxes[i] = lockKey{m.SDKAppID, u}
+	}
+	if err := db.groupExec(ctx, w); err != nil {
+		return fmt.Errorf("create message: %w", err)
 	}
 	m.ID, m.Time, m.Seq = id, at, seq
 	for i := range ds {

@@ -4,6 +4,14 @@
 // Concurrent sends to one channel are ordered by the row lock on the channel's sequence
 // counter; inbox counters are locked in user-ID order so that sends to overlapping
 // users never deadlock.
+//
+// Concurrent sends and device updates share transactions (group commit, groupcommit.go):
+// a committer runs the writes waiting for it as one pipelined pgx.Batch, one round
+// trip and one WAL flush for all of them, rather than a savepoint each, because more
+// than 64 subtransactions in one transaction slow every session of the database; a
+// failing write is taken out and the batch run again without it. A batch takes every
+// counter it needs first, in one global order, so that committers of several nodes
+// never deadlock.
 package postgres
 
 import (
@@ -44,6 +52,8 @@ type DB struct {
 	Now func() time.Time
 
 	pool *pgxpool.Pool
+	// commits runs group transactions (groupcommit.go).
+	commits *committer
 }
 
 // DefaultMaxConns returns the pool size Open uses when the URL sets no
@@ -97,11 +107,17 @@ func OpenSchema(ctx context.Context, url, schema string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
+	db.commits = newCommitter(db)
 	return db, nil
 }
 
-// Close closes every connection of the pool, waiting for connections in use.
+// Close stops the committers, after the batches they run, and closes every
+// connection of the pool, waiting for connections in use. A write after Close returns
+// ErrClosed.
 func (db *DB) Close() error {
+	if db.commits != nil {
+		db.commits.close()
+	}
 	db.pool.Close()
 	return nil
 }

@@ -121,3 +121,23 @@ func TestOpen_MaxConns(t *testing.T) {
 		}
 	})
 }
+
+// A server setting in the URL, such as synchronous_commit (docs/performance.md), is
+// sent with every connection of the pool and applies to its sessions.
+func TestOpen_SynchronousCommitInURL(t *testing.T) {
+	url := testURL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	for _, want := range []string{"off", "local"} {
+		db := MustOpenDBURL(t, url+sep+"synchronous_commit="+want)
+		var got string
+		if err := db.QueryRowForTest(context.Background(), `SHOW synchronous_commit`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("synchronous_commit = %q with %q in the URL, want %q", got, want, want)
+		}
+	}
+}

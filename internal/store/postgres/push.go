@@ -188,7 +188,8 @@ func (db *DB) IncrementBadges(ctx context.Context, sdkAppID int64, devices []sto
 	return badges, nil
 }
 
-// CreatePushRecords stores rs in one transaction. Once it has committed, each record
+// CreatePushRecords stores rs in one transaction, maybe shared with concurrent writes
+// (group commit). Once it has committed, each record
 // has its ID, a CreatedAt (now, when it was zero; kept at millisecond precision) and an
 // UpdatedAt equal to CreatedAt.
 func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) error {
@@ -215,38 +216,21 @@ func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) err
 		vendorMsgIDs[i], attempts[i], created[i] = r.VendorMessageID, int32(r.Attempts), ms(times[i])
 		kinds[i] = r.Kind
 	}
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		ids = make([]int64, 0, n)
-		// IDs are drawn first, then every row goes in one statement: RETURNING does not
-		// promise to follow the order of the input.
-		rows, err := tx.Query(ctx, `
-			SELECT nextval(pg_get_serial_sequence('push_records', 'id')) FROM generate_series(1, $1)`, n)
-		if err != nil {
-			return fmt.Errorf("draw ids: %w", err)
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return fmt.Errorf("draw ids: %w", err)
+	err := db.groupExec(ctx, &groupWrite{
+		sql: createPushRecordsQuery,
+		args: []any{apps, msgIDs, users, devices, decisions, vendors, certs, outcomes, reasons, vendorMsgIDs,
+			attempts, created, kinds},
+		read: func(rows pgx.Rows) error {
+			ids = make([]int64, 0, n)
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					return err
+				}
+				ids = append(ids, id)
 			}
-			ids = append(ids, id)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("draw ids: %w", err)
-		}
-		_, err = tx.Exec(ctx, `
-			INSERT INTO push_records (id, sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
-				outcome, reason, vendor_message_id, attempts, created_at, updated_at, kind)
-			OVERRIDING SYSTEM VALUE
-			SELECT r.id, r.sdk_app_id, r.message_id, r.user_id, r.device_id, r.decision, r.vendor, r.certificate_id,
-				r.outcome, r.reason, r.vendor_message_id, r.attempts, r.created_at, r.created_at, r.kind
-			FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-				$8::bigint[], $9::text[], $10::text[], $11::text[], $12::int[], $13::bigint[], $14::text[])
-				AS r (id, sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
-					outcome, reason, vendor_message_id, attempts, created_at, kind)`,
-			ids, apps, msgIDs, users, devices, decisions, vendors, certs, outcomes, reasons, vendorMsgIDs, attempts, created, kinds)
-		return err
+			return rows.Err()
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("create push records: %w", err)
@@ -256,6 +240,27 @@ func (db *DB) CreatePushRecords(ctx context.Context, rs []*store.PushRecord) err
 	}
 	return nil
 }
+
+// createPushRecordsQuery is CreatePushRecords' one statement. It draws the IDs first,
+// in input order, and returns them in that order: RETURNING does not promise to follow
+// the order of the input. The CTE r, read twice, is evaluated once.
+const createPushRecordsQuery = `
+	WITH r AS MATERIALIZED (
+		SELECT nextval(pg_get_serial_sequence('push_records', 'id')) AS id, r.*
+		FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+			$7::bigint[], $8::text[], $9::text[], $10::text[], $11::int[], $12::bigint[], $13::text[])
+			WITH ORDINALITY AS r (sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
+				outcome, reason, vendor_message_id, attempts, created_at, kind, ord)
+		ORDER BY r.ord
+	), ins AS (
+		INSERT INTO push_records (id, sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
+			outcome, reason, vendor_message_id, attempts, created_at, updated_at, kind)
+		OVERRIDING SYSTEM VALUE
+		SELECT id, sdk_app_id, message_id, user_id, device_id, decision, vendor, certificate_id,
+			outcome, reason, vendor_message_id, attempts, created_at, created_at, kind
+		FROM r
+	)
+	SELECT id FROM r ORDER BY ord`
 
 // UpdatePushRecord changes the set fields of a record and sets its UpdatedAt;
 // store.ErrNotFound if the app has no such record.
