@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/herald-im/herald/internal/batch"
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/protocol"
 )
@@ -115,6 +116,7 @@ type Service struct {
 	Logger     *slog.Logger
 
 	fanOutWake chan struct{} // a send left a fan-out pending
+	logins     batch.Group[*store.Login, *store.LoginResult]
 	acks       acks          // noted for RunAcks (acks.go)
 }
 

@@ -48,6 +48,16 @@ type Store interface {
 	FindDevices(ctx context.Context, f DeviceFilter) ([]*Device, error)
 	UpdateDevice(ctx context.Context, sdkAppID int64, userID, deviceID string, upd DeviceUpdate) error // ErrNotFound
 	DeleteDevice(ctx context.Context, sdkAppID int64, userID, deviceID string) error                   // ErrNotFound
+	// LoginDevices records logins, in order, in one transaction, as PlanLogins plans
+	// them over the users' stored devices: it creates missing accounts (an existing one
+	// is not written), logs out the devices each login displaces and upserts each
+	// login's device. It returns one result per login.
+	LoginDevices(ctx context.Context, logins []*Login) ([]*LoginResult, error)
+	// DisconnectDevice records that a connection of a device ended at at: LastSeen is
+	// set, DeliveredSeq raised to deliveredSeq and, if the device is online on session,
+	// it goes offline and to the foreground. It returns the device as it was before, or
+	// ErrNotFound.
+	DisconnectDevice(ctx context.Context, sdkAppID int64, userID, deviceID, session string, deliveredSeq int64, at time.Time) (*Device, error)
 
 	// Messages. CreateMessage assigns m.Seq (the next number in m's channel) and, for
 	// each delivery, the next number in that user's inbox (Delivery.InboxSeq); it stores

@@ -1,0 +1,153 @@
+package store
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Login is one device logging in, for Store.LoginDevices.
+type Login struct {
+	SDKAppID int64
+	UserID   string
+	DeviceID string
+	Platform Platform
+	// Session names the connection, as "node/session"; it becomes the device's NodeID.
+	Session string
+	// At is the login time: the device's LoginAt and LastSeen, and the CreatedAt of an
+	// account the login creates.
+	At time.Time
+	// Policy is the app's multi-device policy: which of the user's other devices the
+	// login ends.
+	Policy DevicePolicy
+}
+
+// LoginResult is what one login did.
+type LoginResult struct {
+	// Device is the device as stored right after this login (a later login in the same
+	// call may change it again).
+	Device *Device
+	// Kicked are the user's other devices this login logged out, as they were before.
+	Kicked []*Device
+	// Replaced reports that the device was online on another session before: that
+	// connection, wherever it is, must end.
+	Replaced bool
+}
+
+// Displaces reports whether, under p, a login on platform ends a session on other.
+func (p DevicePolicy) Displaces(platform, other Platform) bool {
+	switch p {
+	case Unlimited:
+		return false
+	case OneDevice:
+		return true
+	default:
+		return platform == other
+	}
+}
+
+// LoginPlan is the outcome of a list of logins applied in order to the devices their
+// users had (PlanLogins): what each login did, and what to write.
+type LoginPlan struct {
+	Results []*LoginResult
+	// Accounts are the logins' users, each once, in (SDKAppID, UserID) order, with the
+	// time of their first login in the list: created if missing.
+	Accounts []*Account
+	// Devices is the final state of every device the logins changed, each once, in
+	// (SDKAppID, UserID, DeviceID) order: written over the stored row, except that
+	// sequence marks never move back and Badge is kept.
+	Devices []*Device
+}
+
+// LoginUsers returns the users of logins, each once, in (SDKAppID, UserID) order:
+// the users whose devices PlanLogins needs.
+func LoginUsers(logins []*Login) []Account {
+	users := make([]Account, 0, len(logins))
+	for _, l := range logins {
+		users = append(users, Account{SDKAppID: l.SDKAppID, UserID: l.UserID})
+	}
+	slices.SortFunc(users, func(a, b Account) int { return compareUser(a.SDKAppID, a.UserID, b.SDKAppID, b.UserID) })
+	return slices.CompactFunc(users, func(a, b Account) bool { return a.SDKAppID == b.SDKAppID && a.UserID == b.UserID })
+}
+
+// PlanLogins applies logins, in order, to existing: every stored device of the
+// logins' users, read in the same transaction as the plan is written. A login logs
+// out (state LoggedOut, push binding dropped) each other device of its user that is
+// not logged out and that its policy displaces, then records its own device online
+// on its session, in the foreground, keeping its sequence marks and push binding.
+// existing is not modified.
+func PlanLogins(logins []*Login, existing []*Device) *LoginPlan {
+	type userKey struct {
+		app  int64
+		user string
+	}
+	devices := map[userKey][]*Device{} // each user's devices, by device ID
+	for _, d := range existing {
+		k := userKey{d.SDKAppID, d.UserID}
+		cp := *d
+		devices[k] = append(devices[k], &cp)
+	}
+	for _, ds := range devices {
+		slices.SortFunc(ds, func(a, b *Device) int { return strings.Compare(a.DeviceID, b.DeviceID) })
+	}
+	plan := &LoginPlan{Results: make([]*LoginResult, len(logins))}
+	changed := map[*Device]bool{}
+	accounts := map[userKey]bool{}
+	for i, l := range logins {
+		k := userKey{l.SDKAppID, l.UserID}
+		at := l.At.UTC().Truncate(time.Millisecond) // as stores keep times
+		if !accounts[k] {
+			accounts[k] = true
+			plan.Accounts = append(plan.Accounts, &Account{SDKAppID: l.SDKAppID, UserID: l.UserID, CreatedAt: at})
+		}
+		res := &LoginResult{}
+		var own *Device
+		for _, d := range devices[k] {
+			if d.DeviceID == l.DeviceID {
+				own = d
+				continue
+			}
+			if d.State == LoggedOut || !l.Policy.Displaces(l.Platform, d.Platform) {
+				continue
+			}
+			before := *d
+			res.Kicked = append(res.Kicked, &before)
+			d.State, d.PushToken, d.CertificateID = LoggedOut, "", 0
+			changed[d] = true
+		}
+		if own == nil {
+			own = &Device{SDKAppID: l.SDKAppID, UserID: l.UserID, DeviceID: l.DeviceID}
+			ds := append(devices[k], own)
+			slices.SortFunc(ds, func(a, b *Device) int { return strings.Compare(a.DeviceID, b.DeviceID) })
+			devices[k] = ds
+		}
+		res.Replaced = own.State == Online && own.NodeID != l.Session
+		own.Platform, own.State, own.NodeID, own.Background = l.Platform, Online, l.Session, false
+		own.LoginAt, own.LastSeen = at, at
+		changed[own] = true
+		cp := *own
+		res.Device = &cp
+		plan.Results[i] = res
+	}
+	for d := range changed {
+		plan.Devices = append(plan.Devices, d)
+	}
+	slices.SortFunc(plan.Devices, func(a, b *Device) int {
+		if c := compareUser(a.SDKAppID, a.UserID, b.SDKAppID, b.UserID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DeviceID, b.DeviceID)
+	})
+	slices.SortFunc(plan.Accounts, func(a, b *Account) int { return compareUser(a.SDKAppID, a.UserID, b.SDKAppID, b.UserID) })
+	return plan
+}
+
+func compareUser(appA int64, userA string, appB int64, userB string) int {
+	if appA != appB {
+		if appA < appB {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(userA, userB)
+}

@@ -1,0 +1,162 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/herald-im/herald/internal/store"
+)
+
+// deadlockDetected is PostgreSQL's SQLSTATE for a transaction chosen as a deadlock
+// victim (Appendix A, "PostgreSQL Error Codes").
+const deadlockDetected = "40P01"
+
+// loginTries bounds how often LoginDevices runs a transaction that lost a deadlock.
+const loginTries = 3
+
+// LoginDevices records logins in one transaction of three statements however many
+// logins there are: the users' devices read and locked, the accounts created if
+// missing and the devices the plan changed written, each set through unnest. Rows are
+// locked in key order, so two nodes' logins of the same users wait rather than
+// deadlock, except when one's new rows meet the other's existing ones: that rare
+// deadlock is retried.
+func (db *DB) LoginDevices(ctx context.Context, logins []*store.Login) ([]*store.LoginResult, error) {
+	if len(logins) == 0 {
+		return nil, nil
+	}
+	var apps []int64
+	var users []string
+	for _, u := range store.LoginUsers(logins) {
+		apps, users = append(apps, u.SDKAppID), append(users, u.UserID)
+	}
+	var results []*store.LoginResult
+	var err error
+	for range loginTries {
+		err = db.inTx(ctx, func(tx pgx.Tx) error {
+			existing, err := findUserDevices(ctx, tx, apps, users)
+			if err != nil {
+				return err
+			}
+			plan := store.PlanLogins(logins, existing)
+			if err := createLoginAccounts(ctx, tx, plan.Accounts); err != nil {
+				return err
+			}
+			if err := writeLoginDevices(ctx, tx, plan.Devices); err != nil {
+				return err
+			}
+			results = plan.Results
+			return nil
+		})
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != deadlockDetected {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("login devices: %w", err)
+	}
+	return results, nil
+}
+
+func findUserDevices(ctx context.Context, tx pgx.Tx, apps []int64, users []string) ([]*store.Device, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT `+deviceColumns+` FROM devices
+		WHERE (sdk_app_id, user_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))
+		ORDER BY sdk_app_id, user_id, device_id
+		FOR UPDATE`, apps, users)
+	if err != nil {
+		return nil, fmt.Errorf("find devices: %w", err)
+	}
+	defer rows.Close()
+	var ds []*store.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find devices: %w", err)
+		}
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find devices: %w", err)
+	}
+	return ds, nil
+}
+
+// createLoginAccounts inserts the accounts that are missing; DO NOTHING leaves an
+// existing one unwritten.
+func createLoginAccounts(ctx context.Context, tx pgx.Tx, as []*store.Account) error {
+	apps, users, createdAts := make([]int64, len(as)), make([]string, len(as)), make([]int64, len(as))
+	for i, a := range as {
+		apps[i], users[i], createdAts[i] = a.SDKAppID, a.UserID, ms(a.CreatedAt)
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO accounts (sdk_app_id, user_id, nickname, face_url, dnd_start_ms, dnd_duration_ms, created_at)
+		SELECT a, u, '', '', 0, 0, c FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS t(a, u, c)
+		ON CONFLICT (sdk_app_id, user_id) DO NOTHING`, apps, users, createdAts)
+	if err != nil {
+		return fmt.Errorf("create accounts: %w", err)
+	}
+	return nil
+}
+
+func writeLoginDevices(ctx context.Context, tx pgx.Tx, ds []*store.Device) error {
+	n := len(ds)
+	apps, loginAts, lastSeens := make([]int64, n), make([]int64, n), make([]int64, n)
+	delivered, acked, certs := make([]int64, n), make([]int64, n), make([]int64, n)
+	users, devices, platforms, states := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	nodes, tokens, backgrounds := make([]string, n), make([]string, n), make([]bool, n)
+	for i, d := range ds {
+		apps[i], users[i], devices[i], platforms[i], states[i] = d.SDKAppID, d.UserID, d.DeviceID, string(d.Platform), string(d.State)
+		loginAts[i], lastSeens[i], nodes[i], backgrounds[i] = ms(d.LoginAt), ms(d.LastSeen), d.NodeID, d.Background
+		delivered[i], acked[i], certs[i], tokens[i] = d.DeliveredSeq, d.AckedSeq, d.CertificateID, d.PushToken
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO devices (sdk_app_id, user_id, device_id, platform, state, login_at, last_seen, node_id,
+			background, delivered_seq, acked_seq, certificate_id, push_token, badge)
+		SELECT *, 0 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+			$7::bigint[], $8::text[], $9::boolean[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[])
+		ON CONFLICT (sdk_app_id, user_id, device_id) DO UPDATE
+		SET platform = excluded.platform,
+			state = excluded.state,
+			login_at = excluded.login_at,
+			last_seen = excluded.last_seen,
+			node_id = excluded.node_id,
+			background = excluded.background,
+			delivered_seq = GREATEST(devices.delivered_seq, excluded.delivered_seq),
+			acked_seq = GREATEST(devices.acked_seq, excluded.acked_seq),
+			certificate_id = excluded.certificate_id,
+			push_token = excluded.push_token`,
+		apps, users, devices, platforms, states, loginAts, lastSeens, nodes, backgrounds, delivered, acked, certs, tokens)
+	if err != nil {
+		return fmt.Errorf("write devices: %w", err)
+	}
+	return nil
+}
+
+// DisconnectDevice records a connection's end in one statement. The subquery locks
+// the row and reads it as it was; the update's CASEs see the same values.
+func (db *DB) DisconnectDevice(ctx context.Context, sdkAppID int64, userID, deviceID, session string, deliveredSeq int64, at time.Time) (*store.Device, error) {
+	d, err := scanDevice(db.pool.QueryRow(ctx, `
+		UPDATE devices AS d SET last_seen = $5, delivered_seq = GREATEST(d.delivered_seq, $6),
+			state = CASE WHEN d.state = 'online' AND d.node_id = $4 THEN 'offline' ELSE d.state END,
+			background = CASE WHEN d.state = 'online' AND d.node_id = $4 THEN false ELSE d.background END
+		FROM (SELECT `+deviceColumns+` FROM devices
+			WHERE sdk_app_id = $1 AND user_id = $2 AND device_id = $3 FOR UPDATE) AS old
+		WHERE d.sdk_app_id = old.sdk_app_id AND d.user_id = old.user_id AND d.device_id = old.device_id
+		RETURNING `+oldDeviceColumns,
+		sdkAppID, userID, deviceID, session, ms(at), deliveredSeq))
+	if err != nil {
+		return nil, fmt.Errorf("disconnect device: %w", notFound(err))
+	}
+	return d, nil
+}
+
+// oldDeviceColumns are deviceColumns of the subquery "old".
+const oldDeviceColumns = `old.sdk_app_id, old.user_id, old.device_id, old.platform, old.state, old.login_at,
+	old.last_seen, old.node_id, old.background, old.delivered_seq, old.acked_seq, old.certificate_id,
+	old.push_token, old.badge`

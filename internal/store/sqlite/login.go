@@ -1,0 +1,171 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/herald-im/herald/internal/store"
+)
+
+// LoginDevices records logins in one write of the group committer, with three
+// statements however many logins there are: the users' accounts created if missing,
+// their devices read, and the devices the plan changed written.
+func (db *DB) LoginDevices(ctx context.Context, logins []*store.Login) ([]*store.LoginResult, error) {
+	if len(logins) == 0 {
+		return nil, nil
+	}
+	users, err := loginUsersJSON(logins)
+	if err != nil {
+		return nil, fmt.Errorf("login devices: %w", err)
+	}
+	var results []*store.LoginResult
+	err = db.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		existing, err := db.findUserDevices(ctx, tx, users)
+		if err != nil {
+			return err
+		}
+		plan := store.PlanLogins(logins, existing)
+		if err := db.createLoginAccounts(ctx, tx, plan.Accounts); err != nil {
+			return err
+		}
+		if err := db.writeLoginDevices(ctx, tx, plan.Devices); err != nil {
+			return err
+		}
+		results = plan.Results
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("login devices: %w", err)
+	}
+	return results, nil
+}
+
+// loginUsersJSON is the logins' users as a JSON array of [sdk_app_id, user_id].
+func loginUsersJSON(logins []*store.Login) (string, error) {
+	users := store.LoginUsers(logins)
+	rows := make([][2]any, len(users))
+	for i, u := range users {
+		rows[i] = [2]any{u.SDKAppID, u.UserID}
+	}
+	b, err := json.Marshal(rows)
+	return string(b), err
+}
+
+// Statements of LoginDevices and DisconnectDevice, prepared at Open (txQueries). Rows
+// come in as JSON arrays, one array per row.
+const (
+	findUserDevicesQuery = `
+		SELECT ` + deviceColumns + ` FROM json_each(?) AS u
+		CROSS JOIN devices ON sdk_app_id = u.value->>0 AND user_id = u.value->>1`
+	// An existing account is left alone: DO NOTHING writes no page for it.
+	createLoginAccountsQuery = `
+		INSERT INTO accounts (sdk_app_id, user_id, nickname, face_url, dnd_start_ms, dnd_duration_ms, created_at)
+		SELECT value->>0, value->>1, '', '', 0, 0, value->>2 FROM json_each(?) WHERE true
+		ON CONFLICT (sdk_app_id, user_id) DO NOTHING`
+	writeLoginDevicesQuery = `
+		INSERT INTO devices (sdk_app_id, user_id, device_id, platform, state, login_at, last_seen, node_id,
+			background, delivered_seq, acked_seq, certificate_id, push_token, badge)
+		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,
+			value->>8, value->>9, value->>10, value->>11, value->>12, 0
+		FROM json_each(?) WHERE true
+		ON CONFLICT (sdk_app_id, user_id, device_id) DO UPDATE
+		SET platform = excluded.platform,
+			state = excluded.state,
+			login_at = excluded.login_at,
+			last_seen = excluded.last_seen,
+			node_id = excluded.node_id,
+			background = excluded.background,
+			delivered_seq = max(delivered_seq, excluded.delivered_seq),
+			acked_seq = max(acked_seq, excluded.acked_seq),
+			certificate_id = excluded.certificate_id,
+			push_token = excluded.push_token`
+	findDeviceForUpdateQuery = `
+		SELECT ` + deviceColumns + ` FROM devices
+		WHERE sdk_app_id = ? AND user_id = ? AND device_id = ?`
+	disconnectDeviceQuery = `
+		UPDATE devices SET last_seen = ?, delivered_seq = max(delivered_seq, ?),
+			state = CASE WHEN state = 'online' AND node_id = ? THEN 'offline' ELSE state END,
+			background = CASE WHEN state = 'online' AND node_id = ? THEN 0 ELSE background END
+		WHERE sdk_app_id = ? AND user_id = ? AND device_id = ?`
+)
+
+var loginQueries = []string{
+	findUserDevicesQuery, createLoginAccountsQuery, writeLoginDevicesQuery,
+	findDeviceForUpdateQuery, disconnectDeviceQuery,
+}
+
+func (db *DB) findUserDevices(ctx context.Context, tx *sql.Tx, users string) ([]*store.Device, error) {
+	rows, err := db.writes.txQuery(ctx, tx, findUserDevicesQuery, users)
+	if err != nil {
+		return nil, fmt.Errorf("find devices: %w", err)
+	}
+	defer rows.Close()
+	var ds []*store.Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find devices: %w", err)
+		}
+		ds = append(ds, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find devices: %w", err)
+	}
+	return ds, nil
+}
+
+func (db *DB) createLoginAccounts(ctx context.Context, tx *sql.Tx, as []*store.Account) error {
+	rows := make([][3]any, len(as))
+	for i, a := range as {
+		rows[i] = [3]any{a.SDKAppID, a.UserID, ms(a.CreatedAt)}
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	if _, err := db.writes.txExec(ctx, tx, createLoginAccountsQuery, string(b)); err != nil {
+		return fmt.Errorf("create accounts: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) writeLoginDevices(ctx context.Context, tx *sql.Tx, ds []*store.Device) error {
+	rows := make([][13]any, len(ds))
+	for i, d := range ds {
+		rows[i] = [13]any{d.SDKAppID, d.UserID, d.DeviceID, string(d.Platform), string(d.State), ms(d.LoginAt),
+			ms(d.LastSeen), d.NodeID, d.Background, d.DeliveredSeq, d.AckedSeq, d.CertificateID, d.PushToken}
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	if _, err := db.writes.txExec(ctx, tx, writeLoginDevicesQuery, string(b)); err != nil {
+		return fmt.Errorf("write devices: %w", err)
+	}
+	return nil
+}
+
+// DisconnectDevice records a connection's end in one write of the group committer.
+func (db *DB) DisconnectDevice(ctx context.Context, sdkAppID int64, userID, deviceID, session string, deliveredSeq int64, at time.Time) (*store.Device, error) {
+	var before *store.Device
+	err := db.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		d, err := scanDevice(db.writes.txQueryRow(ctx, tx, findDeviceForUpdateQuery, sdkAppID, userID, deviceID))
+		if err != nil {
+			return notFound(err)
+		}
+		_, err = db.writes.txExec(ctx, tx, disconnectDeviceQuery, ms(at), deliveredSeq, session, session,
+			sdkAppID, userID, deviceID)
+		if err != nil {
+			return err
+		}
+		before = d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("disconnect device: %w", err)
+	}
+	return before, nil
+}
