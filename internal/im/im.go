@@ -117,7 +117,7 @@ type Service struct {
 
 	fanOutWake chan struct{} // a send left a fan-out pending
 	logins     batch.Group[*store.Login, *store.LoginResult]
-	acks       acks          // noted for RunAcks (acks.go)
+	acks       acks // noted for RunAcks (acks.go)
 }
 
 // NewService returns a Service with defaults.

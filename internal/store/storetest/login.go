@@ -121,7 +121,7 @@ func testLoginDevices(t *testing.T, open Opener) {
 	t.Run("BatchIsSequential", func(t *testing.T) {
 		logins := []*store.Login{
 			login("alice", "phone", store.Android, "n1/s1", 1, store.OnePerPlatform),
-			login("alice", "phone", store.Android, "n1/s2", 2, store.OnePerPlatform), // reconnect of the same device
+			login("alice", "phone", store.Android, "n1/s2", 2, store.OnePerPlatform),  // reconnect of the same device
 			login("alice", "phone2", store.Android, "n2/s3", 3, store.OnePerPlatform), // kicks phone
 			login("alice", "pad", store.IPad, "n1/s4", 4, store.OnePerPlatform),
 			login("alice", "phone", store.Android, "n1/s5", 5, store.OnePerPlatform), // kicked, back: kicks phone2
