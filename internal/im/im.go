@@ -116,8 +116,9 @@ type Service struct {
 	Logger     *slog.Logger
 
 	fanOutWake chan struct{} // a send left a fan-out pending
-	logins     batch.Group[*store.Login, *store.LoginResult]
-	acks       acks // noted for RunAcks (acks.go)
+	acks       acks          // noted for RunAcks (acks.go)
+	// logins writes concurrent logins together (session.go).
+	logins batch.Group[*store.Login, *store.LoginResult]
 }
 
 // NewService returns a Service with defaults.
