@@ -26,9 +26,10 @@ type LoginParams struct {
 // Login records a device as online, creating the account on first login as the
 // commercial system does, and ends the sessions of the devices the app's multi-device
 // policy displaces: they are marked logged out (their push binding dropped) and get a
-// kick event. It returns the device as stored. Concurrent logins are written together,
-// in one store call (LoginDevices), in the order they arrive.
-func (s *Service) Login(ctx context.Context, p LoginParams) (*store.Device, error) {
+// kick event. It returns what the login did, with the device as stored. Concurrent
+// logins are written together, in one store call (LoginDevices), in the order they
+// arrive.
+func (s *Service) Login(ctx context.Context, p LoginParams) (*store.LoginResult, error) {
 	if err := checkUserID(p.UserID, "user_id"); err != nil {
 		return nil, err
 	}
@@ -50,7 +51,7 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (*store.Device, erro
 	if err != nil {
 		return nil, fmt.Errorf("login: %w", err)
 	}
-	return res.Device, nil
+	return res, nil
 }
 
 // recordLogins stores a batch of logins and then, in the same order, routes their

@@ -32,6 +32,16 @@ type LoginResult struct {
 	// Replaced reports that the device was online on another session before: that
 	// connection, wherever it is, must end.
 	Replaced bool
+	// InboxSeq is the last sequence of the user's inbox when the login was written (0:
+	// none yet): a session starting at or above it has nothing to catch up on, and
+	// anything stored later is routed to it.
+	InboxSeq int64
+}
+
+// LoginUser names one user of a list of logins.
+type LoginUser struct {
+	SDKAppID int64
+	UserID   string
 }
 
 // Displaces reports whether, under p, a login on platform ends a session on other.
@@ -60,30 +70,27 @@ type LoginPlan struct {
 }
 
 // LoginUsers returns the users of logins, each once, in (SDKAppID, UserID) order:
-// the users whose devices PlanLogins needs.
-func LoginUsers(logins []*Login) []Account {
-	users := make([]Account, 0, len(logins))
+// the users whose devices and inboxes PlanLogins needs.
+func LoginUsers(logins []*Login) []LoginUser {
+	users := make([]LoginUser, 0, len(logins))
 	for _, l := range logins {
-		users = append(users, Account{SDKAppID: l.SDKAppID, UserID: l.UserID})
+		users = append(users, LoginUser{l.SDKAppID, l.UserID})
 	}
-	slices.SortFunc(users, func(a, b Account) int { return compareUser(a.SDKAppID, a.UserID, b.SDKAppID, b.UserID) })
-	return slices.CompactFunc(users, func(a, b Account) bool { return a.SDKAppID == b.SDKAppID && a.UserID == b.UserID })
+	slices.SortFunc(users, func(a, b LoginUser) int { return compareUser(a.SDKAppID, a.UserID, b.SDKAppID, b.UserID) })
+	return slices.Compact(users)
 }
 
 // PlanLogins applies logins, in order, to existing: every stored device of the
-// logins' users, read in the same transaction as the plan is written. A login logs
+// logins' users, read in the same transaction as the plan is written; inboxSeqs holds
+// the last sequence of each user's inbox that has one. A login logs
 // out (state LoggedOut, push binding dropped) each other device of its user that is
 // not logged out and that its policy displaces, then records its own device online
 // on its session, in the foreground, keeping its sequence marks and push binding.
 // existing is not modified.
-func PlanLogins(logins []*Login, existing []*Device) *LoginPlan {
-	type userKey struct {
-		app  int64
-		user string
-	}
-	devices := map[userKey][]*Device{} // each user's devices, by device ID
+func PlanLogins(logins []*Login, existing []*Device, inboxSeqs map[LoginUser]int64) *LoginPlan {
+	devices := map[LoginUser][]*Device{} // each user's devices, by device ID
 	for _, d := range existing {
-		k := userKey{d.SDKAppID, d.UserID}
+		k := LoginUser{d.SDKAppID, d.UserID}
 		cp := *d
 		devices[k] = append(devices[k], &cp)
 	}
@@ -92,15 +99,15 @@ func PlanLogins(logins []*Login, existing []*Device) *LoginPlan {
 	}
 	plan := &LoginPlan{Results: make([]*LoginResult, len(logins))}
 	changed := map[*Device]bool{}
-	accounts := map[userKey]bool{}
+	accounts := map[LoginUser]bool{}
 	for i, l := range logins {
-		k := userKey{l.SDKAppID, l.UserID}
+		k := LoginUser{l.SDKAppID, l.UserID}
 		at := l.At.UTC().Truncate(time.Millisecond) // as stores keep times
 		if !accounts[k] {
 			accounts[k] = true
 			plan.Accounts = append(plan.Accounts, &Account{SDKAppID: l.SDKAppID, UserID: l.UserID, CreatedAt: at})
 		}
-		res := &LoginResult{}
+		res := &LoginResult{InboxSeq: inboxSeqs[k]}
 		var own *Device
 		for _, d := range devices[k] {
 			if d.DeviceID == l.DeviceID {

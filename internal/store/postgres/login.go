@@ -19,9 +19,10 @@ const deadlockDetected = "40P01"
 // loginTries bounds how often LoginDevices runs a transaction that lost a deadlock.
 const loginTries = 3
 
-// LoginDevices records logins in one transaction of three statements however many
-// logins there are: the users' devices read and locked, the accounts created if
-// missing and the devices the plan changed written, each set through unnest. Rows are
+// LoginDevices records logins in one transaction of four statements however many
+// logins there are: the users' devices read and locked, their inbox sequences read,
+// the accounts created if missing and the devices the plan changed written, each set
+// through unnest. Rows are
 // locked in key order, so two nodes' logins of the same users wait rather than
 // deadlock, except when one's new rows meet the other's existing ones: that rare
 // deadlock is retried.
@@ -42,7 +43,11 @@ func (db *DB) LoginDevices(ctx context.Context, logins []*store.Login) ([]*store
 			if err != nil {
 				return err
 			}
-			plan := store.PlanLogins(logins, existing)
+			inboxSeqs, err := findInboxSeqs(ctx, tx, apps, users)
+			if err != nil {
+				return err
+			}
+			plan := store.PlanLogins(logins, existing, inboxSeqs)
 			if err := createLoginAccounts(ctx, tx, plan.Accounts); err != nil {
 				return err
 			}
@@ -85,6 +90,29 @@ func findUserDevices(ctx context.Context, tx pgx.Tx, apps []int64, users []strin
 		return nil, fmt.Errorf("find devices: %w", err)
 	}
 	return ds, nil
+}
+
+func findInboxSeqs(ctx context.Context, tx pgx.Tx, apps []int64, users []string) (map[store.LoginUser]int64, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT sdk_app_id, user_id, last_seq FROM inboxes
+		WHERE (sdk_app_id, user_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))`, apps, users)
+	if err != nil {
+		return nil, fmt.Errorf("find inboxes: %w", err)
+	}
+	defer rows.Close()
+	seqs := map[store.LoginUser]int64{}
+	for rows.Next() {
+		var u store.LoginUser
+		var seq int64
+		if err := rows.Scan(&u.SDKAppID, &u.UserID, &seq); err != nil {
+			return nil, fmt.Errorf("find inboxes: %w", err)
+		}
+		seqs[u] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find inboxes: %w", err)
+	}
+	return seqs, nil
 }
 
 // createLoginAccounts inserts the accounts that are missing; DO NOTHING leaves an

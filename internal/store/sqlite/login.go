@@ -10,9 +10,9 @@ import (
 	"github.com/herald-im/herald/internal/store"
 )
 
-// LoginDevices records logins in one write of the group committer, with three
-// statements however many logins there are: the users' accounts created if missing,
-// their devices read, and the devices the plan changed written.
+// LoginDevices records logins in one write of the group committer, with four
+// statements however many logins there are: the users' devices and inbox sequences
+// read, their accounts created if missing, and the devices the plan changed written.
 func (db *DB) LoginDevices(ctx context.Context, logins []*store.Login) ([]*store.LoginResult, error) {
 	if len(logins) == 0 {
 		return nil, nil
@@ -27,7 +27,11 @@ func (db *DB) LoginDevices(ctx context.Context, logins []*store.Login) ([]*store
 		if err != nil {
 			return err
 		}
-		plan := store.PlanLogins(logins, existing)
+		inboxSeqs, err := db.findInboxSeqs(ctx, tx, users)
+		if err != nil {
+			return err
+		}
+		plan := store.PlanLogins(logins, existing, inboxSeqs)
 		if err := db.createLoginAccounts(ctx, tx, plan.Accounts); err != nil {
 			return err
 		}
@@ -60,6 +64,9 @@ const (
 	findUserDevicesQuery = `
 		SELECT ` + deviceColumns + ` FROM json_each(?) AS u
 		CROSS JOIN devices ON sdk_app_id = u.value->>0 AND user_id = u.value->>1`
+	findInboxSeqsQuery = `
+		SELECT sdk_app_id, user_id, last_seq FROM json_each(?) AS u
+		CROSS JOIN inboxes ON sdk_app_id = u.value->>0 AND user_id = u.value->>1`
 	// An existing account is left alone: DO NOTHING writes no page for it.
 	createLoginAccountsQuery = `
 		INSERT INTO accounts (sdk_app_id, user_id, nickname, face_url, dnd_start_ms, dnd_duration_ms, created_at)
@@ -93,7 +100,7 @@ const (
 )
 
 var loginQueries = []string{
-	findUserDevicesQuery, createLoginAccountsQuery, writeLoginDevicesQuery,
+	findUserDevicesQuery, findInboxSeqsQuery, createLoginAccountsQuery, writeLoginDevicesQuery,
 	findDeviceForUpdateQuery, disconnectDeviceQuery,
 }
 
@@ -115,6 +122,27 @@ func (db *DB) findUserDevices(ctx context.Context, tx *sql.Tx, users string) ([]
 		return nil, fmt.Errorf("find devices: %w", err)
 	}
 	return ds, nil
+}
+
+func (db *DB) findInboxSeqs(ctx context.Context, tx *sql.Tx, users string) (map[store.LoginUser]int64, error) {
+	rows, err := db.writes.txQuery(ctx, tx, findInboxSeqsQuery, users)
+	if err != nil {
+		return nil, fmt.Errorf("find inboxes: %w", err)
+	}
+	defer rows.Close()
+	seqs := map[store.LoginUser]int64{}
+	for rows.Next() {
+		var u store.LoginUser
+		var seq int64
+		if err := rows.Scan(&u.SDKAppID, &u.UserID, &seq); err != nil {
+			return nil, fmt.Errorf("find inboxes: %w", err)
+		}
+		seqs[u] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find inboxes: %w", err)
+	}
+	return seqs, nil
 }
 
 func (db *DB) createLoginAccounts(ctx context.Context, tx *sql.Tx, as []*store.Account) error {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -164,6 +165,27 @@ func testLoginDevices(t *testing.T, open Opener) {
 		assertEqual(t, "phone2 kicked phone", len(got[2].Kicked) == 1 && got[2].Kicked[0].NodeID == "n1/s2", true)
 		assertEqual(t, "phone kicked phone2", len(got[4].Kicked) == 1 && got[4].Kicked[0].DeviceID == "phone2", true)
 		assertEqual(t, "bob's web kicked his phone", len(got[6].Kicked) == 1 && got[6].Kicked[0].DeviceID == "phone", true)
+	})
+
+	t.Run("InboxSeq", func(t *testing.T) {
+		s := open(t)
+		for i := range 3 {
+			m := &store.Message{SDKAppID: appA, From: "bob", To: "alice", Type: store.TypeC2C, Time: at(i),
+				Elements: json.RawMessage(`[]`)}
+			must(t, "CreateMessage", s.CreateMessage(ctx, m, []store.Delivery{{UserID: "alice", Unread: true}, {UserID: "bob"}}))
+		}
+		res, err := s.LoginDevices(ctx, []*store.Login{
+			login("alice", "phone", store.Android, "n1/s1", 5, store.OnePerPlatform),
+			login("carol", "phone", store.Android, "n1/s2", 5, store.OnePerPlatform),
+			login("bob", "phone", store.Android, "n1/s3", 5, store.OnePerPlatform),
+			{SDKAppID: appB, UserID: "alice", DeviceID: "phone", Platform: store.Android, Session: "n1/s4", At: at(5)},
+		})
+		must(t, "LoginDevices", err)
+		var seqs []int64
+		for _, r := range res {
+			seqs = append(seqs, r.InboxSeq)
+		}
+		assertEqual(t, "inbox sequences", seqs, []int64{3, 0, 3, 0})
 	})
 
 	t.Run("Disconnect", func(t *testing.T) {
