@@ -68,16 +68,14 @@ const (
 		SELECT sdk_app_id, user_id, last_seq FROM json_each(?) AS u
 		CROSS JOIN inboxes ON sdk_app_id = u.value->>0 AND user_id = u.value->>1`
 	// An existing account is left alone: DO NOTHING writes no page for it.
-	createLoginAccountsQuery = `
+	createLoginAccountQuery = `
 		INSERT INTO accounts (sdk_app_id, user_id, nickname, face_url, dnd_start_ms, dnd_duration_ms, created_at)
-		SELECT value->>0, value->>1, '', '', 0, 0, value->>2 FROM json_each(?) WHERE true
+		VALUES (?, ?, '', '', 0, 0, ?)
 		ON CONFLICT (sdk_app_id, user_id) DO NOTHING`
-	writeLoginDevicesQuery = `
+	writeLoginDeviceQuery = `
 		INSERT INTO devices (sdk_app_id, user_id, device_id, platform, state, login_at, last_seen, node_id,
 			background, delivered_seq, acked_seq, certificate_id, push_token, badge)
-		SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7,
-			value->>8, value->>9, value->>10, value->>11, value->>12, 0
-		FROM json_each(?) WHERE true
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
 		ON CONFLICT (sdk_app_id, user_id, device_id) DO UPDATE
 		SET platform = excluded.platform,
 			state = excluded.state,
@@ -100,7 +98,7 @@ const (
 )
 
 var loginQueries = []string{
-	findUserDevicesQuery, findInboxSeqsQuery, createLoginAccountsQuery, writeLoginDevicesQuery,
+	findUserDevicesQuery, findInboxSeqsQuery, createLoginAccountQuery, writeLoginDeviceQuery,
 	findDeviceForUpdateQuery, disconnectDeviceQuery,
 }
 
@@ -146,32 +144,29 @@ func (db *DB) findInboxSeqs(ctx context.Context, tx *sql.Tx, users string) (map[
 }
 
 func (db *DB) createLoginAccounts(ctx context.Context, tx *sql.Tx, as []*store.Account) error {
-	rows := make([][3]any, len(as))
-	for i, a := range as {
-		rows[i] = [3]any{a.SDKAppID, a.UserID, ms(a.CreatedAt)}
-	}
-	b, err := json.Marshal(rows)
+	st, err := db.writes.txStmt(ctx, tx, createLoginAccountQuery)
 	if err != nil {
-		return err
-	}
-	if _, err := db.writes.txExec(ctx, tx, createLoginAccountsQuery, string(b)); err != nil {
 		return fmt.Errorf("create accounts: %w", err)
+	}
+	for _, a := range as {
+		if _, err := st.ExecContext(ctx, a.SDKAppID, a.UserID, ms(a.CreatedAt)); err != nil {
+			return fmt.Errorf("create accounts: %w", err)
+		}
 	}
 	return nil
 }
 
 func (db *DB) writeLoginDevices(ctx context.Context, tx *sql.Tx, ds []*store.Device) error {
-	rows := make([][13]any, len(ds))
-	for i, d := range ds {
-		rows[i] = [13]any{d.SDKAppID, d.UserID, d.DeviceID, string(d.Platform), string(d.State), ms(d.LoginAt),
-			ms(d.LastSeen), d.NodeID, d.Background, d.DeliveredSeq, d.AckedSeq, d.CertificateID, d.PushToken}
-	}
-	b, err := json.Marshal(rows)
+	st, err := db.writes.txStmt(ctx, tx, writeLoginDeviceQuery)
 	if err != nil {
-		return err
-	}
-	if _, err := db.writes.txExec(ctx, tx, writeLoginDevicesQuery, string(b)); err != nil {
 		return fmt.Errorf("write devices: %w", err)
+	}
+	for _, d := range ds {
+		_, err := st.ExecContext(ctx, d.SDKAppID, d.UserID, d.DeviceID, string(d.Platform), string(d.State), ms(d.LoginAt),
+			ms(d.LastSeen), d.NodeID, d.Background, d.DeliveredSeq, d.AckedSeq, d.CertificateID, d.PushToken)
+		if err != nil {
+			return fmt.Errorf("write devices: %w", err)
+		}
 	}
 	return nil
 }
