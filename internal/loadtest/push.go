@@ -385,6 +385,19 @@ func (r *PushC2CResult) Sustained() bool {
 	return r.Backlog[len(r.Backlog)-1].Backlog <= firstHalf+int64(r.TargetRate)
 }
 
+// KeptUp returns the rate at which pushes reached the vendors during an open-loop run:
+// the send rate less the backlog's growth per second from the first sample to the
+// last. It is the sustained rate when the run was not sustained, and at least the
+// asked rate when it was.
+func (r *PushC2CResult) KeptUp() float64 {
+	if r.TargetRate <= 0 || len(r.Backlog) < 2 {
+		return 0
+	}
+	first, last := r.Backlog[0], r.Backlog[len(r.Backlog)-1]
+	growth := float64(last.Backlog-first.Backlog) / (last.At - first.At).Seconds()
+	return max(r.SendRate-growth, 0)
+}
+
 // RunPushC2C measures one-to-one offline push end to end: c.Devices offline devices
 // are spread over c.Vendors, c.Senders online users send them text messages for
 // c.Duration, and every notification must arrive in its phone's inbox exactly once.
@@ -600,6 +613,9 @@ type PushGroupConfig struct {
 	// Floor, when set, runs the bare sender right after Herald's fan-out: the same
 	// notification to the same phones in the same batches (Result.Floor).
 	Floor *FloorConfig
+	// Repeats is how many messages are sent to the group, one after another (each
+	// after the previous one's floor), each measured on its own. Default 1.
+	Repeats int
 	// Logger reports progress. Default: discard.
 	Logger *slog.Logger
 }
@@ -608,6 +624,7 @@ type PushGroupConfig struct {
 type PushGroupResult struct {
 	Members   int
 	SetupTime time.Duration // binding the devices and filling the group
+	Load      string        // the machine's load averages at the send (ReadLoad)
 	// SendRTT is the sender's SendMessage round trip: the message stored for every
 	// member and answered.
 	SendRTT  time.Duration
@@ -647,7 +664,7 @@ func (r *PushGroupResult) Requests() int64 {
 // RunPushGroup measures a group fan-out: a group of c.Members members, each with one
 // offline device on one of c.Vendors, gets one text message; it measures the time
 // until every phone has the notification, which must arrive exactly once on each.
-func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) (*PushGroupResult, error) {
+func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) ([]*PushGroupResult, error) {
 	if len(c.Vendors) == 0 {
 		return nil, fmt.Errorf("push group: no vendors")
 	}
@@ -668,8 +685,6 @@ func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) (*PushGroupR
 		logger = slog.New(slog.DiscardHandler)
 	}
 	prefix := t.prefix() + "g"
-	res := &PushGroupResult{Members: c.Members}
-
 	start := time.Now()
 	users := make([]string, c.Members)
 	for i := range users {
@@ -699,9 +714,30 @@ func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) (*PushGroupR
 		}
 	}
 	waitSessions(ctx, c.ServerSessions, 1)
-	res.SetupTime = time.Since(start)
-	logger.Info("group ready", "members", c.Members, "took", res.SetupTime.Round(time.Millisecond))
+	setup := time.Since(start)
+	logger.Info("group ready", "members", c.Members, "took", setup.Round(time.Millisecond))
 
+	var out []*PushGroupResult
+	for k := range max(c.Repeats, 1) {
+		res, err := sendToGroup(ctx, c, owner, g.ID, prefix, phones, k)
+		if err != nil {
+			return out, err
+		}
+		res.SetupTime = setup
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// sendToGroup sends message k to the group, waits for every phone to have it and, with
+// a floor, sends it again with the bare sender.
+func sendToGroup(ctx context.Context, c PushGroupConfig, owner *client.Client, groupID, prefix string, phones []*phone, k int) (*PushGroupResult, error) {
+	logger := c.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	res := &PushGroupResult{Members: c.Members, Load: ReadLoad()}
+	var err error
 	if c.ServerMemory != nil {
 		if res.MemBefore, err = c.ServerMemory(); err != nil {
 			return nil, fmt.Errorf("server memory: %w", err)
@@ -709,14 +745,15 @@ func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) (*PushGroupR
 	}
 	before := simCounts(c.Vendors)
 	stopSampling := sampleHeap(c.ServerHeap, &res.HeapPeak)
-	body := "bench group " + prefix
+	runs := "bench group " + prefix // every message of this group starts so
+	body := fmt.Sprintf("%s #%d", runs, k+1)
 	stopMeasure := func() {}
 	if c.Measure != nil {
 		stopMeasure = c.Measure()
 	}
 	cpu0, cpuErr := ProcessCPU()
 	t0 := time.Now()
-	m, err := owner.SendMessage(ctx, client.NewTextMessage(body), "", g.ID, "", false, nil)
+	m, err := owner.SendMessage(ctx, client.NewTextMessage(body), "", groupID, "", false, nil)
 	if err != nil {
 		stopSampling()
 		stopMeasure()
@@ -759,14 +796,17 @@ func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) (*PushGroupR
 	}
 	var lat []time.Duration
 	var last time.Time
-	// A group notification's body is "sender: text".
-	// A group notification's body is "sender: text". Herald's run is checked before the
-	// floor sends, so any other body on these phones is unexpected.
-	res.Delivery, lat, last = checkInboxes(phones, want, func(body string) string {
-		if _, text, ok := strings.Cut(body, ": "); ok && text != "" {
-			return text
+	// A group notification's body is "sender: text". The notifications of earlier
+	// messages (Herald's and the floor's) are skipped; any other body is unexpected.
+	res.Delivery, lat, last = checkInboxes(phones, want, func(got string) string {
+		_, text, ok := strings.Cut(got, ": ")
+		switch {
+		case !ok || text == "":
+			return "\x00" + got // not a group notification: unexpected
+		case text != body && k > 0 && (strings.HasPrefix(text, runs+" #") || strings.HasPrefix(text, "floor "+runs+" #")):
+			return "" // an earlier message's
 		}
-		return "\x00" + body // not a group notification: unexpected
+		return text // unexpected unless it is this message's
 	})
 	if !last.IsZero() {
 		res.AllArrived = last.Sub(t0)
@@ -776,9 +816,9 @@ func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) (*PushGroupR
 		res.FirstArrived, res.LatencyP50 = lat[0], percentile(lat, 50)
 	}
 	if c.Floor != nil {
-		// Herald's push made each badge seed+1; the floor's is one more.
-		badge := func(i int) int { return i/len(c.Vendors)%c.Badges + 2 }
-		res.Floor, err = runFloor(ctx, *c.Floor, c.Vendors, phones, "floor-"+m.ID, prefix+"_owner", g.ID, "bench "+prefix, "floor "+body, badge, c.Drain)
+		// Herald's k+1 pushes made each badge seed+k+1; the floor's is one more.
+		badge := func(i int) int { return i/len(c.Vendors)%c.Badges + k + 2 }
+		res.Floor, err = runFloor(ctx, *c.Floor, c.Vendors, phones, "floor-"+m.ID, prefix+"_owner", groupID, "bench "+prefix, "floor "+body, badge, c.Drain)
 		if err != nil {
 			return nil, err
 		}

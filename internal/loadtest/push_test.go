@@ -1,6 +1,7 @@
 package loadtest_test
 
 import (
+	"fmt"
 	"context"
 	"io"
 	"log/slog"
@@ -70,7 +71,7 @@ func TestRunPushC2C(t *testing.T) {
 func TestRunPushGroup(t *testing.T) {
 	m, target, vendors := MustOpenPushNode(t)
 	const members = 40
-	res, err := loadtest.RunPushGroup(context.Background(), target, loadtest.PushGroupConfig{
+	runs, err := loadtest.RunPushGroup(context.Background(), target, loadtest.PushGroupConfig{
 		Vendors: vendors, Members: members, Badges: 3, Drain: 10 * time.Second,
 		ServerSessions: m.Hub.Sessions,
 		ServerMemory:   func() (loadtest.Memory, error) { return loadtest.ReadMemory(), nil },
@@ -86,6 +87,10 @@ func TestRunPushGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(runs) != 1 {
+		t.Fatalf("%d results; want one", len(runs))
+	}
+	res := runs[0]
 	if !res.Delivery.OK() || res.Delivery.Expected != members {
 		t.Fatalf("delivery %v; want %d exactly once", res.Delivery, members)
 	}
@@ -132,19 +137,44 @@ func TestPushC2CResult_Sustained(t *testing.T) {
 	}
 }
 
+// An open-loop run that falls behind kept up with the send rate less the backlog's
+// growth.
+func TestPushC2CResult_KeptUp(t *testing.T) {
+	r := loadtest.PushC2CResult{TargetRate: 1000, SendRate: 1000, Backlog: []loadtest.BacklogSample{
+		{At: time.Second, Backlog: 300}, {At: 2 * time.Second, Backlog: 700}, {At: 5 * time.Second, Backlog: 1900}}}
+	if got := r.KeptUp(); got < 599.9 || got > 600.1 {
+		t.Errorf("KeptUp = %v; want 600 (1,000/s sent, backlog +400/s)", got)
+	}
+	r.Backlog[2].Backlog = 200 // drained: at least the send rate
+	if got := r.KeptUp(); got < 1000 {
+		t.Errorf("KeptUp = %v after the backlog shrank; want at least 1,000", got)
+	}
+}
+
 // The floor sends the same notification to the same phones in the same vendor requests
-// as Herald did, right after it, and every phone gets it exactly once.
+// as Herald did, right after it, and every phone gets it exactly once; so does each
+// message of a repeated run, with the earlier messages' notifications on the phones.
 func TestRunPushGroup_Floor(t *testing.T) {
 	m, target, vendors := MustOpenPushNode(t)
 	const members = 48
-	res, err := loadtest.RunPushGroup(context.Background(), target, loadtest.PushGroupConfig{
+	runs, err := loadtest.RunPushGroup(context.Background(), target, loadtest.PushGroupConfig{
 		Vendors: vendors, Members: members, Badges: 3, Drain: 10 * time.Second,
 		ServerSessions: m.Hub.Sessions,
 		Floor:          &loadtest.FloorConfig{Senders: m.Senders, Workers: m.Pipeline.Workers},
+		Repeats:        2,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(runs) != 2 {
+		t.Fatalf("%d results; want two", len(runs))
+	}
+	for k, res := range runs {
+		t.Run(fmt.Sprint("message", k+1), func(t *testing.T) { checkFloorRun(t, res, members) })
+	}
+}
+
+func checkFloorRun(t *testing.T, res *loadtest.PushGroupResult, members int) {
 	if !res.Delivery.OK() || res.Delivery.Expected != members {
 		t.Fatalf("herald delivery %v; want %d exactly once", res.Delivery, members)
 	}

@@ -426,3 +426,40 @@ func TestPipeline_OnlineOnDeadNodePushed(t *testing.T) {
 		t.Errorf("carol's record %s; want foreground", recordsString(rs))
 	}
 }
+
+// A one-to-one push is sent by its planner, without a send job; a push in a plan too
+// large for that goes through send jobs.
+func TestPipeline_SmallPlanSentDirectly(t *testing.T) {
+	e := MustOpenEnv(t, nil)
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	before := pipeline.DirectSent()
+	m := e.MustCreateMessage(t, "alice", "bob")
+	e.p.Stored(context.Background(), m, nil, im.SentHow{})
+	rs := e.waitRecords(t, m.ID, 1)
+	if rs[0].Outcome != "accepted" || rs[0].DuplicatePossible {
+		t.Fatalf("record %s; want accepted once", recordsString(rs))
+	}
+	if got := pipeline.DirectSent() - before; got != 1 {
+		t.Fatalf("%v pushes sent directly; want the one-to-one push", got)
+	}
+
+	var members []string
+	for i := range 20 { // more than a direct plan holds
+		u := fmt.Sprintf("m%02d", i)
+		e.MustCreateDevice(t, u, push.Xiaomi, 0)
+		members = append(members, u)
+	}
+	e.MustCreateGroup(t, "big", "alice", members)
+	before = pipeline.DirectSent()
+	g := e.MustCreateMessage(t, "alice", "group:big")
+	e.p.Stored(context.Background(), g, nil, im.SentHow{})
+	for _, r := range e.waitRecords(t, g.ID, 20) {
+		if r.Outcome != "accepted" {
+			t.Fatalf("record %+v; want accepted", r)
+		}
+	}
+	if got := pipeline.DirectSent() - before; got != 0 {
+		t.Fatalf("%v pushes of a 20-member group sent directly; want none", got)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/herald-im/herald/internal/push"
 )
 
@@ -12,7 +14,8 @@ func Backoff(attempt int) time.Duration { return (&Pipeline{}).backoff(attempt) 
 
 // Replan plans message id of app again, as a redelivered plan job does.
 func (p *Pipeline) Replan(ctx context.Context, sdkAppID int64, id string) error {
-	return p.plan(ctx, planJob{SDKAppID: sdkAppID, MessageID: id})
+	_, err := p.plan(ctx, planJob{SDKAppID: sdkAppID, MessageID: id}, false)
+	return err
 }
 
 // PublishPlan publishes a plan job for message id with JetStream message ID msgID.
@@ -70,3 +73,10 @@ func (p *Pipeline) ReplanRecall(ctx context.Context, sdkAppID int64, id string) 
 
 // RecallsQueuedTotal exposes the count of lock-screen replacements queued.
 var RecallsQueuedTotal = recallsQueuedTotal
+
+// DirectSent returns the count of pushes sent by their planner.
+func DirectSent() float64 {
+	var m dto.Metric
+	directTotal.Write(&m)
+	return m.GetCounter().GetValue()
+}

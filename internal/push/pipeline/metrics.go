@@ -25,6 +25,10 @@ var (
 		Name: "herald_push_expired_total",
 		Help: "Pushes given up because their TTL ran out before a vendor took them, by vendor.",
 	}, []string{"vendor"})
+	directTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "herald_push_direct_total",
+		Help: "Pushes sent by their planner at once, not through a send job (a small plan whose certificate could take it).",
+	})
 	sweptTotal = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "herald_push_swept_total",
 		Help: "Stored messages whose planning was queued again by the sweep (the first queueing was lost).",
@@ -37,5 +41,5 @@ var (
 
 // Collectors returns the pipeline's metrics, for the node's registry.
 func Collectors() []prometheus.Collector {
-	return []prometheus.Collector{decisionsTotal, resultsTotal, sendSeconds, duplicatesTotal, expiredTotal, sweptTotal, parkedCerts, unackedTotal, recallsQueuedTotal}
+	return []prometheus.Collector{decisionsTotal, resultsTotal, sendSeconds, duplicatesTotal, expiredTotal, directTotal, sweptTotal, parkedCerts, unackedTotal, recallsQueuedTotal}
 }

@@ -49,7 +49,7 @@ const (
 	sendSubject    = "herald.push.send"
 	DefaultWorkers = 16
 	// DefaultPlanWorkers is how many messages are planned at once.
-	DefaultPlanWorkers = 4
+	DefaultPlanWorkers = 16
 	// DefaultTTL is how long a push is tried when its message's push info sets no TTL:
 	// past it, a chat notification is stale.
 	DefaultTTL = 24 * time.Hour

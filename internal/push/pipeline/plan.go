@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -38,7 +39,8 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, 2*sendTimeout)
 	defer cancel()
-	if err := p.plan(ctx, job); err != nil {
+	direct, err := p.plan(ctx, job, true)
+	if err != nil {
 		if md, merr := msg.Metadata(); merr == nil && md.NumDelivered >= maxPlanTries {
 			p.Logger.Error("give up planning push", "app", job.SDKAppID, "message", job.MessageID, "tries", md.NumDelivered, "err", err)
 			msg.Term()
@@ -48,21 +50,76 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 		msg.NakWithDelay(time.Second)
 		return
 	}
+	if len(direct) > 0 && !p.sendDirect(ctx, msg, direct) {
+		return // handed back to JetStream: its replay sends what is left
+	}
 	p.marker.add(store.MessageKey{SDKAppID: job.SDKAppID, ID: job.MessageID})
 	p.ack(msg)
 }
 
+// Direct sending. A small plan (a one-to-one message, a small group) is sent by its
+// planner right after its records are written, instead of through send jobs: a
+// JetStream publish, fetch and acknowledgement less per push, and no wait for a send
+// worker, which is most of a one-to-one push's latency. The plan job stays in hand
+// (reported in progress) until the answers are recorded, so a crash mid-send brings
+// the plan back, and its replay sends again the pushes that were being sent, marked
+// duplicate_possible, as a redelivered send job would. A push whose certificate is
+// parked, paused or at its rate limit goes through a send job, as a large plan's do.
+const (
+	// directMaxJobs and directMaxTargets bound a plan sent directly: one vendor
+	// request's worth per certificate, a few certificates.
+	directMaxJobs    = 4
+	directMaxTargets = 16
+)
+
+// sendDirect sends the jobs of a small plan (see above), each at once or, when its
+// certificate cannot take it now, through the send queue. It reports false when msg
+// has been handed back to JetStream or the node died.
+func (p *Pipeline) sendDirect(ctx context.Context, msg jetstream.Msg, jobs []*sendJob) bool {
+	ok := make([]bool, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Go(func() { ok[i] = p.sendNow(ctx, msg, j) })
+	}
+	wg.Wait()
+	return !slices.Contains(ok, false)
+}
+
+// sendNow makes j's vendor request and records the answers, or queues j when its
+// certificate is parked, paused or at its rate limit.
+func (p *Pipeline) sendNow(ctx context.Context, msg jetstream.Msg, j *sendJob) bool {
+	cert, err := p.certs.get(ctx, j.SDKAppID, j.CertificateID)
+	var sender push.Sender
+	if err == nil {
+		sender = p.Senders[cert.Vendor]
+	}
+	if sender == nil || len(j.Targets) > sender.MaxBatch() || p.certs.parkedFor(cert.ID) != "" ||
+		p.certs.pausedUntil(cert.ID).After(p.Now()) || !p.certs.limiter(cert).Allow() {
+		if err := p.publishSend(ctx, j); err != nil {
+			p.Logger.Warn("queue push", "message", j.MessageID, "err", err)
+			msg.NakWithDelay(time.Second)
+			return false
+		}
+		return true
+	}
+	directTotal.Add(float64(len(j.Targets)))
+	_, ok := p.sendPart(ctx, msg, j, cert, sender)
+	return ok
+}
+
 // planner holds what planning one message needs.
 type planner struct {
-	p        *Pipeline
-	job      planJob
-	m        *store.Message
-	elems    []protocol.Element
-	info     *protocol.OfflinePushInfo
-	facts    push.MessageFacts
-	sender   string                       // the sender's display name
-	group    string                       // the group's name
-	replayed map[string]*store.PushRecord // records of an earlier try, by user/device
+	p      *Pipeline
+	job    planJob
+	m      *store.Message
+	elems  []protocol.Element
+	info   *protocol.OfflinePushInfo
+	facts  push.MessageFacts
+	sender string // the sender's display name
+	// senderUnread: sender is the sender's ID until queue reads the account's nickname.
+	senderUnread bool
+	group        string                       // the group's name
+	replayed     map[string]*store.PushRecord // records of an earlier try, by user/device
 	// broadcast: the planner plans a push task (job.TaskID), whose pushes leave badges
 	// alone; queued counts the pushes it queued since the count was last taken.
 	broadcast bool
@@ -77,6 +134,12 @@ type planner struct {
 	order    []batchKey
 	pending  int
 	composed map[composeKey]composed // notifications composed so far
+
+	// direct: a plan small enough is not queued but returned in directJobs, for its
+	// planner to send (sendDirect); published says a job was queued already.
+	direct     bool
+	published  bool
+	directJobs []*sendJob
 }
 
 // batchKey tells apart the send jobs of one message: devices of one certificate whose
@@ -92,7 +155,19 @@ type batchKey struct {
 // triggers does not cut requests short (a target is about 100 bytes).
 const maxPending = 100 * memberPage
 
-func (p *Pipeline) plan(ctx context.Context, job planJob) error {
+// plan plans a message: it records each device's decision and queues its pushes. When
+// direct is set, a small plan's send jobs are returned for its planner to send
+// (sendDirect) instead of being queued.
+func (p *Pipeline) plan(ctx context.Context, job planJob, direct bool) ([]*sendJob, error) {
+	pl := &planner{p: p, job: job, direct: direct}
+	if err := pl.plan(ctx); err != nil {
+		return nil, err
+	}
+	return pl.directJobs, nil
+}
+
+func (pl *planner) plan(ctx context.Context) error {
+	p, job := pl.p, pl.job
 	m, err := p.Store.FindMessageByID(ctx, job.SDKAppID, job.MessageID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // deleted by retention before it was planned
@@ -100,7 +175,7 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 	if err != nil {
 		return fmt.Errorf("find message: %w", err)
 	}
-	pl := &planner{p: p, job: job, m: m}
+	pl.m = m
 	if err := json.Unmarshal(m.Elements, &pl.elems); err != nil {
 		return fmt.Errorf("decode elements: %w", err)
 	}
@@ -126,10 +201,9 @@ func (p *Pipeline) plan(ctx context.Context, job planJob) error {
 		p.Logger.Info("push not planned: the message is older than its push TTL", "app", m.SDKAppID, "message", m.ID)
 		return nil
 	}
-	pl.sender = m.From
-	if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
-		pl.sender = a.Nickname
-	}
+	// The sender's name is read when a notification is first composed: a message
+	// whose recipients are all online composes none.
+	pl.sender, pl.senderUnread = m.From, true
 	// A redelivered job finds the records of its first try: those devices are planned
 	// already, and only their queued pushes that were never tried are queued again. A
 	// push tried at least once has its retry job in the queue already, which survives
@@ -238,7 +312,10 @@ func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt
 			d = &off
 		}
 		if prev, ok := pl.replayed[d.UserID+"/"+d.DeviceID]; ok {
-			if prev.Outcome == "queued" && prev.Attempts == 0 {
+			// Queued and never tried, or being sent by a first try: sent directly by a
+			// planner that died (sendDirect), or by a send job, whose claim keeps this
+			// copy from sending it twice while that job lives (claim).
+			if prev.Attempts == 0 && prev.Outcome == "queued" || prev.Attempts == 1 && prev.Outcome == "sending" {
 				if t := pl.target(prev, d); t != nil {
 					targets = append(targets, t)
 				}
@@ -300,6 +377,12 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 	p, m := pl.p, pl.m
 	if pl.batches == nil {
 		pl.batches = map[batchKey]*sendJob{}
+	}
+	if pl.senderUnread && len(targets) > 0 {
+		pl.senderUnread = false
+		if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
+			pl.sender = a.Nickname
+		}
 	}
 	// The badges of a page are counted in one transaction. A replayed record's badge
 	// was counted by the try that created it.
@@ -412,12 +495,22 @@ func (pl *planner) publish(ctx context.Context, k batchKey) error {
 		return err
 	}
 	pl.pending -= len(j.Targets)
+	pl.published = true
 	delete(pl.batches, k)
 	return nil
 }
 
-// flush publishes every open send job, in the order they were opened.
+// flush publishes every open send job, in the order they were opened; a plan small
+// enough to be sent directly keeps them in directJobs instead.
 func (pl *planner) flush(ctx context.Context) error {
+	if pl.direct && !pl.published && len(pl.batches) <= directMaxJobs && pl.pending <= directMaxTargets {
+		for _, k := range pl.order {
+			pl.directJobs = append(pl.directJobs, pl.batches[k])
+			delete(pl.batches, k)
+		}
+		pl.order, pl.pending = pl.order[:0], 0
+		return nil
+	}
 	for _, k := range pl.order {
 		if pl.batches[k] == nil {
 			continue // published when it was full

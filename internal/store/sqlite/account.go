@@ -96,7 +96,7 @@ func (db *DB) UpdateAccount(ctx context.Context, sdkAppID int64, userID string, 
 	if upd.DNDDuration != nil {
 		s.set("dnd_duration_ms = ?", upd.DNDDuration.Milliseconds())
 	}
-	if err := execUpdate(ctx, db.writes, "accounts", &s, "sdk_app_id = ? AND user_id = ?", sdkAppID, userID); err != nil {
+	if err := db.execUpdate(ctx, "accounts", &s, "sdk_app_id = ? AND user_id = ?", sdkAppID, userID); err != nil {
 		return fmt.Errorf("update account: %w", err)
 	}
 	return nil

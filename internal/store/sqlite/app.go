@@ -29,7 +29,7 @@ func (db *DB) CreateApp(ctx context.Context, a *store.App) error {
 	if a.DevicePolicy == "" {
 		a.DevicePolicy = store.OnePerPlatform
 	}
-	_, err := db.writes.exec(ctx, `
+	_, err := db.exec(ctx, `
 		INSERT INTO apps (sdk_app_id, secret_key, admin_user_id, name, device_policy, retention_ms, callback_url, callback_secret, created_at, token_move_policy)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.SDKAppID, a.SecretKey, a.AdminUserID, a.Name, string(a.DevicePolicy), a.Retention.Milliseconds(), a.CallbackURL, a.CallbackSecret, ms(a.CreatedAt), string(a.TokenMoves))
@@ -96,7 +96,7 @@ func (db *DB) UpdateApp(ctx context.Context, sdkAppID int64, upd store.AppUpdate
 	if upd.TokenMoves != nil {
 		s.set("token_move_policy = ?", string(*upd.TokenMoves))
 	}
-	if err := execUpdate(ctx, db.writes, "apps", &s, "sdk_app_id = ?", sdkAppID); err != nil {
+	if err := db.execUpdate(ctx, "apps", &s, "sdk_app_id = ?", sdkAppID); err != nil {
 		return fmt.Errorf("update app: %w", err)
 	}
 	return nil

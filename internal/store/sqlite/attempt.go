@@ -31,7 +31,7 @@ func (db *DB) AddPushAttempts(ctx context.Context, sdkAppID int64, as []store.Pu
 	if err != nil {
 		return fmt.Errorf("add push attempts: %w", err)
 	}
-	_, err = db.writes.exec(ctx, `
+	_, err = db.exec(ctx, `
 		INSERT OR IGNORE INTO push_attempts
 			(record_id, attempt, sdk_app_id, message_id, user_id, device_id, time, outcome, reason)
 		SELECT r.id, json_extract(j.value, '$.a'), r.sdk_app_id, r.message_id, r.user_id, r.device_id,

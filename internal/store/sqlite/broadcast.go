@@ -42,9 +42,9 @@ func (db *DB) AddUserTags(ctx context.Context, sdkAppID int64, userID string, ta
 func (db *DB) RemoveUserTags(ctx context.Context, sdkAppID int64, userID string, tags []string) error {
 	var err error
 	if tags == nil {
-		_, err = db.writes.exec(ctx, `DELETE FROM user_tags WHERE sdk_app_id = ? AND user_id = ?`, sdkAppID, userID)
+		_, err = db.exec(ctx, `DELETE FROM user_tags WHERE sdk_app_id = ? AND user_id = ?`, sdkAppID, userID)
 	} else {
-		_, err = db.writes.exec(ctx, `
+		_, err = db.exec(ctx, `
 			DELETE FROM user_tags WHERE sdk_app_id = ? AND user_id = ? AND tag IN (SELECT value FROM json_each(?))`,
 			sdkAppID, userID, jsonList(tags))
 	}
@@ -211,7 +211,7 @@ func (db *DB) CreatePushTask(ctx context.Context, t *store.PushTask) error {
 	if err != nil {
 		return fmt.Errorf("create push task: %w", err)
 	}
-	_, err = db.writes.exec(ctx, `
+	_, err = db.exec(ctx, `
 		INSERT INTO push_tasks (`+pushTaskColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.SDKAppID, t.ID, string(aud), string(orJSON(t.Content)), t.OnlineOnly, string(t.Status), t.Reason, t.Cursor,
@@ -269,7 +269,7 @@ func (db *DB) UpdatePushTask(ctx context.Context, sdkAppID int64, id string, upd
 	if upd.AddPushed != 0 {
 		s.set("pushed = pushed + ?", upd.AddPushed)
 	}
-	if err := execUpdate(ctx, db.writes, "push_tasks", &s, "sdk_app_id = ? AND id = ?", sdkAppID, id); err != nil {
+	if err := db.execUpdate(ctx, "push_tasks", &s, "sdk_app_id = ? AND id = ?", sdkAppID, id); err != nil {
 		return fmt.Errorf("update push task: %w", err)
 	}
 	return nil

@@ -14,7 +14,7 @@ import (
 // stored byte for byte.
 func (db *DB) CreateCertificate(ctx context.Context, c *store.Certificate) error {
 	now := db.Now().UTC().Truncate(time.Millisecond)
-	res, err := db.writes.exec(ctx, `
+	res, err := db.exec(ctx, `
 		INSERT INTO certificates (sdk_app_id, vendor, name, config, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		c.SDKAppID, c.Vendor, c.Name, nullBytes(c.Config), ms(now), ms(now))
@@ -72,7 +72,7 @@ func (db *DB) UpdateCertificate(ctx context.Context, sdkAppID, id int64, upd sto
 		s.set("config = ?", nullBytes(upd.Config))
 	}
 	s.set("updated_at = ?", ms(db.Now()))
-	if err := execUpdate(ctx, db.writes, "certificates", &s, "sdk_app_id = ? AND id = ?", sdkAppID, id); err != nil {
+	if err := db.execUpdate(ctx, "certificates", &s, "sdk_app_id = ? AND id = ?", sdkAppID, id); err != nil {
 		return fmt.Errorf("update certificate: %w", err)
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 // login time and connection fields (LastSeen, NodeID, Background), keeping its
 // sequence marks and push binding.
 func (db *DB) UpsertDevice(ctx context.Context, d *store.Device) error {
-	_, err := db.writes.exec(ctx, `
+	_, err := db.exec(ctx, `
 		INSERT INTO devices (sdk_app_id, user_id, device_id, platform, state, login_at, last_seen, node_id,
 			background, delivered_seq, acked_seq, certificate_id, push_token, badge)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -113,7 +113,7 @@ func (db *DB) UpdateDevice(ctx context.Context, sdkAppID int64, userID, deviceID
 	if upd.Badge != nil {
 		s.set("badge = ?", *upd.Badge)
 	}
-	err := execUpdate(ctx, db.writes, "devices", &s, "sdk_app_id = ? AND user_id = ? AND device_id = ?",
+	err := db.execUpdate(ctx, "devices", &s, "sdk_app_id = ? AND user_id = ? AND device_id = ?",
 		sdkAppID, userID, deviceID)
 	if err != nil {
 		return fmt.Errorf("update device: %w", err)
@@ -123,7 +123,7 @@ func (db *DB) UpdateDevice(ctx context.Context, sdkAppID int64, userID, deviceID
 
 // DeleteDevice removes a device; store.ErrNotFound if it does not exist.
 func (db *DB) DeleteDevice(ctx context.Context, sdkAppID int64, userID, deviceID string) error {
-	res, err := db.writes.exec(ctx, `
+	res, err := db.exec(ctx, `
 		DELETE FROM devices WHERE sdk_app_id = ? AND user_id = ? AND device_id = ?`, sdkAppID, userID, deviceID)
 	if err != nil {
 		return fmt.Errorf("delete device: %w", err)

@@ -67,10 +67,10 @@ const markPushPlannedQuery = `UPDATE messages SET push_pending = 0 WHERE sdk_app
 // DeploymentID returns the deployment's ID, generating it on first use.
 func (db *DB) DeploymentID(ctx context.Context) (string, error) {
 	id := newDeploymentID()
-	if _, err := db.writes.exec(ctx, `INSERT INTO meta (key, value) VALUES ('deployment_id', ?) ON CONFLICT (key) DO NOTHING`, id); err != nil {
+	if _, err := db.exec(ctx, `INSERT INTO meta (key, value) VALUES ('deployment_id', ?) ON CONFLICT (key) DO NOTHING`, id); err != nil {
 		return "", fmt.Errorf("deployment id: %w", err)
 	}
-	if err := db.writes.queryRow(ctx, `SELECT value FROM meta WHERE key = 'deployment_id'`).Scan(&id); err != nil {
+	if err := db.reads.queryRow(ctx, `SELECT value FROM meta WHERE key = 'deployment_id'`).Scan(&id); err != nil {
 		return "", fmt.Errorf("deployment id: %w", err)
 	}
 	return id, nil

@@ -55,7 +55,7 @@ func (db *DB) UpdateGroup(ctx context.Context, sdkAppID int64, groupID string, u
 	if upd.OwnerID != nil {
 		s.set("owner_id = ?", *upd.OwnerID)
 	}
-	if err := execUpdate(ctx, db.writes, "groups", &s, "sdk_app_id = ? AND id = ?", sdkAppID, groupID); err != nil {
+	if err := db.execUpdate(ctx, "groups", &s, "sdk_app_id = ? AND id = ?", sdkAppID, groupID); err != nil {
 		return fmt.Errorf("update group: %w", err)
 	}
 	return nil
@@ -65,7 +65,7 @@ func (db *DB) UpdateGroup(ctx context.Context, sdkAppID int64, groupID string, u
 // The group's messages and conversations stay until they expire.
 func (db *DB) DeleteGroup(ctx context.Context, sdkAppID int64, groupID string) error {
 	// Members go by ON DELETE CASCADE.
-	res, err := db.writes.exec(ctx, `DELETE FROM groups WHERE sdk_app_id = ? AND id = ?`, sdkAppID, groupID)
+	res, err := db.exec(ctx, `DELETE FROM groups WHERE sdk_app_id = ? AND id = ?`, sdkAppID, groupID)
 	if err != nil {
 		return fmt.Errorf("delete group: %w", err)
 	}
@@ -218,7 +218,7 @@ func (db *DB) UpdateGroupMember(ctx context.Context, sdkAppID int64, groupID, us
 	if upd.RecvOpt != nil {
 		s.set("recv_opt = ?", int(*upd.RecvOpt))
 	}
-	err := execUpdate(ctx, db.writes, "group_members", &s, "sdk_app_id = ? AND group_id = ? AND user_id = ?",
+	err := db.execUpdate(ctx, "group_members", &s, "sdk_app_id = ? AND group_id = ? AND user_id = ?",
 		sdkAppID, groupID, userID)
 	if err != nil {
 		return fmt.Errorf("update group member: %w", err)

@@ -11,13 +11,15 @@ import (
 
 // Group commit. SQLite has one writer; every write transaction costs a BEGIN
 // IMMEDIATE, a COMMIT and the WAL frames of every page it touched, so many small
-// concurrent transactions (one-to-one sends) spend more on committing than on
-// writing. Writes that go through groupTx are handed to one committer goroutine, which
-// runs all that are waiting in one transaction, each inside its own SAVEPOINT: one that
-// fails is rolled back alone and gets its own error, the others commit together. Pages
-// touched by several writes reach the WAL once. Nothing waits for a batch to fill: a
-// write alone is committed at once, and writes that arrive while a commit is running
-// share the next one, so batches grow with the load and latency does not.
+// concurrent transactions (sends, push records, acks, logins) spend more on committing
+// than on writing. Every write after Open — a transaction (inTx, groupTx) or a single
+// statement (exec, execScan) — is handed to one committer goroutine, the only user of
+// the writer connection, which runs all that are waiting in one transaction, each
+// inside its own SAVEPOINT: one that fails is rolled back alone and gets its own error,
+// the others commit together. Pages touched by several writes reach the WAL once.
+// Nothing waits for a batch to fill: a write alone is committed at once, and writes
+// that arrive while a commit is running share the next one, so batches grow with the
+// load and latency does not.
 
 // maxGroup bounds the writes of one group transaction.
 const maxGroup = 256
@@ -27,9 +29,12 @@ var ErrClosed = errors.New("sqlite: database closed")
 
 // commitReq is one write waiting for the committer.
 type commitReq struct {
-	ctx  context.Context
-	fn   func(ctx context.Context, tx *sql.Tx) error
-	done chan error
+	ctx context.Context
+	fn  func(ctx context.Context, tx *sql.Tx) error
+	// prepare, when set, is fn's one statement: the committer prepares it between
+	// transactions, when the writer connection is free, and fn finds it cached.
+	prepare string
+	done    chan error
 }
 
 // committer runs group transactions until stop is closed.
@@ -95,10 +100,21 @@ func (c *committer) run() {
 // whether ctx ends or not — fn's statements ignore ctx's cancellation — so that the
 // caller's answer is always the write's outcome.
 func (db *DB) groupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	if db.commits == nil { // ":memory:" and tests that build a DB by hand
-		return db.inTx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
+	return db.submit(ctx, &commitReq{fn: fn})
+}
+
+// submit hands r to the committer and waits for its outcome. Before the committer
+// runs (migrations at Open) a write runs alone.
+func (db *DB) submit(ctx context.Context, r *commitReq) error {
+	if db.commits == nil {
+		if r.prepare != "" {
+			if _, err := db.writes.prepare(ctx, r.prepare); err != nil {
+				return err
+			}
+		}
+		return db.rawTx(ctx, func(tx *sql.Tx) error { return r.fn(ctx, tx) })
 	}
-	r := &commitReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	r.ctx, r.done = ctx, make(chan error, 1)
 	select {
 	case db.commits.reqs <- r:
 	case <-db.commits.stop:
@@ -109,8 +125,34 @@ func (db *DB) groupTx(ctx context.Context, fn func(ctx context.Context, tx *sql.
 	return <-r.done
 }
 
+// exec runs one write statement through the committer, prepared once.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	var res sql.Result
+	err := db.submit(ctx, &commitReq{prepare: query, fn: func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		res, err = db.writes.txExec(ctx, tx, query, args...)
+		return err
+	}})
+	return res, err
+}
+
+// execScan runs one write statement that returns a row (RETURNING) through the
+// committer, scanning the row into dest; sql.ErrNoRows when it returned none.
+func (db *DB) execScan(ctx context.Context, dest []any, query string, args ...any) error {
+	return db.submit(ctx, &commitReq{prepare: query, fn: func(ctx context.Context, tx *sql.Tx) error {
+		return db.writes.txQueryRow(ctx, tx, query, args...).Scan(dest...)
+	}})
+}
+
 // commitGroup runs batch in one transaction, each write in a savepoint.
 func (db *DB) commitGroup(batch []*commitReq) {
+	for _, r := range batch {
+		if r.prepare != "" && db.writes.cached(r.prepare) == nil {
+			// A failure here is not the write's: txStmt prepares it for the
+			// transaction alone.
+			db.writes.prepare(context.Background(), r.prepare)
+		}
+	}
 	if len(batch) == 1 {
 		r := batch[0]
 		if err := r.ctx.Err(); err != nil {
@@ -118,7 +160,7 @@ func (db *DB) commitGroup(batch []*commitReq) {
 			return
 		}
 		ctx := context.WithoutCancel(r.ctx)
-		r.done <- db.inTx(ctx, func(tx *sql.Tx) error { return r.fn(ctx, tx) })
+		r.done <- db.rawTx(ctx, func(tx *sql.Tx) error { return r.fn(ctx, tx) })
 		return
 	}
 	db.commits.groups.Add(1)

@@ -86,3 +86,79 @@ func TestCreateMessage_GroupCommitCanceled(t *testing.T) {
 		t.Fatalf("FindMessageByID(late) = %v, want ErrNotFound", err)
 	}
 }
+
+// Every write shares the group transactions, not only sends: single statements
+// (device upserts, badges, app inserts) and the push pipeline's transactions. A
+// statement that fails (a duplicate app) fails alone; the writes of its group commit.
+func TestGroupCommit_EveryWrite(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	const n = 300
+	errs := make([]error, n)
+	appErrs := make([]error, n)
+	badges := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := &store.Device{SDKAppID: 1400000001, UserID: fmt.Sprint("u", i), DeviceID: "phone", Platform: store.Android, State: store.Online}
+			if errs[i] = db.UpsertDevice(ctx, d); errs[i] != nil {
+				return
+			}
+			if badges[i], errs[i] = db.IncrementBadge(ctx, d.SDKAppID, d.UserID, d.DeviceID); errs[i] != nil {
+				return
+			}
+			errs[i] = db.CreatePushRecords(ctx, []*store.PushRecord{{SDKAppID: d.SDKAppID, MessageID: "m", UserID: d.UserID,
+				DeviceID: d.DeviceID, Decision: "push", Vendor: "fcm", Outcome: "queued"}})
+			if i%30 == 0 {
+				appErrs[i] = db.CreateApp(ctx, &store.App{SDKAppID: 1400000002, SecretKey: "k", Name: "dup"})
+			}
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("writes of device %d: %v", i, errs[i])
+		}
+		if badges[i] != 1 {
+			t.Fatalf("device %d: badge %d after one increment", i, badges[i])
+		}
+		switch err := appErrs[i]; {
+		case err == nil && i%30 == 0:
+			created++
+		case err != nil && !errors.Is(err, store.ErrConflict):
+			t.Fatalf("create app %d: %v", i, err)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("the same app created %d times, want once", created)
+	}
+	devices, err := db.FindDevices(ctx, store.DeviceFilter{SDKAppID: 1400000001})
+	if err != nil || len(devices) != n {
+		t.Fatalf("FindDevices = %d devices, %v; want %d", len(devices), err, n)
+	}
+	records, err := db.FindPushRecords(ctx, 1400000001, "m")
+	if err != nil || len(records) != n {
+		t.Fatalf("FindPushRecords = %d records, %v; want %d", len(records), err, n)
+	}
+	groups, writes := db.GroupCommits()
+	t.Logf("%d group transactions held %d of %d writes", groups, writes, 3*n+n/30)
+	if groups == 0 || writes < 2*groups {
+		t.Errorf("group commits %d holding %d writes; want concurrent writes to share transactions", groups, writes)
+	}
+}
+
+// The writer's sub-journal (savepoints) is in memory and its page cache is larger
+// than SQLite's default.
+func TestOpen_WriterPragmas(t *testing.T) {
+	db := MustOpenDB(t)
+	ctx := context.Background()
+	for name, want := range map[string]string{"temp_store": "2", "cache_size": "-32768", "journal_mode": "wal"} {
+		got, err := db.WriterPragmaForTest(ctx, name)
+		if err != nil || got != want {
+			t.Errorf("PRAGMA %s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+}

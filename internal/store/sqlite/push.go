@@ -100,7 +100,7 @@ func (db *DB) UnbindPushToken(ctx context.Context, sdkAppID, certID int64, token
 	if token == "" {
 		return 0, nil
 	}
-	res, err := db.writes.exec(ctx, `
+	res, err := db.exec(ctx, `
 		UPDATE devices SET certificate_id = 0, push_token = ''
 		WHERE sdk_app_id = ? AND certificate_id = ? AND push_token = ?`, sdkAppID, certID, token)
 	if err != nil {
@@ -117,10 +117,10 @@ func (db *DB) UnbindPushToken(ctx context.Context, sdkAppID, certID int64, token
 // value; store.ErrNotFound if the device does not exist.
 func (db *DB) IncrementBadge(ctx context.Context, sdkAppID int64, userID, deviceID string) (int, error) {
 	var badge int
-	err := db.writes.queryRow(ctx, `
+	err := db.execScan(ctx, []any{&badge}, `
 		UPDATE devices SET badge = badge + 1
 		WHERE sdk_app_id = ? AND user_id = ? AND device_id = ?
-		RETURNING badge`, sdkAppID, userID, deviceID).Scan(&badge)
+		RETURNING badge`, sdkAppID, userID, deviceID)
 	if err != nil {
 		return 0, fmt.Errorf("increment badge: %w", notFound(err))
 	}
@@ -158,7 +158,7 @@ func (db *DB) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd stor
 		s.set("attempts = ?", *upd.Attempts)
 	}
 	s.set("updated_at = ?", ms(db.Now()))
-	if err := execUpdate(ctx, db.writes, "push_records", &s, "sdk_app_id = ? AND id = ?", sdkAppID, id); err != nil {
+	if err := db.execUpdate(ctx, "push_records", &s, "sdk_app_id = ? AND id = ?", sdkAppID, id); err != nil {
 		return fmt.Errorf("update push record: %w", err)
 	}
 	return nil
@@ -167,7 +167,7 @@ func (db *DB) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd stor
 // RedecidePushRecord sets the record's decision, vendor, certificate and outcome if its
 // decision is still from, and reports whether it did.
 func (db *DB) RedecidePushRecord(ctx context.Context, sdkAppID, id int64, from string, to store.PushRedecision) (bool, error) {
-	res, err := db.writes.exec(ctx, `
+	res, err := db.exec(ctx, `
 		UPDATE push_records SET decision = ?, vendor = ?, certificate_id = ?, outcome = ?, updated_at = ?
 		WHERE sdk_app_id = ? AND id = ? AND decision = ?`,
 		to.Decision, to.Vendor, to.CertificateID, to.Outcome, ms(db.Now()), sdkAppID, id, from)

@@ -13,7 +13,7 @@ func (db *DB) CreateWebhookDelivery(ctx context.Context, d *store.WebhookDeliver
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = time.Now()
 	}
-	res, err := db.writes.exec(ctx, `
+	res, err := db.exec(ctx, `
 		INSERT INTO webhook_deliveries (sdk_app_id, command, events, result, http_status, error, duration_ms, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.SDKAppID, d.Command, d.Events, d.Result, d.HTTPStatus, d.Error, d.Duration.Milliseconds(), d.CreatedAt.UnixMilli())
@@ -57,7 +57,7 @@ func (db *DB) FindWebhookDeliveries(ctx context.Context, sdkAppID int64, limit i
 
 // DeleteWebhookDeliveriesBefore removes deliveries older than t.
 func (db *DB) DeleteWebhookDeliveriesBefore(ctx context.Context, t time.Time) (int, error) {
-	res, err := db.writes.exec(ctx, `DELETE FROM webhook_deliveries WHERE created_at < ?`, t.UnixMilli())
+	res, err := db.exec(ctx, `DELETE FROM webhook_deliveries WHERE created_at < ?`, t.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("delete webhook deliveries: %w", err)
 	}

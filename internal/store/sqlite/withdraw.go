@@ -38,7 +38,7 @@ func (db *DB) FindWithdrawPending(ctx context.Context, before time.Time, limit i
 
 // MarkWithdrawPlanned marks the recall of a message as planned.
 func (db *DB) MarkWithdrawPlanned(ctx context.Context, key store.MessageKey) error {
-	if _, err := db.writes.exec(ctx, `
+	if _, err := db.exec(ctx, `
 		UPDATE message_recalls SET withdraw_pending = 0
 		WHERE sdk_app_id = ? AND msg_id = ? AND withdraw_pending = 1`, key.SDKAppID, key.ID); err != nil {
 		return fmt.Errorf("mark withdraw planned: %w", err)
