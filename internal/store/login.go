@@ -29,9 +29,6 @@ type LoginResult struct {
 	Device *Device
 	// Kicked are the user's other devices this login logged out, as they were before.
 	Kicked []*Device
-	// Replaced reports that the device was online on another session before: that
-	// connection, wherever it is, must end.
-	Replaced bool
 	// InboxSeq is the last sequence of the user's inbox when the login was written (0:
 	// none yet): a session starting at or above it has nothing to catch up on, and
 	// anything stored later is routed to it.
@@ -128,7 +125,6 @@ func PlanLogins(logins []*Login, existing []*Device, inboxSeqs map[LoginUser]int
 			slices.SortFunc(ds, func(a, b *Device) int { return strings.Compare(a.DeviceID, b.DeviceID) })
 			devices[k] = ds
 		}
-		res.Replaced = own.State == Online && own.NodeID != l.Session
 		own.Platform, own.State, own.NodeID, own.Background = l.Platform, Online, l.Session, false
 		own.LoginAt, own.LastSeen = at, at
 		changed[own] = true

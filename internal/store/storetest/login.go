@@ -48,7 +48,7 @@ func testLoginDevices(t *testing.T, open Opener) {
 		want := &store.Device{SDKAppID: appA, UserID: "alice", DeviceID: "phone", Platform: store.Android,
 			State: store.Online, LoginAt: at(5), LastSeen: at(5), NodeID: "n1/s1",
 			DeliveredSeq: 9, AckedSeq: 7, CertificateID: 3, PushToken: "tok", Badge: 2}
-		assertEqual(t, "LoginDevices", res, []*store.LoginResult{{Device: want, Replaced: true}})
+		assertEqual(t, "LoginDevices", res, []*store.LoginResult{{Device: want}})
 		got, err := s.FindDevice(ctx, appA, "alice", "phone")
 		must(t, "FindDevice", err)
 		assertEqual(t, "FindDevice", got, want)
@@ -161,7 +161,7 @@ func testLoginDevices(t *testing.T, open Opener) {
 		assertEqual(t, "alice/phone", phone, &store.Device{SDKAppID: appA, UserID: "alice", DeviceID: "phone",
 			Platform: store.Android, State: store.Online, LoginAt: at(5), LastSeen: at(5), NodeID: "n1/s5",
 			DeliveredSeq: 4, AckedSeq: 4, Badge: 1}) // kicked in between: push binding dropped
-		assertEqual(t, "second login replaced the first", got[1].Replaced, true)
+		assertEqual(t, "first login's session", got[0].Device.NodeID, "n1/s1")
 		assertEqual(t, "phone2 kicked phone", len(got[2].Kicked) == 1 && got[2].Kicked[0].NodeID == "n1/s2", true)
 		assertEqual(t, "phone kicked phone2", len(got[4].Kicked) == 1 && got[4].Kicked[0].DeviceID == "phone2", true)
 		assertEqual(t, "bob's web kicked his phone", len(got[6].Kicked) == 1 && got[6].Kicked[0].DeviceID == "phone", true)
