@@ -22,8 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/herald-im/herald/internal/api"
-	"github.com/herald-im/herald/internal/appcache"
 	"github.com/herald-im/herald/internal/api/tencent"
+	"github.com/herald-im/herald/internal/appcache"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/bus"
 	"github.com/herald-im/herald/internal/cluster"

@@ -117,8 +117,9 @@ type Service struct {
 
 	fanOutWake chan struct{} // a send left a fan-out pending
 	acks       acks          // noted for RunAcks (acks.go)
-	// logins writes concurrent logins together (session.go).
-	logins batch.Group[*store.Login, *store.LoginResult]
+	// logins and disconnects write concurrent ones together (session.go).
+	logins      batch.Group[*store.Login, *store.LoginResult]
+	disconnects batch.Group[*store.Disconnect, *store.Device]
 }
 
 // NewService returns a Service with defaults.

@@ -125,9 +125,13 @@ func (s *Service) Logout(ctx context.Context, sdkAppID int64, userID, deviceID s
 // sequence sent to it. A device already logged out or kicked stays so, and one that has
 // since reconnected on another session stays online.
 func (s *Service) Disconnected(ctx context.Context, sdkAppID int64, userID, deviceID, session string, deliveredSeq int64) error {
-	d, err := s.Store.DisconnectDevice(ctx, sdkAppID, userID, deviceID, session, deliveredSeq, s.Now())
+	d, err := s.disconnects.Do(ctx, &store.Disconnect{SDKAppID: sdkAppID, UserID: userID, DeviceID: deviceID,
+		Session: session, DeliveredSeq: deliveredSeq, At: s.Now()}, s.Store.DisconnectDevices)
 	if err != nil {
 		return fmt.Errorf("record disconnect: %w", err)
+	}
+	if d == nil {
+		return fmt.Errorf("record disconnect: %w", store.ErrNotFound)
 	}
 	if d.State == store.Online && d.NodeID == session {
 		s.stateChanged(ctx, StateChange{SDKAppID: sdkAppID, UserID: userID, DeviceID: deviceID, Platform: d.Platform, Action: StateDisconnect})

@@ -154,3 +154,60 @@ func compareUser(appA int64, userA string, appB int64, userB string) int {
 	}
 	return strings.Compare(userA, userB)
 }
+
+// Disconnect is the end of one connection of a device, for Store.DisconnectDevices.
+type Disconnect struct {
+	SDKAppID int64
+	UserID   string
+	DeviceID string
+	// Session names the connection that ended, as "node/session".
+	Session string
+	// DeliveredSeq is the highest inbox sequence sent to the device on it.
+	DeliveredSeq int64
+	// At is when it ended: the device's LastSeen.
+	At time.Time
+}
+
+// PlanDisconnects applies ds, in order, to existing (the stored devices ds name, read
+// in the same transaction as the plan is written). Each sets the device's LastSeen and
+// raises its DeliveredSeq and, if the device is online on the session that ended,
+// takes it offline and to the foreground; a device logged out, or online on another
+// session, stays so. It returns each disconnect's device as it was before it (nil when
+// the device does not exist) and the final state of the devices changed, in key order.
+func PlanDisconnects(ds []*Disconnect, existing []*Device) (before, changed []*Device) {
+	type deviceKey struct {
+		app          int64
+		user, device string
+	}
+	devices := map[deviceKey]*Device{}
+	for _, d := range existing {
+		cp := *d
+		devices[deviceKey{d.SDKAppID, d.UserID, d.DeviceID}] = &cp
+	}
+	before = make([]*Device, len(ds))
+	touched := map[*Device]bool{}
+	for i, x := range ds {
+		d := devices[deviceKey{x.SDKAppID, x.UserID, x.DeviceID}]
+		if d == nil {
+			continue
+		}
+		cp := *d
+		before[i] = &cp
+		d.LastSeen = x.At.UTC().Truncate(time.Millisecond) // as stores keep times
+		d.DeliveredSeq = max(d.DeliveredSeq, x.DeliveredSeq)
+		if d.State == Online && d.NodeID == x.Session {
+			d.State, d.Background = Offline, false
+		}
+		touched[d] = true
+	}
+	for d := range touched {
+		changed = append(changed, d)
+	}
+	slices.SortFunc(changed, func(a, b *Device) int {
+		if c := compareUser(a.SDKAppID, a.UserID, b.SDKAppID, b.UserID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DeviceID, b.DeviceID)
+	})
+	return before, changed
+}

@@ -53,11 +53,10 @@ type Store interface {
 	// is not written), logs out the devices each login displaces and upserts each
 	// login's device. It returns one result per login.
 	LoginDevices(ctx context.Context, logins []*Login) ([]*LoginResult, error)
-	// DisconnectDevice records that a connection of a device ended at at: LastSeen is
-	// set, DeliveredSeq raised to deliveredSeq and, if the device is online on session,
-	// it goes offline and to the foreground. It returns the device as it was before, or
-	// ErrNotFound.
-	DisconnectDevice(ctx context.Context, sdkAppID int64, userID, deviceID, session string, deliveredSeq int64, at time.Time) (*Device, error)
+	// DisconnectDevices records, in one transaction, that connections of devices ended,
+	// in order, as PlanDisconnects plans them over the stored devices. It returns each
+	// one's device as it was before it, nil for a device that does not exist.
+	DisconnectDevices(ctx context.Context, ds []*Disconnect) ([]*Device, error)
 
 	// Messages. CreateMessage assigns m.Seq (the next number in m's channel) and, for
 	// each delivery, the next number in that user's inbox (Delivery.InboxSeq); it stores

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -166,25 +165,54 @@ func writeLoginDevices(ctx context.Context, tx pgx.Tx, ds []*store.Device) error
 	return nil
 }
 
-// DisconnectDevice records a connection's end in one statement. The subquery locks
-// the row and reads it as it was; the update's CASEs see the same values.
-func (db *DB) DisconnectDevice(ctx context.Context, sdkAppID int64, userID, deviceID, session string, deliveredSeq int64, at time.Time) (*store.Device, error) {
-	d, err := scanDevice(db.pool.QueryRow(ctx, `
-		UPDATE devices AS d SET last_seen = $5, delivered_seq = GREATEST(d.delivered_seq, $6),
-			state = CASE WHEN d.state = 'online' AND d.node_id = $4 THEN 'offline' ELSE d.state END,
-			background = CASE WHEN d.state = 'online' AND d.node_id = $4 THEN false ELSE d.background END
-		FROM (SELECT `+deviceColumns+` FROM devices
-			WHERE sdk_app_id = $1 AND user_id = $2 AND device_id = $3 FOR UPDATE) AS old
-		WHERE d.sdk_app_id = old.sdk_app_id AND d.user_id = old.user_id AND d.device_id = old.device_id
-		RETURNING `+oldDeviceColumns,
-		sdkAppID, userID, deviceID, session, ms(at), deliveredSeq))
-	if err != nil {
-		return nil, fmt.Errorf("disconnect device: %w", notFound(err))
+// DisconnectDevices records connections' ends in one transaction of two statements
+// however many there are: the devices read and locked (in key order), then the ones
+// changed written through unnest.
+func (db *DB) DisconnectDevices(ctx context.Context, ds []*store.Disconnect) ([]*store.Device, error) {
+	if len(ds) == 0 {
+		return nil, nil
 	}
-	return d, nil
+	apps, users, devices := make([]int64, len(ds)), make([]string, len(ds)), make([]string, len(ds))
+	for i, x := range ds {
+		apps[i], users[i], devices[i] = x.SDKAppID, x.UserID, x.DeviceID
+	}
+	var before []*store.Device
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			SELECT `+deviceColumns+` FROM devices
+			WHERE (sdk_app_id, user_id, device_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]))
+			ORDER BY sdk_app_id, user_id, device_id
+			FOR UPDATE`, apps, users, devices)
+		if err != nil {
+			return fmt.Errorf("find devices: %w", err)
+		}
+		existing, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Device, error) { return scanDevice(row) })
+		if err != nil {
+			return fmt.Errorf("find devices: %w", err)
+		}
+		var changed []*store.Device
+		before, changed = store.PlanDisconnects(ds, existing)
+		n := len(changed)
+		apps, users, devices := make([]int64, n), make([]string, n), make([]string, n)
+		lastSeens, delivered, states, backgrounds := make([]int64, n), make([]int64, n), make([]string, n), make([]bool, n)
+		for i, d := range changed {
+			apps[i], users[i], devices[i] = d.SDKAppID, d.UserID, d.DeviceID
+			lastSeens[i], delivered[i], states[i], backgrounds[i] = ms(d.LastSeen), d.DeliveredSeq, string(d.State), d.Background
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE devices AS d SET last_seen = v.last_seen, delivered_seq = GREATEST(d.delivered_seq, v.delivered_seq),
+				state = v.state, background = v.background
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::boolean[])
+				AS v(sdk_app_id, user_id, device_id, last_seen, delivered_seq, state, background)
+			WHERE d.sdk_app_id = v.sdk_app_id AND d.user_id = v.user_id AND d.device_id = v.device_id`,
+			apps, users, devices, lastSeens, delivered, states, backgrounds)
+		if err != nil {
+			return fmt.Errorf("write devices: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("disconnect devices: %w", err)
+	}
+	return before, nil
 }
-
-// oldDeviceColumns are deviceColumns of the subquery "old".
-const oldDeviceColumns = `old.sdk_app_id, old.user_id, old.device_id, old.platform, old.state, old.login_at,
-	old.last_seen, old.node_id, old.background, old.delivered_seq, old.acked_seq, old.certificate_id,
-	old.push_token, old.badge`

@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"time"
 
 	"github.com/herald-im/herald/internal/store"
 )
@@ -91,9 +91,7 @@ const (
 		SELECT ` + deviceColumns + ` FROM devices
 		WHERE sdk_app_id = ? AND user_id = ? AND device_id = ?`
 	disconnectDeviceQuery = `
-		UPDATE devices SET last_seen = ?, delivered_seq = max(delivered_seq, ?),
-			state = CASE WHEN state = 'online' AND node_id = ? THEN 'offline' ELSE state END,
-			background = CASE WHEN state = 'online' AND node_id = ? THEN 0 ELSE background END
+		UPDATE devices SET last_seen = ?, delivered_seq = max(delivered_seq, ?), state = ?, background = ?
 		WHERE sdk_app_id = ? AND user_id = ? AND device_id = ?`
 )
 
@@ -171,24 +169,44 @@ func (db *DB) writeLoginDevices(ctx context.Context, tx *sql.Tx, ds []*store.Dev
 	return nil
 }
 
-// DisconnectDevice records a connection's end in one write of the group committer.
-func (db *DB) DisconnectDevice(ctx context.Context, sdkAppID int64, userID, deviceID, session string, deliveredSeq int64, at time.Time) (*store.Device, error) {
-	var before *store.Device
+// DisconnectDevices records connections' ends in one write of the group committer:
+// each device read, then each one changed written, one prepared statement per row.
+func (db *DB) DisconnectDevices(ctx context.Context, ds []*store.Disconnect) ([]*store.Device, error) {
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	var before []*store.Device
 	err := db.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		d, err := scanDevice(db.writes.txQueryRow(ctx, tx, findDeviceForUpdateQuery, sdkAppID, userID, deviceID))
-		if err != nil {
-			return notFound(err)
-		}
-		_, err = db.writes.txExec(ctx, tx, disconnectDeviceQuery, ms(at), deliveredSeq, session, session,
-			sdkAppID, userID, deviceID)
+		find, err := db.writes.txStmt(ctx, tx, findDeviceForUpdateQuery)
 		if err != nil {
 			return err
 		}
-		before = d
+		var existing []*store.Device
+		for _, x := range ds {
+			d, err := scanDevice(find.QueryRowContext(ctx, x.SDKAppID, x.UserID, x.DeviceID))
+			switch {
+			case err == nil:
+				existing = append(existing, d)
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
+		var changed []*store.Device
+		before, changed = store.PlanDisconnects(ds, existing)
+		update, err := db.writes.txStmt(ctx, tx, disconnectDeviceQuery)
+		if err != nil {
+			return err
+		}
+		for _, d := range changed {
+			if _, err := update.ExecContext(ctx, ms(d.LastSeen), d.DeliveredSeq, string(d.State), d.Background,
+				d.SDKAppID, d.UserID, d.DeviceID); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("disconnect device: %w", err)
+		return nil, fmt.Errorf("disconnect devices: %w", err)
 	}
 	return before, nil
 }

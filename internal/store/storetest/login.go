@@ -188,6 +188,14 @@ func testLoginDevices(t *testing.T, open Opener) {
 		assertEqual(t, "inbox sequences", seqs, []int64{3, 0, 3, 0})
 	})
 
+	disconnect := func(t *testing.T, s store.Store, device, session string, delivered int64, n int) *store.Device {
+		t.Helper()
+		before, err := s.DisconnectDevices(ctx, []*store.Disconnect{{SDKAppID: appA, UserID: "alice", DeviceID: device,
+			Session: session, DeliveredSeq: delivered, At: at(n)}})
+		must(t, "DisconnectDevices", err)
+		return before[0]
+	}
+
 	t.Run("Disconnect", func(t *testing.T) {
 		s := open(t)
 		d := &store.Device{SDKAppID: appA, UserID: "alice", DeviceID: "phone", Platform: store.Android,
@@ -195,25 +203,21 @@ func testLoginDevices(t *testing.T, open Opener) {
 		must(t, "UpsertDevice", s.UpsertDevice(ctx, d))
 
 		// Another session's end leaves the device online.
-		before, err := s.DisconnectDevice(ctx, appA, "alice", "phone", "n1/s0", 4, at(1))
-		must(t, "DisconnectDevice", err)
-		assertEqual(t, "device before", before, d)
+		assertEqual(t, "device before", disconnect(t, s, "phone", "n1/s0", 4, 1), d)
 		got, err := s.FindDevice(ctx, appA, "alice", "phone")
 		must(t, "FindDevice", err)
 		want := *d
 		want.LastSeen = at(1)
 		assertEqual(t, "after another session's end", got, &want)
 
-		before, err = s.DisconnectDevice(ctx, appA, "alice", "phone", "n1/s1", 8, at(2))
-		must(t, "DisconnectDevice", err)
-		assertEqual(t, "device before", before, &want)
+		assertEqual(t, "device before", disconnect(t, s, "phone", "n1/s1", 8, 2), &want)
 		got, err = s.FindDevice(ctx, appA, "alice", "phone")
 		must(t, "FindDevice", err)
 		want.State, want.Background, want.LastSeen, want.DeliveredSeq = store.Offline, false, at(2), 8
 		assertEqual(t, "after its session's end", got, &want)
 
-		if _, err := s.DisconnectDevice(ctx, appA, "alice", "pad", "n1/s1", 0, at(3)); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("DisconnectDevice(missing) = %v, want ErrNotFound", err)
+		if before := disconnect(t, s, "pad", "n1/s1", 0, 3); before != nil {
+			t.Fatalf("DisconnectDevices(missing) = %v, want nil", before)
 		}
 	})
 
@@ -221,11 +225,58 @@ func testLoginDevices(t *testing.T, open Opener) {
 		s := open(t)
 		must(t, "UpsertDevice", s.UpsertDevice(ctx, &store.Device{SDKAppID: appA, UserID: "alice", DeviceID: "phone",
 			Platform: store.Android, State: store.LoggedOut, NodeID: "n1/s1"}))
-		if _, err := s.DisconnectDevice(ctx, appA, "alice", "phone", "n1/s1", 0, at(1)); err != nil {
-			t.Fatalf("DisconnectDevice = %v", err)
-		}
+		disconnect(t, s, "phone", "n1/s1", 0, 1)
 		got, err := s.FindDevice(ctx, appA, "alice", "phone")
 		must(t, "FindDevice", err)
 		assertEqual(t, "state", got.State, store.LoggedOut)
+	})
+
+	// Disconnects written in one call leave the store, and answer, as the same ones
+	// written one call each.
+	t.Run("DisconnectBatchIsSequential", func(t *testing.T) {
+		ds := []*store.Disconnect{
+			{SDKAppID: appA, UserID: "alice", DeviceID: "phone", Session: "n1/s0", DeliveredSeq: 2, At: at(1)}, // an older session
+			{SDKAppID: appA, UserID: "alice", DeviceID: "phone", Session: "n1/s1", DeliveredSeq: 7, At: at(2)}, // its own: offline
+			{SDKAppID: appA, UserID: "alice", DeviceID: "phone", Session: "n1/s1", DeliveredSeq: 6, At: at(3)}, // again: stays offline
+			{SDKAppID: appA, UserID: "alice", DeviceID: "pad", Session: "n1/s2", DeliveredSeq: 1, At: at(4)},
+			{SDKAppID: appA, UserID: "bob", DeviceID: "phone", Session: "n1/s3", DeliveredSeq: 1, At: at(5)}, // missing
+			{SDKAppID: appB, UserID: "alice", DeviceID: "phone", Session: "n1/s4", DeliveredSeq: 3, At: at(6)},
+		}
+		seed := func(t *testing.T, s store.Store) {
+			for _, d := range []*store.Device{
+				{SDKAppID: appA, UserID: "alice", DeviceID: "phone", Platform: store.Android, State: store.Online, NodeID: "n1/s1", Background: true, DeliveredSeq: 5},
+				{SDKAppID: appA, UserID: "alice", DeviceID: "pad", Platform: store.IPad, State: store.Online, NodeID: "n1/s2"},
+				{SDKAppID: appB, UserID: "alice", DeviceID: "phone", Platform: store.Android, State: store.Online, NodeID: "n1/s9"},
+			} {
+				must(t, "UpsertDevice", s.UpsertDevice(ctx, d))
+			}
+		}
+		one, batched := open(t), open(t)
+		seed(t, one)
+		seed(t, batched)
+		var want []*store.Device
+		for _, x := range ds {
+			before, err := one.DisconnectDevices(ctx, []*store.Disconnect{x})
+			must(t, "DisconnectDevices (one)", err)
+			want = append(want, before...)
+		}
+		got, err := batched.DisconnectDevices(ctx, ds)
+		must(t, "DisconnectDevices (batch)", err)
+		assertEqual(t, "devices before", got, want)
+		for _, app := range []int64{appA, appB} {
+			w, err := one.FindDevices(ctx, store.DeviceFilter{SDKAppID: app})
+			must(t, "FindDevices", err)
+			g, err := batched.FindDevices(ctx, store.DeviceFilter{SDKAppID: app})
+			must(t, "FindDevices", err)
+			assertEqual(t, "devices after", g, w)
+		}
+		phone, err := batched.FindDevice(ctx, appA, "alice", "phone")
+		must(t, "FindDevice", err)
+		assertEqual(t, "alice/phone", phone, &store.Device{SDKAppID: appA, UserID: "alice", DeviceID: "phone",
+			Platform: store.Android, State: store.Offline, LastSeen: at(3), NodeID: "n1/s1", DeliveredSeq: 7})
+		assertEqual(t, "bob's missing phone", got[4] == nil, true)
+		other, err := batched.FindDevice(ctx, appB, "alice", "phone")
+		must(t, "FindDevice", err)
+		assertEqual(t, "app B's phone (another session)", other.State, store.Online)
 	})
 }
