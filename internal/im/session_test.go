@@ -2,6 +2,7 @@ package im_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -150,3 +151,59 @@ func TestService_Login_ConcurrentSameDevice(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Concurrent disconnects are written together: each device whose own session ended
+// goes offline and reports it once; one whose ending session is not its own stays
+// online.
+func TestService_Disconnected_Concurrent(t *testing.T) {
+	const n = 40
+	for name, st := range openStores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			must(t, "CreateApp", st.CreateApp(ctx, &store.App{SDKAppID: loginApp, SecretKey: "k", DevicePolicy: store.Unlimited}))
+			s := im.NewService(st, &kickRouter{})
+			device := func(i int) string { return fmt.Sprint("d", i) }
+			session := func(i int) string { return fmt.Sprint("n1/s", i) }
+			loginAll(t, s, n, device, session)
+			var mu sync.Mutex
+			var changes []im.StateChange
+			s.StateChanged = func(_ context.Context, c im.StateChange) {
+				mu.Lock()
+				changes = append(changes, c)
+				mu.Unlock()
+			}
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					sess := session(i)
+					if i == 0 {
+						sess = "n1/older" // an older connection of d0 ending late
+					}
+					if err := s.Disconnected(ctx, loginApp, "alice", device(i), sess, int64(i)); err != nil {
+						t.Errorf("Disconnected(%s) = %v", device(i), err)
+					}
+				}()
+			}
+			wg.Wait()
+			for i := range n {
+				d, err := st.FindDevice(ctx, loginApp, "alice", device(i))
+				must(t, "FindDevice", err)
+				want := store.Offline
+				if i == 0 {
+					want = store.Online
+				}
+				if d.State != want || d.DeliveredSeq != int64(i) {
+					t.Errorf("%s: %s, delivered %d; want %s, %d", device(i), d.State, d.DeliveredSeq, want, i)
+				}
+			}
+			if len(changes) != n-1 {
+				t.Errorf("%d disconnect changes, want %d", len(changes), n-1)
+			}
+			if err := s.Disconnected(ctx, loginApp, "alice", "nope", "n1/x", 0); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("Disconnected(unknown device) = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
