@@ -85,6 +85,28 @@ func (g *Group[Req, Res]) lead() {
 		}
 		live, reqs = append(live, c), append(reqs, c.req)
 	}
+	// Whatever run does, even panic (a recovering caller would otherwise leave every
+	// later call waiting), the batch is answered and the lead handed on.
+	answered := false
+	defer func() {
+		if !answered {
+			for _, c := range live {
+				c.err = errRunPanicked
+			}
+		}
+		for _, c := range batch[1:] {
+			c.wake <- struct{}{}
+		}
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if len(g.waiting) > 0 {
+			next := g.waiting[0]
+			next.lead = true
+			next.wake <- struct{}{}
+		} else {
+			g.running = false
+		}
+	}()
 	if len(reqs) > 0 {
 		res, err := leader.run(context.WithoutCancel(leader.ctx), reqs)
 		for i, c := range live {
@@ -98,20 +120,11 @@ func (g *Group[Req, Res]) lead() {
 			}
 		}
 	}
-	for _, c := range batch[1:] {
-		c.wake <- struct{}{}
-	}
-
-	g.mu.Lock()
-	if len(g.waiting) > 0 {
-		next := g.waiting[0]
-		next.lead = true
-		next.wake <- struct{}{}
-	} else {
-		g.running = false
-	}
-	g.mu.Unlock()
+	answered = true
 }
 
-// errShortRun is the error of a call whose batch's run returned too few results.
-var errShortRun = errors.New("batch: run returned fewer results than requests")
+// Errors of the calls of a batch whose run failed to answer them.
+var (
+	errShortRun    = errors.New("batch: run returned fewer results than requests")
+	errRunPanicked = errors.New("batch: run panicked")
+)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,5 +158,46 @@ func TestGroup_Do_Errors(t *testing.T) {
 	}
 	if fmt.Sprint(batches) != "[[0] [1]]" {
 		t.Fatalf("batches %v, want [[0] [1]]", batches)
+	}
+}
+
+// A run that panics (under a caller that recovers) still answers its batch and hands
+// the lead on: later calls are not left waiting.
+func TestGroup_Do_RunPanics(t *testing.T) {
+	var g batch.Group[int, int]
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var calls atomic.Int64
+	run := func(_ context.Context, reqs []int) ([]int, error) {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+			panic("boom")
+		}
+		return reqs, nil
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer func() { recover() }()
+		g.Do(context.Background(), 0, run)
+	}()
+	<-started
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, errs[i] = g.Do(context.Background(), i+1, run) }()
+	}
+	waitFor(t, "two waiting calls", func() bool { return g.Waiting() == 2 })
+	close(release)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("call %d after the panic = %v, want nil (it ran in the next batch)", i+1, err)
+		}
+	}
+	if got, err := g.Do(context.Background(), 9, run); got != 9 || err != nil {
+		t.Fatalf("Do after the panic = %d, %v; want 9, nil", got, err)
 	}
 }
