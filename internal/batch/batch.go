@@ -38,9 +38,9 @@ type call[Req, Res any] struct {
 // Do runs req in a batch with the calls waiting when it starts and returns its
 // result. run does one batch: it gets the requests in arrival order and returns one
 // result for each, in order, or an error for all. A batch runs with the context of the
-// call that leads it, without its cancellation; a call whose ctx has ended when its
-// batch starts is left out and gets ctx's error. Calls that share a Group should pass
-// the same run.
+// call that leads it, without its cancellation or deadline (run bounds its own work);
+// a call whose ctx has ended when its batch starts is left out and gets ctx's error.
+// Calls that share a Group should pass the same run.
 func (g *Group[Req, Res]) Do(ctx context.Context, req Req, run func(ctx context.Context, reqs []Req) ([]Res, error)) (Res, error) {
 	c := &call[Req, Res]{ctx: ctx, req: req, run: run, wake: make(chan struct{}, 1)}
 	g.mu.Lock()

@@ -3,6 +3,7 @@ package im
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/herald-im/herald/internal/errcode"
 	"github.com/herald-im/herald/internal/store"
@@ -11,6 +12,10 @@ import (
 
 // MaxDeviceIDBytes bounds a client-chosen device ID.
 const MaxDeviceIDBytes = 64
+
+// batchTimeout bounds the store write of one batch of logins or disconnects: a batch
+// runs without the deadlines of the calls it serves (internal/batch).
+const batchTimeout = 10 * time.Second
 
 // LoginParams is a device logging in.
 type LoginParams struct {
@@ -59,7 +64,9 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (*store.LoginResult,
 // stored, batch after batch, so that of two logins of one device the later session is
 // the one that survives.
 func (s *Service) recordLogins(ctx context.Context, logins []*store.Login) ([]*store.LoginResult, error) {
-	results, err := s.Store.LoginDevices(ctx, logins)
+	sctx, cancel := context.WithTimeout(ctx, batchTimeout)
+	results, err := s.Store.LoginDevices(sctx, logins)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +133,7 @@ func (s *Service) Logout(ctx context.Context, sdkAppID int64, userID, deviceID s
 // since reconnected on another session stays online.
 func (s *Service) Disconnected(ctx context.Context, sdkAppID int64, userID, deviceID, session string, deliveredSeq int64) error {
 	d, err := s.disconnects.Do(ctx, &store.Disconnect{SDKAppID: sdkAppID, UserID: userID, DeviceID: deviceID,
-		Session: session, DeliveredSeq: deliveredSeq, At: s.Now()}, s.Store.DisconnectDevices)
+		Session: session, DeliveredSeq: deliveredSeq, At: s.Now()}, s.recordDisconnects)
 	if err != nil {
 		return fmt.Errorf("record disconnect: %w", err)
 	}
@@ -137,6 +144,13 @@ func (s *Service) Disconnected(ctx context.Context, sdkAppID int64, userID, devi
 		s.stateChanged(ctx, StateChange{SDKAppID: sdkAppID, UserID: userID, DeviceID: deviceID, Platform: d.Platform, Action: StateDisconnect})
 	}
 	return nil
+}
+
+// recordDisconnects stores a batch of disconnects.
+func (s *Service) recordDisconnects(ctx context.Context, ds []*store.Disconnect) ([]*store.Device, error) {
+	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
+	defer cancel()
+	return s.Store.DisconnectDevices(ctx, ds)
 }
 
 // Ack records that a device processed every message up to ackedSeq, and that up to
