@@ -67,7 +67,9 @@ func dialWS(ctx context.Context, u *url.URL, laddr net.Addr) (*wsConn, error) {
 	if u.Scheme != "ws" {
 		return nil, fmt.Errorf("dial %s: only ws:// URLs are supported", u.Redacted())
 	}
-	d := net.Dialer{LocalAddr: laddr}
+	// No TCP keep-alive: the protocol's heartbeats keep the connection, and enabling
+	// it costs four setsockopt calls per dial.
+	d := net.Dialer{LocalAddr: laddr, KeepAlive: -1}
 	c, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
