@@ -77,6 +77,24 @@ func LoginUsers(logins []*Login) []LoginUser {
 	return slices.Compact(users)
 }
 
+// LoginAccounts returns the accounts of logins' users, each once, in (SDKAppID,
+// UserID) order, created at the user's first login in the list: LoginPlan.Accounts,
+// which needs no stored state.
+func LoginAccounts(logins []*Login) []*Account {
+	seen := map[LoginUser]bool{}
+	var as []*Account
+	for _, l := range logins {
+		k := LoginUser{l.SDKAppID, l.UserID}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		as = append(as, &Account{SDKAppID: l.SDKAppID, UserID: l.UserID, CreatedAt: l.At.UTC().Truncate(time.Millisecond)})
+	}
+	slices.SortFunc(as, func(a, b *Account) int { return compareUser(a.SDKAppID, a.UserID, b.SDKAppID, b.UserID) })
+	return as
+}
+
 // PlanLogins applies logins, in order, to existing: every stored device of the
 // logins' users, read in the same transaction as the plan is written; inboxSeqs holds
 // the last sequence of each user's inbox that has one. A login logs
@@ -96,14 +114,9 @@ func PlanLogins(logins []*Login, existing []*Device, inboxSeqs map[LoginUser]int
 	}
 	plan := &LoginPlan{Results: make([]*LoginResult, len(logins))}
 	changed := map[*Device]bool{}
-	accounts := map[LoginUser]bool{}
 	for i, l := range logins {
 		k := LoginUser{l.SDKAppID, l.UserID}
 		at := l.At.UTC().Truncate(time.Millisecond) // as stores keep times
-		if !accounts[k] {
-			accounts[k] = true
-			plan.Accounts = append(plan.Accounts, &Account{SDKAppID: l.SDKAppID, UserID: l.UserID, CreatedAt: at})
-		}
 		res := &LoginResult{InboxSeq: inboxSeqs[k]}
 		var own *Device
 		for _, d := range devices[k] {
@@ -141,7 +154,7 @@ func PlanLogins(logins []*Login, existing []*Device, inboxSeqs map[LoginUser]int
 		}
 		return strings.Compare(a.DeviceID, b.DeviceID)
 	})
-	slices.SortFunc(plan.Accounts, func(a, b *Account) int { return compareUser(a.SDKAppID, a.UserID, b.SDKAppID, b.UserID) })
+	plan.Accounts = LoginAccounts(logins)
 	return plan
 }
 

@@ -19,9 +19,9 @@ const deadlockDetected = "40P01"
 const loginTries = 3
 
 // LoginDevices records logins in one transaction of four statements however many
-// logins there are: the users' devices read and locked, their inbox sequences read,
-// the accounts created if missing and the devices the plan changed written, each set
-// through unnest. Rows are
+// logins there are, in two round trips: the accounts created if missing, the users'
+// devices read and locked and their inbox sequences read, sent together; then the
+// devices the plan changed written. Each set goes through unnest. Rows are
 // locked in key order, so two nodes' logins of the same users wait rather than
 // deadlock, except when one's new rows meet the other's existing ones: that rare
 // deadlock is retried.
@@ -34,22 +34,16 @@ func (db *DB) LoginDevices(ctx context.Context, logins []*store.Login) ([]*store
 	for _, u := range store.LoginUsers(logins) {
 		apps, users = append(apps, u.SDKAppID), append(users, u.UserID)
 	}
+	accounts := store.LoginAccounts(logins)
 	var results []*store.LoginResult
 	var err error
 	for range loginTries {
 		err = db.inTx(ctx, func(tx pgx.Tx) error {
-			existing, err := findUserDevices(ctx, tx, apps, users)
-			if err != nil {
-				return err
-			}
-			inboxSeqs, err := findInboxSeqs(ctx, tx, apps, users)
+			existing, inboxSeqs, err := readForLogins(ctx, tx, apps, users, accounts)
 			if err != nil {
 				return err
 			}
 			plan := store.PlanLogins(logins, existing, inboxSeqs)
-			if err := createLoginAccounts(ctx, tx, plan.Accounts); err != nil {
-				return err
-			}
 			if err := writeLoginDevices(ctx, tx, plan.Devices); err != nil {
 				return err
 			}
@@ -67,68 +61,58 @@ func (db *DB) LoginDevices(ctx context.Context, logins []*store.Login) ([]*store
 	return results, nil
 }
 
-func findUserDevices(ctx context.Context, tx pgx.Tx, apps []int64, users []string) ([]*store.Device, error) {
-	rows, err := tx.Query(ctx, `
+// readForLogins creates the missing accounts and reads (locking) the users' devices
+// and their inbox sequences, the three statements sent in one round trip. An existing
+// account is not written (DO NOTHING).
+func readForLogins(ctx context.Context, tx pgx.Tx, apps []int64, users []string, as []*store.Account) ([]*store.Device, map[store.LoginUser]int64, error) {
+	accApps, accUsers, createdAts := make([]int64, len(as)), make([]string, len(as)), make([]int64, len(as))
+	for i, a := range as {
+		accApps[i], accUsers[i], createdAts[i] = a.SDKAppID, a.UserID, ms(a.CreatedAt)
+	}
+	b := &pgx.Batch{}
+	b.Queue(`
+		INSERT INTO accounts (sdk_app_id, user_id, nickname, face_url, dnd_start_ms, dnd_duration_ms, created_at)
+		SELECT a, u, '', '', 0, 0, c FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS t(a, u, c)
+		ON CONFLICT (sdk_app_id, user_id) DO NOTHING`, accApps, accUsers, createdAts)
+	b.Queue(`
 		SELECT `+deviceColumns+` FROM devices
 		WHERE (sdk_app_id, user_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))
 		ORDER BY sdk_app_id, user_id, device_id
 		FOR UPDATE`, apps, users)
-	if err != nil {
-		return nil, fmt.Errorf("find devices: %w", err)
-	}
-	defer rows.Close()
-	var ds []*store.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find devices: %w", err)
-		}
-		ds = append(ds, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find devices: %w", err)
-	}
-	return ds, nil
-}
-
-func findInboxSeqs(ctx context.Context, tx pgx.Tx, apps []int64, users []string) (map[store.LoginUser]int64, error) {
-	rows, err := tx.Query(ctx, `
+	b.Queue(`
 		SELECT sdk_app_id, user_id, last_seq FROM inboxes
 		WHERE (sdk_app_id, user_id) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))`, apps, users)
-	if err != nil {
-		return nil, fmt.Errorf("find inboxes: %w", err)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, nil, fmt.Errorf("create accounts: %w", err)
 	}
-	defer rows.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return nil, nil, fmt.Errorf("find devices: %w", err)
+	}
+	devices, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*store.Device, error) { return scanDevice(row) })
+	if err != nil {
+		return nil, nil, fmt.Errorf("find devices: %w", err)
+	}
+	rows, err = br.Query()
+	if err != nil {
+		return nil, nil, fmt.Errorf("find inboxes: %w", err)
+	}
 	seqs := map[store.LoginUser]int64{}
-	for rows.Next() {
-		var u store.LoginUser
-		var seq int64
-		if err := rows.Scan(&u.SDKAppID, &u.UserID, &seq); err != nil {
-			return nil, fmt.Errorf("find inboxes: %w", err)
-		}
+	var u store.LoginUser
+	var seq int64
+	_, err = pgx.ForEachRow(rows, []any{&u.SDKAppID, &u.UserID, &seq}, func() error {
 		seqs[u] = seq
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find inboxes: %w", err)
-	}
-	return seqs, nil
-}
-
-// createLoginAccounts inserts the accounts that are missing; DO NOTHING leaves an
-// existing one unwritten.
-func createLoginAccounts(ctx context.Context, tx pgx.Tx, as []*store.Account) error {
-	apps, users, createdAts := make([]int64, len(as)), make([]string, len(as)), make([]int64, len(as))
-	for i, a := range as {
-		apps[i], users[i], createdAts[i] = a.SDKAppID, a.UserID, ms(a.CreatedAt)
-	}
-	_, err := tx.Exec(ctx, `
-		INSERT INTO accounts (sdk_app_id, user_id, nickname, face_url, dnd_start_ms, dnd_duration_ms, created_at)
-		SELECT a, u, '', '', 0, 0, c FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS t(a, u, c)
-		ON CONFLICT (sdk_app_id, user_id) DO NOTHING`, apps, users, createdAts)
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("create accounts: %w", err)
+		return nil, nil, fmt.Errorf("find inboxes: %w", err)
 	}
-	return nil
+	if err := br.Close(); err != nil {
+		return nil, nil, err
+	}
+	return devices, seqs, nil
 }
 
 func writeLoginDevices(ctx context.Context, tx pgx.Tx, ds []*store.Device) error {
