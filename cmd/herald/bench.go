@@ -20,6 +20,8 @@ import (
 	"github.com/herald-im/herald/internal/app"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/loadtest"
+	"github.com/herald-im/herald/internal/secret"
+	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/internal/vendorsim/simulate"
 )
 
@@ -232,6 +234,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			return stop
 		}
 		if !*c2cOff {
+			commits := storeCommits(node.Store)
 			res, err := loadtest.RunPushC2C(ctx, target, loadtest.PushC2CConfig{
 				Vendors: vendors, Devices: *devices, Senders: *senders, Duration: *duration, Concurrency: *concurrency,
 				ServerSessions: node.Hub.Sessions, Rate: *rate, Logger: logger, Measure: func() func() {
@@ -245,12 +248,14 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 				return fmt.Errorf("push c2c: %w", err)
 			}
 			printPushC2C(out, res)
+			commits(out)
 		}
 		if *members > 0 {
 			var fc *loadtest.FloorConfig
 			if *floor {
 				fc = &loadtest.FloorConfig{Senders: node.Senders, Workers: node.Pipeline.Workers}
 			}
+			commits := storeCommits(node.Store)
 			runs, err := loadtest.RunPushGroup(ctx, target, loadtest.PushGroupConfig{
 				Floor:   fc,
 				Repeats: *repeat,
@@ -274,6 +279,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 			for k, res := range runs {
 				printPushGroup(out, res, k+1, len(runs))
 			}
+			commits(out)
 		}
 	}
 	return nil
@@ -463,6 +469,27 @@ func printPushC2C(w io.Writer, r *loadtest.PushC2CResult) {
 			fmt.Fprintf(w, " %d", b.Backlog)
 		}
 		fmt.Fprintf(w, "\n  sustained:   %v (the backlog stopped growing and no send was skipped); pushes reached the vendors at %.0f/s (the send rate less the backlog's growth)\n", r.Sustained(), r.KeptUp())
+	}
+}
+
+// storeCommits returns a func that prints the SQLite store's write transactions since
+// now and the writes they held (group commit); nothing for another store.
+func storeCommits(st store.Store) func(w io.Writer) {
+	if sealed, ok := st.(*secret.Store); ok {
+		st = sealed.Store
+	}
+	c, ok := st.(interface {
+		Commits() (transactions, writes uint64)
+	})
+	if !ok {
+		return func(io.Writer) {}
+	}
+	t0, w0 := c.Commits()
+	return func(w io.Writer) {
+		t1, w1 := c.Commits()
+		txs, writes := t1-t0, w1-w0
+		fmt.Fprintf(w, "  store (SQLite, setup included): %d writes in %d transactions, %.1f per transaction (group commit)\n",
+			writes, txs, float64(writes)/float64(max(txs, 1)))
 	}
 }
 

@@ -1,8 +1,8 @@
 package loadtest_test
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"

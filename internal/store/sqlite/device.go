@@ -44,26 +44,8 @@ func (db *DB) FindDevice(ctx context.Context, sdkAppID int64, userID, deviceID s
 
 // FindDevices returns the devices that match f, ordered by user ID and device ID.
 func (db *DB) FindDevices(ctx context.Context, f store.DeviceFilter) ([]*store.Device, error) {
-	where, args := []string{"sdk_app_id = ?"}, []any{f.SDKAppID}
-	if f.UserID != nil {
-		where, args = append(where, "user_id = ?"), append(args, *f.UserID)
-	}
-	if len(f.UserIDs) > 0 {
-		where, args = append(where, "user_id IN (SELECT value FROM json_each(?))"), append(args, jsonList(f.UserIDs))
-	}
-	if f.Platform != nil {
-		where, args = append(where, "platform = ?"), append(args, string(*f.Platform))
-	}
-	if f.State != nil {
-		where, args = append(where, "state = ?"), append(args, string(*f.State))
-	}
-	if f.PushToken != nil {
-		where, args = append(where, "push_token = ?"), append(args, *f.PushToken)
-	}
-	rows, err := db.reads.query(ctx, `
-		SELECT `+deviceColumns+` FROM devices
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY user_id, device_id`, args...)
+	query, args := findDevicesQuery(f)
+	rows, err := db.reads.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find devices: %w", err)
 	}
@@ -80,6 +62,35 @@ func (db *DB) FindDevices(ctx context.Context, f store.DeviceFilter) ([]*store.D
 		return nil, fmt.Errorf("find devices: %w", err)
 	}
 	return ds, nil
+}
+
+// findDevicesQuery returns FindDevices' statement for f and its arguments.
+func findDevicesQuery(f store.DeviceFilter) (string, []any) {
+	where, args := []string{"sdk_app_id = ?"}, []any{f.SDKAppID}
+	if f.UserID != nil {
+		where, args = append(where, "user_id = ?"), append(args, *f.UserID)
+	}
+	if len(f.UserIDs) > 0 {
+		where, args = append(where, "user_id IN (SELECT value FROM json_each(?))"), append(args, jsonList(f.UserIDs))
+	}
+	if f.Platform != nil {
+		where, args = append(where, "platform = ?"), append(args, string(*f.Platform))
+	}
+	if f.State != nil {
+		where, args = append(where, "state = ?"), append(args, string(*f.State))
+	}
+	order := "user_id, device_id"
+	if f.PushToken != nil {
+		where, args = append(where, "push_token = ?"), append(args, *f.PushToken)
+		// Left to itself SQLite walks the app's devices in key order to skip the
+		// sort, reading every device of the app for one token (each push-token bind
+		// checks who else holds it): "+" keeps the key out of the ordering, so the
+		// token's index finds the few holders and they are sorted.
+		order = "+user_id, +device_id"
+	}
+	return `SELECT ` + deviceColumns + ` FROM devices
+		WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY ` + order, args
 }
 
 // UpdateDevice changes the set fields of a device; DeliveredSeq and AckedSeq never
