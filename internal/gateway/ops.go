@@ -165,17 +165,22 @@ func (s *session) login(ctx context.Context, f *protocol.Frame) {
 		s.replyErr(ctx, f, err)
 		return
 	}
-	d, err := s.g.IM.Login(ctx, im.LoginParams{SDKAppID: req.SDKAppID, UserID: req.UserID, DeviceID: req.DeviceID, Platform: req.Platform, Session: s.nodeSession()})
+	res, err := s.g.IM.Login(ctx, im.LoginParams{SDKAppID: req.SDKAppID, UserID: req.UserID, DeviceID: req.DeviceID, Platform: req.Platform, Session: s.nodeSession()})
 	if err != nil {
 		s.g.Hub.remove(s)
 		s.user = ""
 		s.replyErr(ctx, f, err)
 		return
 	}
+	d := res.Device
 	start := d.AckedSeq
 	if req.AckedSeq > start {
 		start = min(req.AckedSeq, d.DeliveredSeq)
 	}
+	// Whatever was stored after the login was written reaches the session as an event
+	// (it subscribed before): with nothing in the inbox past start, there is nothing to
+	// catch up on from the store.
+	s.behind = start < res.InboxSeq
 	s.delivered.Store(start)
 	s.acked.Store(d.AckedSeq)
 	s.authenticated()

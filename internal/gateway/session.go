@@ -38,6 +38,7 @@ type session struct {
 	app      int64
 	user     string
 	device   string
+	behind   bool // the inbox had entries past the login's start: delivery begins with a catch-up
 	loggedIn atomic.Bool
 
 	// Delivery workers (see startDelivery): at most one runs, and only while events wait.
@@ -246,10 +247,12 @@ func (s *session) replyErr(ctx context.Context, req *protocol.Frame, err error) 
 // started when an event arrives for a logged-in session and ends when the queue is
 // empty, so an idle session costs none.
 
-// startDelivery begins delivery after login, with a catch-up from the store.
+// startDelivery begins delivery after login, with a catch-up from the store if the
+// inbox holds entries the client has not seen.
 func (s *session) startDelivery(ctx context.Context) {
 	s.workMu.Lock()
-	s.wctx, s.live, s.resync = ctx, true, true
+	s.wctx, s.live = ctx, true
+	s.resync = s.resync || s.behind
 	s.workMu.Unlock()
 	s.wake()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/herald-im/herald/internal/batch"
 	"github.com/herald-im/herald/internal/store"
 	"github.com/herald-im/herald/protocol"
 )
@@ -116,6 +117,9 @@ type Service struct {
 
 	fanOutWake chan struct{} // a send left a fan-out pending
 	acks       acks          // noted for RunAcks (acks.go)
+	// logins and disconnects write concurrent ones together (session.go).
+	logins      batch.Group[*store.Login, *store.LoginResult]
+	disconnects batch.Group[*store.Disconnect, *store.Device]
 }
 
 // NewService returns a Service with defaults.

@@ -2,8 +2,8 @@ package im
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"time"
 
 	"github.com/herald-im/herald/internal/errcode"
 	"github.com/herald-im/herald/internal/store"
@@ -12,6 +12,10 @@ import (
 
 // MaxDeviceIDBytes bounds a client-chosen device ID.
 const MaxDeviceIDBytes = 64
+
+// batchTimeout bounds the store write of one batch of logins or disconnects: a batch
+// runs without the deadlines of the calls it serves (internal/batch).
+const batchTimeout = 10 * time.Second
 
 // LoginParams is a device logging in.
 type LoginParams struct {
@@ -27,8 +31,10 @@ type LoginParams struct {
 // Login records a device as online, creating the account on first login as the
 // commercial system does, and ends the sessions of the devices the app's multi-device
 // policy displaces: they are marked logged out (their push binding dropped) and get a
-// kick event. It returns the device as stored.
-func (s *Service) Login(ctx context.Context, p LoginParams) (*store.Device, error) {
+// kick event. It returns what the login did, with the device as stored. Concurrent
+// logins are written together, in one store call (LoginDevices), in the order they
+// arrive.
+func (s *Service) Login(ctx context.Context, p LoginParams) (*store.LoginResult, error) {
 	if err := checkUserID(p.UserID, "user_id"); err != nil {
 		return nil, err
 	}
@@ -43,60 +49,47 @@ func (s *Service) Login(ctx context.Context, p LoginParams) (*store.Device, erro
 	if err != nil {
 		return nil, notFound(err, errcode.UnknownApp, "no app with SDKAppID %d", p.SDKAppID)
 	}
-	if err := s.ensureAccount(ctx, p.SDKAppID, p.UserID); err != nil {
+	res, err := s.logins.Do(ctx, &store.Login{
+		SDKAppID: p.SDKAppID, UserID: p.UserID, DeviceID: p.DeviceID, Platform: platform,
+		Session: p.Session, At: s.Now(), Policy: app.DevicePolicy,
+	}, s.recordLogins)
+	if err != nil {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	return res, nil
+}
+
+// recordLogins stores a batch of logins and then, in the same order, routes their
+// kicks and reports their state changes. Kicks leave in the order the logins were
+// stored, batch after batch, so that of two logins of one device the later session is
+// the one that survives.
+func (s *Service) recordLogins(ctx context.Context, logins []*store.Login) ([]*store.LoginResult, error) {
+	sctx, cancel := context.WithTimeout(ctx, batchTimeout)
+	results, err := s.Store.LoginDevices(sctx, logins)
+	cancel()
+	if err != nil {
 		return nil, err
 	}
-
-	devices, err := s.Store.FindDevices(ctx, store.DeviceFilter{SDKAppID: p.SDKAppID, UserID: &p.UserID})
-	if err != nil {
-		return nil, fmt.Errorf("find devices: %w", err)
+	for i, res := range results {
+		s.loggedIn(ctx, logins[i], res)
 	}
-	var kicked []*store.Device
-	for _, d := range devices {
-		if d.DeviceID == p.DeviceID || d.State == store.LoggedOut || !displaces(app.DevicePolicy, platform, d.Platform) {
-			continue
-		}
-		if err := s.endDevice(ctx, d); err != nil {
-			return nil, err
-		}
-		kicked = append(kicked, d)
+	return results, nil
+}
+
+// loggedIn ends the sessions one stored login displaced and reports the changes.
+func (s *Service) loggedIn(ctx context.Context, l *store.Login, res *store.LoginResult) {
+	for _, d := range res.Kicked {
 		s.stateChanged(ctx, StateChange{SDKAppID: d.SDKAppID, UserID: d.UserID, DeviceID: d.DeviceID, Platform: d.Platform, Action: StateKicked})
-		s.route(ctx, p.SDKAppID, p.UserID, &Event{Kind: EventKick, DeviceID: d.DeviceID, Kicked: &protocol.Kicked{
+		s.route(ctx, l.SDKAppID, l.UserID, &Event{Kind: EventKick, DeviceID: d.DeviceID, Kicked: &protocol.Kicked{
 			Code:     int(errcode.KickedOffline),
-			Reason:   fmt.Sprintf("logged in on another %s device", platform),
-			Platform: string(platform),
+			Reason:   fmt.Sprintf("logged in on another %s device", l.Platform),
+			Platform: string(l.Platform),
 		}})
-	}
-
-	now := s.Now()
-	d := &store.Device{
-		SDKAppID: p.SDKAppID, UserID: p.UserID, DeviceID: p.DeviceID, Platform: platform,
-		State: store.Online, LoginAt: now, LastSeen: now, NodeID: p.Session,
-	}
-	if err := s.Store.UpsertDevice(ctx, d); err != nil {
-		return nil, fmt.Errorf("upsert device: %w", err)
 	}
 	// The same device logging in again (a reconnect) replaces its older connection,
 	// wherever that is, without a kick.
-	s.route(ctx, p.SDKAppID, p.UserID, &Event{Kind: EventKick, DeviceID: p.DeviceID, KeepSession: p.Session})
-	stored, err := s.Store.FindDevice(ctx, p.SDKAppID, p.UserID, p.DeviceID)
-	if err != nil {
-		return nil, fmt.Errorf("find device: %w", err)
-	}
-	s.stateChanged(ctx, StateChange{SDKAppID: p.SDKAppID, UserID: p.UserID, DeviceID: p.DeviceID, Platform: platform, Action: StateLogin, Kicked: kicked})
-	return stored, nil
-}
-
-// displaces reports whether, under policy, a login on platform ends a session on other.
-func displaces(policy store.DevicePolicy, platform, other store.Platform) bool {
-	switch policy {
-	case store.Unlimited:
-		return false
-	case store.OneDevice:
-		return true
-	default:
-		return platform == other
-	}
+	s.route(ctx, l.SDKAppID, l.UserID, &Event{Kind: EventKick, DeviceID: l.DeviceID, KeepSession: l.Session})
+	s.stateChanged(ctx, StateChange{SDKAppID: l.SDKAppID, UserID: l.UserID, DeviceID: l.DeviceID, Platform: l.Platform, Action: StateLogin, Kicked: res.Kicked})
 }
 
 // endDevice marks d logged out and drops its push binding: a logged-out or kicked device
@@ -119,20 +112,6 @@ func parsePlatform(s string) (store.Platform, error) {
 	return "", invalid("platform %q: use Android, iOS, iPad, Windows, Mac, Linux or Web", s)
 }
 
-func (s *Service) ensureAccount(ctx context.Context, sdkAppID int64, userID string) error {
-	_, err := s.Store.FindAccount(ctx, sdkAppID, userID)
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("find account: %w", err)
-	}
-	if err := s.Store.CreateAccounts(ctx, []*store.Account{{SDKAppID: sdkAppID, UserID: userID, CreatedAt: s.Now()}}); err != nil {
-		return fmt.Errorf("create account: %w", err)
-	}
-	return nil
-}
-
 // Logout ends a device's login: it gets no more messages or pushes until it logs in again.
 func (s *Service) Logout(ctx context.Context, sdkAppID int64, userID, deviceID string) error {
 	d, err := s.Store.FindDevice(ctx, sdkAppID, userID, deviceID)
@@ -153,25 +132,25 @@ func (s *Service) Logout(ctx context.Context, sdkAppID int64, userID, deviceID s
 // sequence sent to it. A device already logged out or kicked stays so, and one that has
 // since reconnected on another session stays online.
 func (s *Service) Disconnected(ctx context.Context, sdkAppID int64, userID, deviceID, session string, deliveredSeq int64) error {
-	d, err := s.Store.FindDevice(ctx, sdkAppID, userID, deviceID)
+	d, err := s.disconnects.Do(ctx, &store.Disconnect{SDKAppID: sdkAppID, UserID: userID, DeviceID: deviceID,
+		Session: session, DeliveredSeq: deliveredSeq, At: s.Now()}, s.recordDisconnects)
 	if err != nil {
-		return fmt.Errorf("find device: %w", err)
+		return fmt.Errorf("record disconnect: %w", err)
 	}
-	upd := store.DeviceUpdate{DeliveredSeq: &deliveredSeq}
-	now := s.Now()
-	upd.LastSeen = &now
-	disconnected := d.State == store.Online && d.NodeID == session
-	if disconnected {
-		offline, fg := store.Offline, false
-		upd.State, upd.Background = &offline, &fg
+	if d == nil {
+		return fmt.Errorf("record disconnect: %w", store.ErrNotFound)
 	}
-	if err := s.Store.UpdateDevice(ctx, sdkAppID, userID, deviceID, upd); err != nil {
-		return fmt.Errorf("update device: %w", err)
-	}
-	if disconnected {
+	if d.State == store.Online && d.NodeID == session {
 		s.stateChanged(ctx, StateChange{SDKAppID: sdkAppID, UserID: userID, DeviceID: deviceID, Platform: d.Platform, Action: StateDisconnect})
 	}
 	return nil
+}
+
+// recordDisconnects stores a batch of disconnects.
+func (s *Service) recordDisconnects(ctx context.Context, ds []*store.Disconnect) ([]*store.Device, error) {
+	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
+	defer cancel()
+	return s.Store.DisconnectDevices(ctx, ds)
 }
 
 // Ack records that a device processed every message up to ackedSeq, and that up to

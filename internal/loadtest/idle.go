@@ -144,6 +144,13 @@ func RunIdle(ctx context.Context, t Target, c IdleConfig) (*IdleResult, error) {
 			return nil, fmt.Errorf("server memory: %w", err)
 		}
 	}
+	// UserSigs are signed before the clock starts: a real client gets its UserSig from
+	// its app server, and signing here (zlib, HMAC) cost the machine the generator
+	// shares with the node about a fifth of a login's CPU.
+	sigs, err := signAll(t, c.Conns)
+	if err != nil {
+		return nil, err
+	}
 	res.ClientBefore = ReadMemory()
 	defer r.closeAll()
 
@@ -161,8 +168,9 @@ func RunIdle(ctx context.Context, t Target, c IdleConfig) (*IdleResult, error) {
 	}()
 
 	start := time.Now()
-	r.login(ctx, t, u, sources)
+	r.login(ctx, t, u, sources, sigs)
 	res.LoginTime = time.Since(start)
+	sigs = nil
 	r.mu.Lock()
 	ok := len(r.conns)
 	res.Failed, res.FirstError, res.HeartbeatInterval = r.failed, r.firstErr, r.interval
@@ -223,9 +231,26 @@ func (r *idleRun) fail(err error) {
 	}
 }
 
-// login logs every connection in, c.Concurrency at a time.
-func (r *idleRun) login(ctx context.Context, t Target, u *url.URL, sources []net.Addr) {
+// signedUser is a generated user and its UserSig.
+type signedUser struct{ user, sig string }
+
+// signAll names and signs the n users of a run.
+func signAll(t Target, n int) ([]signedUser, error) {
 	prefix := t.prefix()
+	users := make([]signedUser, n)
+	for i := range users {
+		user := fmt.Sprintf("%s_%d", prefix, i)
+		sig, err := t.userSig(user)
+		if err != nil {
+			return nil, err
+		}
+		users[i] = signedUser{user, sig}
+	}
+	return users, nil
+}
+
+// login logs every connection in, c.Concurrency at a time, the i-th as users[i].
+func (r *idleRun) login(ctx context.Context, t Target, u *url.URL, sources []net.Addr, users []signedUser) {
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range r.c.Concurrency {
@@ -237,7 +262,7 @@ func (r *idleRun) login(ctx context.Context, t Target, u *url.URL, sources []net
 				if len(sources) > 0 {
 					laddr = sources[i%len(sources)]
 				}
-				ic, interval, err := loginOne(ctx, t, u, laddr, fmt.Sprintf("%s_%d", prefix, i))
+				ic, interval, err := loginOne(ctx, t, u, laddr, users[i])
 				if err != nil {
 					r.fail(err)
 					continue
@@ -266,11 +291,8 @@ func (r *idleRun) login(ctx context.Context, t Target, u *url.URL, sources []net
 	wg.Wait()
 }
 
-func loginOne(ctx context.Context, t Target, u *url.URL, laddr net.Addr, user string) (*idleConn, time.Duration, error) {
-	sig, err := t.userSig(user)
-	if err != nil {
-		return nil, 0, err
-	}
+func loginOne(ctx context.Context, t Target, u *url.URL, laddr net.Addr, su signedUser) (*idleConn, time.Duration, error) {
+	user, sig := su.user, su.sig
 	dctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	w, err := dialWS(dctx, u, laddr)

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/herald-im/herald/protocol"
@@ -25,12 +26,40 @@ const maxFrame = 1 << 20
 var errFrameTooLarge = errors.New("loadtest: frame too large")
 
 // wsConn is a minimal client WebSocket over one TCP connection: text frames only, no
-// extensions, no goroutine and no buffers of its own between calls. It exists so that
+// extensions, no goroutine and no buffers of its own between calls (but for bytes the
+// server sent past the last message read). It exists so that
 // the load generator costs little memory per idle connection and the server's cost is
 // what the idle scenario measures. It is not safe for concurrent use.
 type wsConn struct {
 	c   net.Conn
 	seq uint64
+	// in holds bytes read past the last message returned: nil when there are none, so
+	// that an idle connection keeps no buffer.
+	in []byte
+}
+
+// readBufs are the scratch buffers socket reads go through: one read takes a frame's
+// header and payload together, and what is kept is only what was read.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
+// next returns the next n bytes of the stream, reading the socket only when in holds
+// fewer.
+func (w *wsConn) next(n int) ([]byte, error) {
+	for len(w.in) < n {
+		bp := readBufs.Get().(*[]byte)
+		k, err := w.c.Read(*bp)
+		w.in = append(w.in, (*bp)[:k]...)
+		readBufs.Put(bp)
+		if err != nil && len(w.in) < n {
+			return nil, err
+		}
+	}
+	b := w.in[:n:n]
+	w.in = w.in[n:]
+	if len(w.in) == 0 {
+		w.in = nil
+	}
+	return b, nil
 }
 
 // dialWS opens a WebSocket to u (ws:// only) from the local address laddr (nil: any).
@@ -38,7 +67,9 @@ func dialWS(ctx context.Context, u *url.URL, laddr net.Addr) (*wsConn, error) {
 	if u.Scheme != "ws" {
 		return nil, fmt.Errorf("dial %s: only ws:// URLs are supported", u.Redacted())
 	}
-	d := net.Dialer{LocalAddr: laddr}
+	// No TCP keep-alive: the protocol's heartbeats keep the connection, and enabling
+	// it costs four setsockopt calls per dial.
+	d := net.Dialer{LocalAddr: laddr, KeepAlive: -1}
 	c, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
@@ -113,31 +144,31 @@ func (w *wsConn) writeText(payload []byte) error {
 func (w *wsConn) readMessage() ([]byte, error) {
 	var msg []byte
 	for {
-		var h [2]byte
-		if _, err := io.ReadFull(w.c, h[:]); err != nil {
+		h, err := w.next(2)
+		if err != nil {
 			return nil, err
 		}
 		fin, op := h[0]&0x80 != 0, h[0]&0x0f
 		n := uint64(h[1] & 0x7f)
 		switch n {
 		case 126:
-			var e [2]byte
-			if _, err := io.ReadFull(w.c, e[:]); err != nil {
+			e, err := w.next(2)
+			if err != nil {
 				return nil, err
 			}
-			n = uint64(binary.BigEndian.Uint16(e[:]))
+			n = uint64(binary.BigEndian.Uint16(e))
 		case 127:
-			var e [8]byte
-			if _, err := io.ReadFull(w.c, e[:]); err != nil {
+			e, err := w.next(8)
+			if err != nil {
 				return nil, err
 			}
-			n = binary.BigEndian.Uint64(e[:])
+			n = binary.BigEndian.Uint64(e)
 		}
 		if n > maxFrame || uint64(len(msg))+n > maxFrame {
 			return nil, errFrameTooLarge
 		}
-		payload := make([]byte, n)
-		if _, err := io.ReadFull(w.c, payload); err != nil {
+		payload, err := w.next(int(n))
+		if err != nil {
 			return nil, err
 		}
 		switch op {

@@ -48,6 +48,15 @@ type Store interface {
 	FindDevices(ctx context.Context, f DeviceFilter) ([]*Device, error)
 	UpdateDevice(ctx context.Context, sdkAppID int64, userID, deviceID string, upd DeviceUpdate) error // ErrNotFound
 	DeleteDevice(ctx context.Context, sdkAppID int64, userID, deviceID string) error                   // ErrNotFound
+	// LoginDevices records logins, in order, in one transaction, as PlanLogins plans
+	// them over the users' stored devices: it creates missing accounts (an existing one
+	// is not written), logs out the devices each login displaces and upserts each
+	// login's device. It returns one result per login.
+	LoginDevices(ctx context.Context, logins []*Login) ([]*LoginResult, error)
+	// DisconnectDevices records, in one transaction, that connections of devices ended,
+	// in order, as PlanDisconnects plans them over the stored devices. It returns each
+	// one's device as it was before it, nil for a device that does not exist.
+	DisconnectDevices(ctx context.Context, ds []*Disconnect) ([]*Device, error)
 
 	// Messages. CreateMessage assigns m.Seq (the next number in m's channel) and, for
 	// each delivery, the next number in that user's inbox (Delivery.InboxSeq); it stores

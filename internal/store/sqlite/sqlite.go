@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// Statements run inside write transactions are prepared now: the writer's one
 	// connection is busy during a transaction, so they cannot be prepared on first use.
-	for _, q := range append(txQueries, pushBatchQueries...) {
+	for _, q := range slices.Concat(txQueries, pushBatchQueries, loginQueries) {
 		if _, err := db.writes.prepare(ctx, q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("prepare: %w", err)
@@ -139,7 +140,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // txQueries are the statements of the hot write transactions (CreateMessage,
 // MarkConversationRead, CreateAccounts, fan-out), prepared at Open with the push
-// pipeline's set-based statements (pushBatchQueries).
+// pipeline's set-based statements (pushBatchQueries) and the login's (loginQueries).
 var txQueries = []string{
 	nextChannelSeqQuery, insertMessageQuery, nextInboxSeqsQuery, insertInboxEntriesQuery, upsertConversationsQuery,
 	readMarksQuery, markReadQuery, findConversationQuery,

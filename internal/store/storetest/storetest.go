@@ -22,6 +22,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("App", func(t *testing.T) { testApp(t, open) })
 	t.Run("Account", func(t *testing.T) { testAccount(t, open) })
 	t.Run("Device", func(t *testing.T) { testDevice(t, open) })
+	t.Run("LoginDevices", func(t *testing.T) { testLoginDevices(t, open) })
 	t.Run("Message", func(t *testing.T) { testMessage(t, open) })
 	t.Run("SearchMessages", func(t *testing.T) { testSearchMessages(t, open) })
 	t.Run("CertificateOutcomes", func(t *testing.T) { testCertificateOutcomes(t, open) })
