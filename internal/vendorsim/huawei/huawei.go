@@ -296,12 +296,15 @@ func (s *Server) serveSend(w http.ResponseWriter, r *http.Request) {
 
 	requestID := newRequestID()
 	var illegal []string
+	// Every phone of the batch keeps the request as received: one copy shared by all,
+	// not one each (a 1,000-token request is ~50 KB).
+	shared := append(json.RawMessage(nil), raw...)
 	for _, tok := range m.Token {
 		if state, app := s.Lookup(tok); state != vendorsim.Active || app != appID {
 			illegal = append(illegal, tok)
 			continue
 		}
-		s.Deliver(delivered(m, tok, requestID, raw))
+		s.Deliver(delivered(m, tok, requestID, shared))
 	}
 	switch {
 	case len(illegal) == len(m.Token):
@@ -450,7 +453,7 @@ func delivered(m *Message, tok, requestID string, raw []byte) vendorsim.Delivere
 		an = withClick(an)
 	}
 	d := vendorsim.Delivered{
-		Token: tok, MessageID: requestID, Raw: append(json.RawMessage(nil), raw...),
+		Token: tok, MessageID: requestID, Raw: raw,
 		Title: an.Title, Body: an.Body, Image: an.Image,
 		ChannelID: an.ChannelID, Category: a.Category, Importance: or(an.Importance, "NORMAL"),
 		Sound: an.Sound, CollapseID: an.Tag, Priority: or(a.Urgency, "NORMAL"), TTL: 86400 * time.Second,
