@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -25,20 +26,7 @@ func TestPushBatchQueries_Plan(t *testing.T) {
 		for i := range args {
 			args[i] = "[]"
 		}
-		rows, err := db.write.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
-		if err != nil {
-			t.Fatalf("explain %s: %v", q, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notUsed int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, db.write, q, args...)
 		for _, d := range plan {
 			if appScan.MatchString(d) || strings.HasPrefix(d, "SCAN push_records") || strings.HasPrefix(d, "SCAN devices") || strings.HasPrefix(d, "SCAN d") || strings.HasPrefix(d, "SCAN r") {
 				t.Errorf("plan of %s\n%s\nscans the app's rows", q, strings.Join(plan, "\n"))
@@ -64,24 +52,31 @@ func TestFindDevicesQuery_Plan(t *testing.T) {
 		"user, token": {SDKAppID: 1, UserID: &user, PushToken: &token},
 	} {
 		q, args := findDevicesQuery(f)
-		rows, err := db.read.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
-		if err != nil {
-			t.Fatalf("%s: explain: %v", name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notUsed int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, db.read, q, args...)
 		for _, d := range plan {
 			if appScan.MatchString(d) {
 				t.Errorf("%s: plan\n%s\nwalks the app's devices", name, strings.Join(plan, "\n"))
 			}
 		}
 	}
+}
+
+// queryPlan returns the details of SQLite's plan for q, one line a step.
+func queryPlan(t *testing.T, db *sql.DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("explain %s: %v", q, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notUsed int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan
 }
