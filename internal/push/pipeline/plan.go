@@ -55,6 +55,7 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 		msg.NakWithDelay(time.Second)
 		return
 	}
+	progress() // the direct sends get the stall timeout afresh, above their own
 	if len(direct) > 0 && !p.sendDirect(ctx, msg, direct) {
 		return // handed back to JetStream: its replay sends what is left
 	}
