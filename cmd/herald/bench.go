@@ -211,11 +211,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 		}
 		printC2C(out, res)
 		if node != nil {
-			st := node.Store
-			if sealed, ok := st.(*secret.Store); ok {
-				st = sealed.Store
-			}
-			if gc, ok := st.(groupCommitter); ok {
+			if gc, ok := unsealed(node.Store).(groupCommitter); ok {
 				groups, writes := gc.GroupCommits()
 				fmt.Fprintf(out, "  store group commit (whole run): %d transactions held %d writes\n", groups, writes)
 			}
@@ -491,13 +487,18 @@ func printPushC2C(w io.Writer, r *loadtest.PushC2CResult) {
 	}
 }
 
+// unsealed returns the store under the node's secret sealing, for its own counters.
+func unsealed(st store.Store) store.Store {
+	if sealed, ok := st.(*secret.Store); ok {
+		return sealed.Store
+	}
+	return st
+}
+
 // storeCommits returns a func that prints the SQLite store's write transactions since
 // now and the writes they held (group commit); nothing for another store.
 func storeCommits(st store.Store) func(w io.Writer) {
-	if sealed, ok := st.(*secret.Store); ok {
-		st = sealed.Store
-	}
-	c, ok := st.(interface {
+	c, ok := unsealed(st).(interface {
 		Commits() (transactions, writes uint64)
 	})
 	if !ok {

@@ -680,10 +680,10 @@ func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) ([]*PushGrou
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
 	}
-	logger := c.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	logger := c.Logger
 	prefix := t.prefix() + "g"
 	start := time.Now()
 	users := make([]string, c.Members)
@@ -732,10 +732,7 @@ func RunPushGroup(ctx context.Context, t Target, c PushGroupConfig) ([]*PushGrou
 // sendToGroup sends message k to the group, waits for every phone to have it and, with
 // a floor, sends it again with the bare sender.
 func sendToGroup(ctx context.Context, c PushGroupConfig, owner *client.Client, groupID, prefix string, phones []*phone, k int) (*PushGroupResult, error) {
-	logger := c.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := c.Logger // set by RunPushGroup
 	res := &PushGroupResult{Members: c.Members, Load: ReadLoad()}
 	var err error
 	if c.ServerMemory != nil {

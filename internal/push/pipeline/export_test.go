@@ -14,7 +14,7 @@ func Backoff(attempt int) time.Duration { return (&Pipeline{}).backoff(attempt) 
 
 // Replan plans message id of app again, as a redelivered plan job does.
 func (p *Pipeline) Replan(ctx context.Context, sdkAppID int64, id string) error {
-	_, err := p.plan(ctx, planJob{SDKAppID: sdkAppID, MessageID: id}, false)
+	_, err := p.plan(ctx, planJob{SDKAppID: sdkAppID, MessageID: id}, false, nil)
 	return err
 }
 

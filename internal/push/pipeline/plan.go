@@ -41,7 +41,7 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 	// moving is cut off and tried again.
 	ctx, progress, cancel := stallContext(p.ctx, planStall)
 	defer cancel()
-	direct, err := p.planWithProgress(ctx, job, true, progress)
+	direct, err := p.plan(ctx, job, true, progress)
 	if err != nil {
 		if md, merr := msg.Metadata(); merr == nil && md.NumDelivered >= maxPlanTries {
 			p.Logger.Error("give up planning push", "app", job.SDKAppID, "message", job.MessageID, "tries", md.NumDelivered, "err", err)
@@ -141,7 +141,7 @@ type planner struct {
 	pending  int
 	composed map[composeKey]composed // notifications composed so far
 
-	// progress is called as each page of members is planned (stallContext).
+	// progress, if set, is called as each page of members is planned (stallContext).
 	progress func()
 	// direct: a plan small enough is not queued but returned in directJobs, for its
 	// planner to send (sendDirect); published says a job was queued already.
@@ -163,15 +163,11 @@ type batchKey struct {
 // triggers does not cut requests short (a target is about 100 bytes).
 const maxPending = 100 * memberPage
 
-// plan plans a message: it records each device's decision and queues its pushes. When
-// direct is set, a small plan's send jobs are returned for its planner to send
-// (sendDirect) instead of being queued.
-func (p *Pipeline) plan(ctx context.Context, job planJob, direct bool) ([]*sendJob, error) {
-	return p.planWithProgress(ctx, job, direct, func() {})
-}
-
-// planWithProgress is plan, calling progress as each page of members is planned.
-func (p *Pipeline) planWithProgress(ctx context.Context, job planJob, direct bool, progress func()) ([]*sendJob, error) {
+// plan plans a message: it records each device's decision and queues its pushes,
+// calling progress (if set) as each page of members is planned. When direct is set, a
+// small plan's send jobs are returned for its planner to send (sendDirect) instead of
+// being queued.
+func (p *Pipeline) plan(ctx context.Context, job planJob, direct bool, progress func()) ([]*sendJob, error) {
 	pl := &planner{p: p, job: job, direct: direct, progress: progress}
 	if err := pl.plan(ctx); err != nil {
 		return nil, err

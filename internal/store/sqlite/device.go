@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -45,7 +46,11 @@ func (db *DB) FindDevice(ctx context.Context, sdkAppID int64, userID, deviceID s
 // FindDevices returns the devices that match f, ordered by user ID and device ID.
 func (db *DB) FindDevices(ctx context.Context, f store.DeviceFilter) ([]*store.Device, error) {
 	query, args := findDevicesQuery(f)
-	rows, err := db.reads.query(ctx, query, args...)
+	return scanDevices(db.reads.query(ctx, query, args...))
+}
+
+// scanDevices reads every row of a devices query.
+func scanDevices(rows *sql.Rows, err error) ([]*store.Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find devices: %w", err)
 	}

@@ -101,23 +101,7 @@ var loginQueries = []string{
 }
 
 func (db *DB) findUserDevices(ctx context.Context, tx *sql.Tx, users string) ([]*store.Device, error) {
-	rows, err := db.writes.txQuery(ctx, tx, findUserDevicesQuery, users)
-	if err != nil {
-		return nil, fmt.Errorf("find devices: %w", err)
-	}
-	defer rows.Close()
-	var ds []*store.Device
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find devices: %w", err)
-		}
-		ds = append(ds, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find devices: %w", err)
-	}
-	return ds, nil
+	return scanDevices(db.writes.txQuery(ctx, tx, findUserDevicesQuery, users))
 }
 
 func (db *DB) findInboxSeqs(ctx context.Context, tx *sql.Tx, users string) (map[store.LoginUser]int64, error) {
