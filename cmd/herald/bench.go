@@ -53,7 +53,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 	embedded := fs.Bool("embedded", false, "start a node in this process (SQLite in a temp dir) instead of using --url")
 	pg := fs.String("postgres", "", "with --embedded: use this PostgreSQL database (a fresh schema, dropped after)")
 	heartbeat := fs.Duration("heartbeat", app.DefaultConfig().Heartbeat, "with --embedded: the node's heartbeat period")
-	serverPID := fs.Int("server-pid", 0, "without --embedded: the node's process ID, to read its RSS")
+	serverPID := fs.Int("server-pid", 0, "without --embedded: the node's process ID, to read its RSS and its CPU time over the logins")
 	scenario := fs.String("scenario", "all", "idle, c2c, all (idle and c2c) or push (needs --embedded)")
 	conns := fs.Int("conns", loadtest.DefaultConns, "idle: connections to hold")
 	hold := fs.Duration("hold", loadtest.DefaultHold, "idle: how long to hold them after the last login")
@@ -178,6 +178,7 @@ func (c *BenchCommand) Run(ctx context.Context, args []string) error {
 				g, _ := loadtest.ReadGauges(ctx, metrics, "go_goroutines")
 				return loadtest.Memory{RSS: rss, Goroutines: int(g["go_goroutines"])}, nil
 			}
+			ic.ServerCPU = func() (time.Duration, error) { return loadtest.ReadCPU(pid) }
 			ic.ServerSessions = func() int {
 				g, err := loadtest.ReadGauges(ctx, metrics, "herald_gateway_sessions")
 				if v, ok := g["herald_gateway_sessions"]; ok && err == nil {
@@ -434,6 +435,15 @@ func printIdle(w io.Writer, r *loadtest.IdleResult, embedded, serverRSS bool) {
 		fmt.Fprintf(w, "  first error: %s\n", r.FirstError)
 	}
 	fmt.Fprintf(w, "  logins:      %.0f/s (%s for all)\n", r.LoginRate, r.LoginTime.Round(time.Millisecond))
+	switch {
+	case embedded:
+		fmt.Fprintf(w, "  CPU per login (over the logins): %s, node and load generator together\n", us(r.ClientCPUPerLogin()))
+	case serverRSS:
+		fmt.Fprintf(w, "  CPU per login (over the logins): node %s (%s in all), load generator %s\n",
+			us(r.ServerCPUPerLogin()), r.ServerLoginCPU.Round(10*time.Millisecond), us(r.ClientCPUPerLogin()))
+	default:
+		fmt.Fprintf(w, "  CPU per login (over the logins): load generator %s\n", us(r.ClientCPUPerLogin()))
+	}
 	fmt.Fprintf(w, "  heartbeats:  %d answered, %d failed, every %s, during a %s hold\n", r.Heartbeats, r.HeartbeatErrors, r.HeartbeatInterval, r.Hold)
 	sb, sa, cb, ca := r.ServerBefore, r.ServerAfter, r.ClientBefore, r.ClientAfter
 	switch {
@@ -543,6 +553,8 @@ func printVendors(w io.Writer, vs []loadtest.VendorCount) {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
+func us(d time.Duration) string { return fmt.Sprintf("%d µs", d.Microseconds()) }
+
 // Usage describes the command.
 func (c *BenchCommand) Usage() string {
 	return strings.TrimLeft(`
@@ -553,7 +565,8 @@ func (c *BenchCommand) Usage() string {
                [--scenario push --devices 1000 --senders 50 --members 10000 --badges 4
                 [--rate N] [--floor] [--repeat N] [--no-c2c]] [--cpuprofile FILE] [-v]
       Measure a node: idle WebSocket connections held (each its own user, heartbeating)
-      with the memory each costs, and one-to-one messages per second end to end with
+      with the memory each costs and the CPU each login cost (the node's with
+      --server-pid), and one-to-one messages per second end to end with
       their latency. --embedded starts a node in this process with SQLite in a temp dir
       (or a fresh schema of --postgres) so one command measures everything.
       --scenario push (with --embedded) starts the eight vendor simulators in this

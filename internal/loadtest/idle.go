@@ -46,14 +46,18 @@ type IdleConfig struct {
 	ServerMemory func() (Memory, error)
 	// ServerSessions, when set, returns how many sessions the server holds.
 	ServerSessions func() int
+	// ServerCPU, when set, returns the CPU time the server has used (ReadCPU of its
+	// process): read when the logins start and when they end.
+	ServerCPU func() (time.Duration, error)
 	// Logger reports progress. Default: discard.
 	Logger *slog.Logger
 }
 
 // IdleResult is what RunIdle measured.
 type IdleResult struct {
-	Conns  int // connections attempted
-	Failed int // logins that failed
+	Conns    int // connections attempted
+	LoggedIn int // logins that succeeded
+	Failed   int // logins that failed
 	// FirstError is the first login or heartbeat failure, if any.
 	FirstError string
 	// Held is how many connections answered the final heartbeat, after the hold.
@@ -62,6 +66,10 @@ type IdleResult struct {
 	ServerSessions int
 	LoginTime      time.Duration // first dial to last login reply
 	LoginRate      float64       // successful logins per second
+	// ServerLoginCPU is the CPU time the server used over LoginTime; zero without
+	// ServerCPU. ClientLoginCPU is this process's over the same time (with a node in
+	// this process, both together).
+	ServerLoginCPU, ClientLoginCPU time.Duration
 	// HeartbeatInterval is what the server asked for at login.
 	HeartbeatInterval time.Duration
 	Heartbeats        int64 // heartbeats answered during the hold (the final check excluded)
@@ -76,6 +84,24 @@ type IdleResult struct {
 // ServerHeapPerConn is the server's Go heap growth per held connection.
 func (r *IdleResult) ServerHeapPerConn() uint64 {
 	return perConn(r.ServerBefore.HeapAlloc+r.ServerBefore.StackInuse, r.ServerAfter.HeapAlloc+r.ServerAfter.StackInuse, r.Held)
+}
+
+// ServerCPUPerLogin is the server's CPU time over the logins per successful login;
+// zero without ServerCPU.
+func (r *IdleResult) ServerCPUPerLogin() time.Duration {
+	return perLogin(r.ServerLoginCPU, r.LoggedIn)
+}
+
+// ClientCPUPerLogin is this process's CPU time over the logins per successful login.
+func (r *IdleResult) ClientCPUPerLogin() time.Duration {
+	return perLogin(r.ClientLoginCPU, r.LoggedIn)
+}
+
+func perLogin(d time.Duration, n int) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	return d / time.Duration(n)
 }
 
 // ServerRSSPerConn is the server's RSS growth per held connection.
@@ -159,6 +185,13 @@ func RunIdle(ctx context.Context, t Target, c IdleConfig) (*IdleResult, error) {
 		return nil, err
 	}
 
+	var serverCPU time.Duration
+	if c.ServerCPU != nil {
+		if serverCPU, err = c.ServerCPU(); err != nil {
+			return nil, fmt.Errorf("server cpu: %w", err)
+		}
+	}
+
 	beatCtx, stopBeats := context.WithCancel(ctx)
 	var beaters sync.WaitGroup
 	beaters.Add(1)
@@ -167,12 +200,21 @@ func RunIdle(ctx context.Context, t Target, c IdleConfig) (*IdleResult, error) {
 		r.heartbeatLoop(beatCtx)
 	}()
 
+	clientCPU := SelfCPU()
 	start := time.Now()
 	r.login(ctx, t, u, sources, sigs)
 	res.LoginTime = time.Since(start)
+	res.ClientLoginCPU = SelfCPU() - clientCPU
+	var cpuErr error
+	if c.ServerCPU != nil {
+		var after time.Duration
+		after, cpuErr = c.ServerCPU()
+		res.ServerLoginCPU = after - serverCPU
+	}
 	sigs = nil
 	r.mu.Lock()
 	ok := len(r.conns)
+	res.LoggedIn = ok
 	res.Failed, res.FirstError, res.HeartbeatInterval = r.failed, r.firstErr, r.interval
 	r.mu.Unlock()
 	res.LoginRate = float64(ok) / res.LoginTime.Seconds()
@@ -185,6 +227,9 @@ func RunIdle(ctx context.Context, t Target, c IdleConfig) (*IdleResult, error) {
 	stopBeats()
 	beaters.Wait()
 	res.Heartbeats, res.HeartbeatErrors = r.beats.Load(), r.beatErrs.Load()
+	if cpuErr != nil {
+		return nil, fmt.Errorf("server cpu: %w", cpuErr)
+	}
 
 	if c.ServerSessions != nil {
 		res.ServerSessions = c.ServerSessions()

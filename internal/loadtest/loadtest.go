@@ -101,6 +101,47 @@ func readStatus(pid int, field string) (uint64, error) {
 	return 0, fmt.Errorf("read %s: none in /proc/%d/status", field, pid)
 }
 
+// ReadCPU returns the user and system CPU time process pid has used, from fields 14
+// and 15 of /proc/<pid>/stat (in clock ticks of 10 ms: USER_HZ is 100 on Linux).
+func ReadCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("read cpu: %w", err)
+	}
+	// The command name, field 2, is in parentheses and may hold spaces: count from
+	// after its closing one, where field 3 starts.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("read cpu: no command name in /proc/%d/stat", pid)
+	}
+	fields := strings.Fields(string(data[i+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("read cpu: %d fields in /proc/%d/stat", len(fields)+2, pid)
+	}
+	var ticks uint64
+	for _, f := range fields[11:13] { // utime, stime
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read cpu: parse %q: %w", f, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * (time.Second / userHZ), nil
+}
+
+// userHZ is the unit of /proc/<pid>/stat's times on Linux.
+const userHZ = 100
+
+// SelfCPU returns the user and system CPU time this process has used, in
+// microseconds' precision (getrusage).
+func SelfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // perConn returns (after-before)/n, or 0 when memory shrank or n is 0.
 func perConn(before, after uint64, n int) uint64 {
 	if n == 0 || after < before {

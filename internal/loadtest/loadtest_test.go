@@ -44,6 +44,7 @@ func TestRunIdle(t *testing.T) {
 		Conns: n, Hold: 1500 * time.Millisecond, ConnsPerIP: 10,
 		ServerSessions: m.Hub.Sessions,
 		ServerMemory:   func() (loadtest.Memory, error) { return loadtest.ReadMemory(), nil },
+		ServerCPU:      func() (time.Duration, error) { return loadtest.ReadCPU(os.Getpid()) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -55,6 +56,10 @@ func TestRunIdle(t *testing.T) {
 	// which drops a connection silent for 2s, kept them all.
 	if res.Heartbeats < n || res.HeartbeatErrors != 0 {
 		t.Fatalf("heartbeats %d, errors %d; want ≥ %d, 0", res.Heartbeats, res.HeartbeatErrors, n)
+	}
+	if res.LoggedIn != n || res.ClientLoginCPU <= 0 || res.ServerLoginCPU < 0 || res.ServerCPUPerLogin() != res.ServerLoginCPU/n {
+		t.Fatalf("logged in %d, CPU over the logins: client %v, server %v (%v per login); want %d, > 0, ≥ 0",
+			res.LoggedIn, res.ClientLoginCPU, res.ServerLoginCPU, res.ServerCPUPerLogin(), n)
 	}
 	if res.HeartbeatInterval != time.Second {
 		t.Fatalf("heartbeat interval %v, want 1s", res.HeartbeatInterval)
@@ -136,5 +141,26 @@ func TestReadPeakRSS(t *testing.T) {
 	}
 	if _, err := loadtest.ReadPeakRSS(-1); err == nil {
 		t.Fatal("ReadPeakRSS(-1) = nil error, want one")
+	}
+}
+
+func TestReadCPU(t *testing.T) {
+	before, err := loadtest.ReadCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Spin until the kernel has counted at least two ticks more for this process.
+	for {
+		if now, err := loadtest.ReadCPU(os.Getpid()); err != nil {
+			t.Fatal(err)
+		} else if now >= before+20*time.Millisecond {
+			break
+		}
+	}
+	if self := loadtest.SelfCPU(); self < before {
+		t.Fatalf("SelfCPU = %v, below /proc's %v before the spin", self, before)
+	}
+	if _, err := loadtest.ReadCPU(-1); err == nil {
+		t.Fatal("ReadCPU(-1) = nil error, want one")
 	}
 }
