@@ -113,3 +113,48 @@ func TestGateway_ClientClose(t *testing.T) {
 		waitDeviceState(t, n, "alice", "raw", "offline")
 	})
 }
+
+// A device logging in again while its older connection is still open (a reconnect
+// over a half-open connection) closes the older one with 1008 and no kicked event;
+// after its connection ended, a login has nothing to replace and the new
+// connection is served.
+func TestGateway_ReconnectReplaces(t *testing.T) {
+	forEachGateway(t, func(t *testing.T, n *node) {
+		older := rawConn(t, n, "alice")
+		newer := rawConn(t, n, "alice") // the same device, "raw"
+		waitReplaced(t, older)
+		if f := rawCall(t, newer, `{"seq":2,"op":"heartbeat"}`); f.Code != 0 {
+			t.Fatalf("heartbeat on the newer connection: %+v", f)
+		}
+		waitDeviceState(t, n, "alice", "raw", "online")
+		newer.Close(websocket.StatusNormalClosure, "bye")
+		waitDeviceState(t, n, "alice", "raw", "offline")
+		again := rawConn(t, n, "alice")
+		if f := rawCall(t, again, `{"seq":2,"op":"heartbeat"}`); f.Code != 0 {
+			t.Fatalf("heartbeat after logging in again: %+v", f)
+		}
+		waitDeviceState(t, n, "alice", "raw", "online")
+	})
+}
+
+// waitReplaced reads c until the server closes it as replaced by a newer connection
+// of its device, failing on any kicked event.
+func waitReplaced(t *testing.T, c *websocket.Conn) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		_, data, err := c.Read(ctx)
+		if err == nil {
+			if strings.Contains(string(data), `"op":"kicked"`) {
+				t.Fatalf("replaced connection got a kicked event: %s", data)
+			}
+			continue
+		}
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.StatusPolicyViolation || !strings.Contains(ce.Reason, "replaced") {
+			t.Fatalf("older connection: %v, want close 1008 replaced by a newer connection", err)
+		}
+		return
+	}
+}

@@ -29,8 +29,8 @@ func TestExternalNATS(t *testing.T) {
 }
 
 // TestTwoNodes runs two nodes sharing PostgreSQL and NATS: a message sent on one
-// reaches a device connected to the other, and a login on one kicks a device on the
-// other.
+// reaches a device connected to the other, a login on one kicks a device on the
+// other, and a device reconnecting on one replaces its older connection on the other.
 func TestTwoNodes(t *testing.T) {
 	url := os.Getenv("HERALD_TEST_NATS")
 	if url == "" || os.Getenv("HERALD_TEST_POSTGRES") == "" {
@@ -55,4 +55,11 @@ func TestTwoNodes(t *testing.T) {
 	}
 	MustLogin(t, n1, "bob", "b2", "Android")
 	bob.waitFor(t, "kicked across nodes", func(d *device) bool { return len(d.kicked) == 1 })
+
+	older := rawConn(t, n1, "alice")
+	newer := rawConn(t, n2, "alice") // the same device, "raw"
+	waitReplaced(t, older)
+	if f := rawCall(t, newer, `{"seq":2,"op":"heartbeat"}`); f.Code != 0 {
+		t.Fatalf("heartbeat on the newer connection: %+v", f)
+	}
 }

@@ -87,8 +87,14 @@ func (s *Service) loggedIn(ctx context.Context, l *store.Login, res *store.Login
 		}})
 	}
 	// The same device logging in again (a reconnect) replaces its older connection,
-	// wherever that is, without a kick.
-	s.route(ctx, l.SDKAppID, l.UserID, &Event{Kind: EventKick, DeviceID: l.DeviceID, KeepSession: l.Session})
+	// wherever that is, without a kick. A device that was not online has no connection
+	// to replace: its last session ended (recorded disconnected), or it was logged out
+	// or kicked, which ended its session with a kick of its own. A session whose login
+	// is not stored yet is not one either: when its login is stored, after this one, it
+	// finds this session online and replaces it.
+	if res.Replaces != "" {
+		s.route(ctx, l.SDKAppID, l.UserID, &Event{Kind: EventKick, DeviceID: l.DeviceID, KeepSession: l.Session})
+	}
 	s.stateChanged(ctx, StateChange{SDKAppID: l.SDKAppID, UserID: l.UserID, DeviceID: l.DeviceID, Platform: l.Platform, Action: StateLogin, Kicked: res.Kicked})
 }
 

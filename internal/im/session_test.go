@@ -111,7 +111,8 @@ func TestService_Login_ConcurrentKicks(t *testing.T) {
 
 // Of many sessions of one device logging in at once, the store keeps the last one
 // written, and the last reconnect kick routed names that session: the session kept
-// is the one that survives the kicks.
+// is the one that survives the kicks. Each login but the first stored finds the
+// device online on an earlier session and routes one.
 func TestService_Login_ConcurrentSameDevice(t *testing.T) {
 	const n = 40
 	for name, st := range openStores(t) {
@@ -127,8 +128,8 @@ func TestService_Login_ConcurrentSameDevice(t *testing.T) {
 			if d.State != store.Online {
 				t.Fatalf("state %s, want online", d.State)
 			}
-			if len(r.kicks) != n {
-				t.Fatalf("%d kick events, want %d", len(r.kicks), n)
+			if len(r.kicks) != n-1 {
+				t.Fatalf("%d kick events, want %d", len(r.kicks), n-1)
 			}
 			last := r.kicks[len(r.kicks)-1]
 			if last.KeepSession != d.NodeID || last.Kicked != nil {
@@ -204,6 +205,63 @@ func TestService_Disconnected_Concurrent(t *testing.T) {
 			if err := s.Disconnected(ctx, loginApp, "alice", "nope", "n1/x", 0); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("Disconnected(unknown device) = %v, want ErrNotFound", err)
 			}
+		})
+	}
+}
+
+// A login routes the reconnect kick (end this device's other session, keep mine) only
+// when the device was online on another session: a device logging in for the first
+// time, after its session ended or after it was logged out has no session to end, and
+// routing a kick to all the user's nodes for nothing cost a NATS publish and its
+// delivery back per login.
+func TestService_Login_ReconnectKick(t *testing.T) {
+	for name, st := range openStores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			must(t, "CreateApp", st.CreateApp(ctx, &store.App{SDKAppID: loginApp, SecretKey: "k", DevicePolicy: store.OnePerPlatform}))
+			r := &kickRouter{}
+			s := im.NewService(st, r)
+			login := func(device, session string) *store.LoginResult {
+				t.Helper()
+				res, err := s.Login(ctx, im.LoginParams{SDKAppID: loginApp, UserID: "alice", DeviceID: device,
+					Platform: "Android", Session: session})
+				must(t, "Login "+session, err)
+				return res
+			}
+			kicks := func() []string {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				var out []string
+				for _, ev := range r.kicks {
+					k := ev.DeviceID + " keep " + ev.KeepSession
+					if ev.Kicked != nil {
+						k = ev.DeviceID + " kicked"
+					}
+					out = append(out, k)
+				}
+				r.kicks = nil
+				return out
+			}
+			check := func(step string, want ...string) {
+				t.Helper()
+				if got := kicks(); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s: kicks routed %q, want %q", step, got, want)
+				}
+			}
+
+			login("phone", "n1/s1")
+			check("first login")
+			if res := login("phone", "n2/s2"); res.Replaces != "n1/s1" {
+				t.Errorf("reconnect: Replaces %q, want n1/s1", res.Replaces)
+			}
+			check("reconnect while online", "phone keep n2/s2")
+			must(t, "Disconnected", s.Disconnected(ctx, loginApp, "alice", "phone", "n2/s2", 0))
+			login("phone", "n1/s3")
+			check("login after the session ended")
+			login("phone2", "n1/s4") // one Android per user: phone is logged out
+			check("other device", "phone kicked")
+			login("phone", "n1/s5")
+			check("login after a kick", "phone2 kicked")
 		})
 	}
 }

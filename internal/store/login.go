@@ -29,6 +29,10 @@ type LoginResult struct {
 	Device *Device
 	// Kicked are the user's other devices this login logged out, as they were before.
 	Kicked []*Device
+	// Replaces is the session ("node/session") the device was online on before this
+	// login, which it replaces: that connection, wherever it is, is to end. Empty when
+	// the device was offline, logged out or new: it has no other session to end.
+	Replaces string
 	// InboxSeq is the last sequence of the user's inbox when the login was written (0:
 	// none yet): a session starting at or above it has nothing to catch up on, and
 	// anything stored later is routed to it.
@@ -100,7 +104,8 @@ func LoginAccounts(logins []*Login) []*Account {
 // the last sequence of each user's inbox that has one. A login logs
 // out (state LoggedOut, push binding dropped) each other device of its user that is
 // not logged out and that its policy displaces, then records its own device online
-// on its session, in the foreground, keeping its sequence marks and push binding.
+// on its session, in the foreground, keeping its sequence marks and push binding
+// (the session it was online on before, if any, is the result's Replaces).
 // existing is not modified.
 func PlanLogins(logins []*Login, existing []*Device, inboxSeqs map[LoginUser]int64) *LoginPlan {
 	devices := map[LoginUser][]*Device{} // each user's devices, by device ID
@@ -131,6 +136,9 @@ func PlanLogins(logins []*Login, existing []*Device, inboxSeqs map[LoginUser]int
 			res.Kicked = append(res.Kicked, &before)
 			d.State, d.PushToken, d.CertificateID = LoggedOut, "", 0
 			changed[d] = true
+		}
+		if own != nil && own.State == Online {
+			res.Replaces = own.NodeID
 		}
 		if own == nil {
 			own = &Device{SDKAppID: l.SDKAppID, UserID: l.UserID, DeviceID: l.DeviceID}

@@ -48,7 +48,7 @@ func testLoginDevices(t *testing.T, open Opener) {
 		want := &store.Device{SDKAppID: appA, UserID: "alice", DeviceID: "phone", Platform: store.Android,
 			State: store.Online, LoginAt: at(5), LastSeen: at(5), NodeID: "n1/s1",
 			DeliveredSeq: 9, AckedSeq: 7, CertificateID: 3, PushToken: "tok", Badge: 2}
-		assertEqual(t, "LoginDevices", res, []*store.LoginResult{{Device: want}})
+		assertEqual(t, "LoginDevices", res, []*store.LoginResult{{Device: want, Replaces: "n0/s0"}})
 		got, err := s.FindDevice(ctx, appA, "alice", "phone")
 		must(t, "FindDevice", err)
 		assertEqual(t, "FindDevice", got, want)
@@ -165,6 +165,13 @@ func testLoginDevices(t *testing.T, open Opener) {
 		assertEqual(t, "phone2 kicked phone", len(got[2].Kicked) == 1 && got[2].Kicked[0].NodeID == "n1/s2", true)
 		assertEqual(t, "phone kicked phone2", len(got[4].Kicked) == 1 && got[4].Kicked[0].DeviceID == "phone2", true)
 		assertEqual(t, "bob's web kicked his phone", len(got[6].Kicked) == 1 && got[6].Kicked[0].DeviceID == "phone", true)
+		// Only a device online on another session has a session to end: the seeded
+		// offline phone and the kicked one coming back have none.
+		var replaces []string
+		for _, r := range got {
+			replaces = append(replaces, r.Replaces)
+		}
+		assertEqual(t, "sessions replaced", replaces, []string{"", "n1/s1", "", "", "", "", "", ""})
 	})
 
 	t.Run("InboxSeq", func(t *testing.T) {
