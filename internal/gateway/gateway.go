@@ -103,6 +103,7 @@ type Server struct {
 	eventOnce sync.Once
 	eventErr  error
 	engine    *nbhttp.Engine
+	workers   *workers
 	upgrader  *nbws.Upgrader
 	wheel     *wheel
 	wheelStop chan struct{}
@@ -160,6 +161,7 @@ func (g *Server) Close() error {
 		g.wg.Wait()
 		if g.engine != nil {
 			g.engine.Stop()
+			g.workers.close()
 		}
 	})
 	g.wg.Wait()
