@@ -201,7 +201,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("listen: %w", err)
 	}
 	m.server = &http.Server{Handler: m.Handler(), ReadHeaderTimeout: ReadHeaderTimeout, IdleTimeout: DefaultIdleTimeout, MaxHeaderBytes: MaxHeaderBytes}
-	go m.server.Serve(m.ln)
+	serveLn := m.ln
+	if !m.Gateway.Classic {
+		// WebSocket handshakes go to the event layer without net/http (gateway.Listener).
+		serveLn = m.Gateway.Listener(m.ln, ReadHeaderTimeout)
+	}
+	go m.server.Serve(serveLn)
 	if err := m.sandboxServing(ctx); err != nil {
 		return err
 	}

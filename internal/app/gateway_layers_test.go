@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -164,4 +166,115 @@ func waitReplaced(t *testing.T, c *websocket.Conn) {
 		}
 		return
 	}
+}
+
+// The node's port serves WebSocket handshakes and plain HTTP on one listener, whatever
+// reads the first request: a handshake with a frame sent right behind it in the same
+// write, a request whose header is too big for the handshake reader, and a handshake
+// on a keep-alive connection after a plain request.
+func TestGateway_SharedPort(t *testing.T) {
+	handshake := "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+	heartbeat := string(clientFrame(`{"seq":7,"op":"heartbeat"}`))
+	forEachGateway(t, func(t *testing.T, n *node) {
+		t.Run("FrameBehindHandshake", func(t *testing.T) {
+			_, br := dialRaw(t, n, handshake+heartbeat)
+			readStatus(t, br, "HTTP/1.1 101 Switching Protocols")
+			if f := readServerFrame(t, br); !strings.Contains(f, `"seq":7`) {
+				t.Fatalf("heartbeat answer %q", f)
+			}
+		})
+		t.Run("BigHeader", func(t *testing.T) {
+			_, br := dialRaw(t, n, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: "+strings.Repeat("p", 6000)+"\r\n\r\n")
+			readStatus(t, br, "HTTP/1.1 200 OK")
+		})
+		t.Run("HandshakeAfterRequest", func(t *testing.T) {
+			c, br := dialRaw(t, n, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+			body := readStatus(t, br, "HTTP/1.1 200 OK")
+			if _, err := io.ReadFull(br, make([]byte, body)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Write([]byte(handshake + heartbeat)); err != nil {
+				t.Fatal(err)
+			}
+			readStatus(t, br, "HTTP/1.1 101 Switching Protocols")
+			if f := readServerFrame(t, br); !strings.Contains(f, `"seq":7`) {
+				t.Fatalf("heartbeat answer %q", f)
+			}
+		})
+	})
+}
+
+// dialRaw connects to n, writes req and returns the connection and its reader.
+func dialRaw(t *testing.T, n *node, req string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", n.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	return c, bufio.NewReader(c)
+}
+
+// readStatus reads an answer's head, checks its status line and returns its
+// Content-Length (0 if none).
+func readStatus(t *testing.T, br *bufio.Reader, want string) (contentLength int) {
+	t.Helper()
+	status, err := br.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(status) != want {
+		t.Fatalf("status %q, want %q", status, want)
+	}
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l == "\r\n" {
+			return contentLength
+		}
+		if v, ok := strings.CutPrefix(l, "Content-Length: "); ok {
+			fmt.Sscan(v, &contentLength)
+		}
+	}
+}
+
+
+// clientFrame is text as one masked WebSocket text frame (RFC 6455 section 5.2),
+// under 126 bytes.
+func clientFrame(text string) []byte {
+	mask := [4]byte{1, 2, 3, 4}
+	b := []byte{0x81, 0x80 | byte(len(text)), mask[0], mask[1], mask[2], mask[3]}
+	for i := range len(text) {
+		b = append(b, text[i]^mask[i%4])
+	}
+	return b
+}
+
+// readServerFrame reads one unmasked text frame under 64 KiB.
+func readServerFrame(t *testing.T, br *bufio.Reader) string {
+	t.Helper()
+	var h [2]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil {
+		t.Fatal(err)
+	}
+	n := int(h[1] & 0x7f)
+	if n == 126 {
+		var l [2]byte
+		if _, err := io.ReadFull(br, l[:]); err != nil {
+			t.Fatal(err)
+		}
+		n = int(l[0])<<8 | int(l[1])
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(br, p); err != nil {
+		t.Fatal(err)
+	}
+	return string(p)
 }

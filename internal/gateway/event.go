@@ -199,7 +199,7 @@ func (g *Server) serveEvent(w http.ResponseWriter, r *http.Request, addr string)
 		http.Error(w, "gateway unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	if code, err := verifyUpgrade(w, r); err != nil {
+	if code, err := verifyUpgrade(w.Header(), r); err != nil {
 		g.release(addr)
 		http.Error(w, err.Error(), code)
 		return
@@ -215,25 +215,41 @@ func (g *Server) serveEvent(w http.ResponseWriter, r *http.Request, addr string)
 		g.release(addr)
 		return
 	}
+	// net/http may have read ahead (its background read takes one byte): those bytes
+	// come before anything the poller reads, and after them what the listener read
+	// and net/http has not read yet (listen.go).
+	var early []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		b, _ := brw.Reader.Peek(n)
+		early = bytes.Clone(b)
+	}
+	if rc, ok := netConn.(*replayConn); ok {
+		rest := make([]byte, rc.r.Len())
+		rc.r.Read(rest)
+		early = append(early, rest...)
+		netConn = rc.Conn
+	}
 	tcp, ok := netConn.(*net.TCPConn)
 	if !ok {
 		netConn.Close() // r.TLS was nil, so this does not happen with net/http
 		g.release(addr)
 		return
 	}
+	if len(early) == 0 {
+		early = nil
+	}
+	g.handOver(tcp, r.Header.Get("Sec-WebSocket-Key"), addr, early)
+}
+
+// handOver answers a verified handshake with key on tcp, admitted from addr, and hands
+// the connection to the engine; early are bytes read after the handshake request.
+func (g *Server) handOver(tcp *net.TCPConn, key, addr string, early []byte) {
 	// The answer is written here, after the hijack, in one write: through net/http's
 	// response it cost a header map, its sorting and a flush (~3 % of a login's CPU).
-	if _, err := tcp.Write(switchingProtocols(r.Header.Get("Sec-WebSocket-Key"), g.Now())); err != nil {
+	if _, err := tcp.Write(switchingProtocols(key, g.Now())); err != nil {
 		tcp.Close()
 		g.release(addr)
 		return
-	}
-	// net/http may have read ahead (its background read takes one byte): those bytes
-	// come before anything the poller reads.
-	var early []byte
-	if n := brw.Reader.Buffered(); n > 0 {
-		b, _ := brw.Reader.Peek(n)
-		early = bytes.Clone(b)
 	}
 	nbc, err := nbio.NBConn(tcp) // dups the descriptor and closes tcp
 	if err != nil {
@@ -331,26 +347,26 @@ func (g *Server) closeEvent() {
 }
 
 // verifyUpgrade checks a WebSocket handshake request as coder/websocket does, with the
-// same answers.
-func verifyUpgrade(w http.ResponseWriter, r *http.Request) (int, error) {
+// same answers: on error, the status and headers h of the refusal.
+func verifyUpgrade(h http.Header, r *http.Request) (int, error) {
 	if !r.ProtoAtLeast(1, 1) {
 		return http.StatusUpgradeRequired, fmt.Errorf("WebSocket protocol violation: handshake request must be at least HTTP/1.1: %q", r.Proto)
 	}
 	if !headerHasToken(r.Header, "Connection", "upgrade") {
-		w.Header().Set("Connection", "Upgrade")
-		w.Header().Set("Upgrade", "websocket")
+		h.Set("Connection", "Upgrade")
+		h.Set("Upgrade", "websocket")
 		return http.StatusUpgradeRequired, fmt.Errorf("WebSocket protocol violation: Connection header %q does not contain Upgrade", r.Header.Get("Connection"))
 	}
 	if !headerHasToken(r.Header, "Upgrade", "websocket") {
-		w.Header().Set("Connection", "Upgrade")
-		w.Header().Set("Upgrade", "websocket")
+		h.Set("Connection", "Upgrade")
+		h.Set("Upgrade", "websocket")
 		return http.StatusUpgradeRequired, fmt.Errorf("WebSocket protocol violation: Upgrade header %q does not contain websocket", r.Header.Get("Upgrade"))
 	}
 	if r.Method != http.MethodGet {
 		return http.StatusMethodNotAllowed, fmt.Errorf("WebSocket protocol violation: handshake request method is not GET but %q", r.Method)
 	}
 	if r.Header.Get("Sec-WebSocket-Version") != "13" {
-		w.Header().Set("Sec-WebSocket-Version", "13")
+		h.Set("Sec-WebSocket-Version", "13")
 		return http.StatusBadRequest, fmt.Errorf("unsupported WebSocket protocol version (only 13 is supported): %q", r.Header.Get("Sec-WebSocket-Version"))
 	}
 	keys := r.Header.Values("Sec-WebSocket-Key")
