@@ -245,7 +245,6 @@ func readStatus(t *testing.T, br *bufio.Reader, want string) (contentLength int)
 	}
 }
 
-
 // clientFrame is text as one masked WebSocket text frame (RFC 6455 section 5.2),
 // under 126 bytes.
 func clientFrame(text string) []byte {
