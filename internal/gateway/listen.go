@@ -26,6 +26,7 @@ import (
 // it as before. Closing the returned listener closes ln.
 func (g *Server) Listener(ln net.Listener, headerTimeout time.Duration) net.Listener {
 	l := &listener{Listener: ln, g: g, timeout: headerTimeout, conns: make(chan acceptResult), done: make(chan struct{})}
+	l.wg.Add(1)
 	go l.acceptLoop()
 	return l
 }
@@ -38,6 +39,7 @@ type listener struct {
 	conns   chan acceptResult // what Accept returns, in turn
 	done    chan struct{}     // closed by Close
 	once    sync.Once
+	wg      sync.WaitGroup // the accept loop
 }
 
 type acceptResult struct {
@@ -55,12 +57,15 @@ func (l *listener) Accept() (net.Conn, error) {
 	}
 }
 
-// Close closes ln; connections being read are closed when they are done.
+// Close closes ln and waits for the accept loop to end. A connection whose first
+// request is still being read is closed once it is read (or its header timeout
+// passes), unless it was a handshake the event layer took.
 func (l *listener) Close() error {
 	var err error
 	l.once.Do(func() {
 		close(l.done)
 		err = l.Listener.Close()
+		l.wg.Wait()
 	})
 	return err
 }
@@ -69,6 +74,7 @@ func (l *listener) Close() error {
 // goroutine. Errors go to Accept's caller, which retries a temporary one after its
 // own pause (this loop waits for it to ask again) and stops on the others.
 func (l *listener) acceptLoop() {
+	defer l.wg.Done()
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
