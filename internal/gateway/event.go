@@ -22,9 +22,10 @@ import (
 	nbws "github.com/lesismal/nbio/nbhttp/websocket"
 )
 
-// The event network layer. net/http still reads the upgrade request (so /v1/ws shares
-// the node's port, mux and limits); the handler answers 101 exactly as coder/websocket
-// does, hijacks the TCP connection and hands its descriptor to an nbio engine: one
+// The event network layer. The node's listener reads the upgrade request (listen.go;
+// net/http does when the listener passes it on, serveEvent, so /v1/ws shares the
+// node's port and limits); the layer answers 101 exactly as coder/websocket does and
+// hands the TCP connection's descriptor to an nbio engine (handOver): one
 // epoll loop reads every connection into one buffer per poller and nbio's WebSocket
 // parser calls us with whole messages, in order per connection, on a bounded pool of
 // goroutines (workers.go). An idle connection is a descriptor, an nbio.Conn, an nbio websocket.Conn,

@@ -4,15 +4,19 @@
 //
 // Two network layers serve the same sessions (session.go, ops.go) with the same bytes on
 // the wire. The event layer (event.go), the default, holds idle connections without a
-// goroutine or a buffer each: net/http reads the upgrade request, then the descriptor
-// goes to an epoll loop of github.com/lesismal/nbio, whose nbhttp/websocket parser
-// hands whole messages to a bounded goroutine pool; heartbeat and login deadlines sit on
-// one timing wheel (wheel.go). nbio was chosen because it is maintained (v1.6.8,
-// December 2025; MIT), runs the Autobahn conformance suite in its repository, takes
-// over a connection hijacked from net/http (so /v1/ws keeps the node's port, mux and
-// admission limits), writes without blocking (what the socket does not take is queued,
-// bounded), and borrows frame buffers from a pool only while a frame is incomplete;
-// gobwas/ws would have needed a poller of our own. The classic layer (classic.go) runs coder/websocket with one
+// goroutine or a buffer each: the node's listener (Listener, listen.go) reads a
+// connection's first request with a pooled buffer and answers a WebSocket handshake on
+// /v1/ws itself (anything else, and any handshake it does not take, reaches net/http
+// and ServeHTTP as it came), then the descriptor goes to an epoll loop of
+// github.com/lesismal/nbio, whose nbhttp/websocket parser hands whole messages to a
+// bounded pool of workers that keep their stacks between messages (workers.go);
+// heartbeat and login deadlines sit on one timing wheel (wheel.go). nbio was chosen
+// because it is maintained (v1.6.8, December 2025; MIT), runs the Autobahn conformance
+// suite in its repository, takes over a connection accepted elsewhere (so /v1/ws keeps
+// the node's port and admission limits), writes without blocking (what the socket does
+// not take is queued, bounded), and borrows frame buffers from a pool only while a
+// frame is incomplete; gobwas/ws would have needed a poller of our own. The classic
+// layer (classic.go) runs coder/websocket with one
 // reader goroutine per connection; it stays selectable (Classic, `--gateway classic`)
 // for one release so the two can be measured side by side. Neither terminates TLS: put
 // a TLS proxy in front (docs/protocol.md); a request that arrives over TLS anyway is
