@@ -197,14 +197,21 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	m.registry = m.newRegistry()
 
-	if m.ln, err = net.Listen("tcp", c.Listen); err != nil {
+	// With the event gateway, TCP keep-alive is set by gateway.Listener on the
+	// connections it passes to net/http, as net.Listen would (15 s), and not on
+	// WebSocket connections, which have their heartbeat.
+	var lc net.ListenConfig
+	if !m.Gateway.Classic {
+		lc.KeepAlive = -1
+	}
+	if m.ln, err = lc.Listen(ctx, "tcp", c.Listen); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	m.server = &http.Server{Handler: m.Handler(), ReadHeaderTimeout: ReadHeaderTimeout, IdleTimeout: DefaultIdleTimeout, MaxHeaderBytes: MaxHeaderBytes}
 	serveLn := m.ln
 	if !m.Gateway.Classic {
 		// WebSocket handshakes go to the event layer without net/http (gateway.Listener).
-		serveLn = m.Gateway.Listener(m.ln, ReadHeaderTimeout)
+		serveLn = m.Gateway.Listener(m.ln, ReadHeaderTimeout, httpKeepAlive)
 	}
 	go m.server.Serve(serveLn)
 	if err := m.sandboxServing(ctx); err != nil {

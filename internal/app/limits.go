@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net"
 	"net/http"
 	"time"
 )
@@ -19,6 +20,10 @@ const (
 	// MaxHeaderBytes bounds a request's header.
 	MaxHeaderBytes = 64 << 10
 )
+
+// httpKeepAlive is the TCP keep-alive of HTTP connections: what net.Listen sets by
+// default (the first probe after 15 s idle, then every 15 s, nine in all).
+var httpKeepAlive = net.KeepAliveConfig{Enable: true, Idle: 15 * time.Second, Interval: 15 * time.Second, Count: 9}
 
 // readDeadline makes h's requests fail to read past d after they arrive: the deadline
 // covers the whole request, body included, and a read past it fails with a timeout, so

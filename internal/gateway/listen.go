@@ -23,9 +23,13 @@ import (
 // that reads it. headerTimeout bounds reading the handshake, as the server's
 // ReadHeaderTimeout does. Anything unusual (a header net/http would refuse, a refusal
 // to write, a handshake over 4 KiB, the classic layer) goes to net/http, which answers
-// it as before. Closing the returned listener closes ln.
-func (g *Server) Listener(ln net.Listener, headerTimeout time.Duration) net.Listener {
-	l := &listener{Listener: ln, g: g, timeout: headerTimeout, conns: make(chan acceptResult), done: make(chan struct{})}
+// it as before. keepAlive, when enabled, is set on the connections passed to
+// net/http: ln should accept without TCP keep-alive, which costs four setsockopt calls
+// per connection and which a WebSocket connection does not need (a silent one is
+// dropped after two heartbeat periods). Closing the returned listener closes ln.
+func (g *Server) Listener(ln net.Listener, headerTimeout time.Duration, keepAlive net.KeepAliveConfig) net.Listener {
+	l := &listener{Listener: ln, g: g, timeout: headerTimeout, keepAlive: keepAlive,
+		conns: make(chan acceptResult), done: make(chan struct{})}
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l
@@ -34,9 +38,10 @@ func (g *Server) Listener(ln net.Listener, headerTimeout time.Duration) net.List
 // listener accepts for the http.Server (see Listener).
 type listener struct {
 	net.Listener
-	g       *Server
-	timeout time.Duration
-	conns   chan acceptResult // what Accept returns, in turn
+	g         *Server
+	timeout   time.Duration
+	keepAlive net.KeepAliveConfig
+	conns     chan acceptResult // what Accept returns, in turn
 	done    chan struct{}     // closed by Close
 	once    sync.Once
 	wg      sync.WaitGroup // the accept loop
@@ -95,6 +100,9 @@ func (l *listener) acceptLoop() {
 // pass hands c to net/http, to be read from the start again: read are the bytes read
 // from it so far.
 func (l *listener) pass(c net.Conn, read []byte) {
+	if tcp, ok := c.(*net.TCPConn); ok && l.keepAlive.Enable {
+		tcp.SetKeepAliveConfig(l.keepAlive)
+	}
 	if len(read) > 0 {
 		c = &replayConn{Conn: c, r: bytes.NewReader(read)}
 	}
