@@ -42,9 +42,9 @@ type listener struct {
 	timeout   time.Duration
 	keepAlive net.KeepAliveConfig
 	conns     chan acceptResult // what Accept returns, in turn
-	done    chan struct{}     // closed by Close
-	once    sync.Once
-	wg      sync.WaitGroup // the accept loop
+	done      chan struct{}     // closed by Close
+	once      sync.Once
+	wg        sync.WaitGroup // the accept loop
 }
 
 type acceptResult struct {
