@@ -444,6 +444,7 @@ func printIdle(w io.Writer, r *loadtest.IdleResult, embedded, serverRSS bool) {
 	default:
 		fmt.Fprintf(w, "  CPU per login (over the logins): load generator %s\n", us(r.ClientCPUPerLogin()))
 	}
+	fmt.Fprintf(w, "  machine over the logins: %.0f%% of its CPUs busy, %.1f%% stolen by the host\n", 100*r.MachineBusy, 100*r.MachineSteal)
 	fmt.Fprintf(w, "  heartbeats:  %d answered, %d failed, every %s, during a %s hold\n", r.Heartbeats, r.HeartbeatErrors, r.HeartbeatInterval, r.Hold)
 	sb, sa, cb, ca := r.ServerBefore, r.ServerAfter, r.ClientBefore, r.ClientAfter
 	switch {

@@ -66,6 +66,9 @@ type IdleResult struct {
 	ServerSessions int
 	LoginTime      time.Duration // first dial to last login reply
 	LoginRate      float64       // successful logins per second
+	// MachineBusy and MachineSteal are the machine's busy and stolen shares of its
+	// CPUs' time over LoginTime (/proc/stat): what else ran, and what the host took.
+	MachineBusy, MachineSteal float64
 	// ServerLoginCPU is the CPU time the server used over LoginTime; zero without
 	// ServerCPU. ClientLoginCPU is this process's over the same time (with a node in
 	// this process, both together).
@@ -200,11 +203,12 @@ func RunIdle(ctx context.Context, t Target, c IdleConfig) (*IdleResult, error) {
 		r.heartbeatLoop(beatCtx)
 	}()
 
-	clientCPU := SelfCPU()
+	clientCPU, machine := SelfCPU(), ReadMachineCPU()
 	start := time.Now()
 	r.login(ctx, t, u, sources, sigs)
 	res.LoginTime = time.Since(start)
 	res.ClientLoginCPU = SelfCPU() - clientCPU
+	res.MachineBusy, res.MachineSteal = machine.Shares(ReadMachineCPU())
 	var cpuErr error
 	if c.ServerCPU != nil {
 		var after time.Duration

@@ -129,6 +129,42 @@ func ReadCPU(pid int) (time.Duration, error) {
 	return time.Duration(ticks) * (time.Second / userHZ), nil
 }
 
+// MachineCPU is the machine's CPU time from the first line of /proc/stat, in clock
+// ticks summed over every CPU: Busy is user, nice, system, irq and softirq; Steal is
+// what the hypervisor gave to others while this machine wanted it.
+type MachineCPU struct {
+	Busy, Idle, Steal uint64
+}
+
+// ReadMachineCPU reads the machine's CPU time so far (zero when unreadable).
+func ReadMachineCPU() MachineCPU {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return MachineCPU{}
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return MachineCPU{}
+	}
+	v := make([]uint64, 8)
+	for i := range v {
+		v[i], _ = strconv.ParseUint(f[i+1], 10, 64)
+	}
+	// user nice system idle iowait irq softirq steal
+	return MachineCPU{Busy: v[0] + v[1] + v[2] + v[5] + v[6], Idle: v[3] + v[4], Steal: v[7]}
+}
+
+// Shares returns the busy and stolen fractions of the time from m to later.
+func (m MachineCPU) Shares(later MachineCPU) (busy, steal float64) {
+	b, i, s := later.Busy-m.Busy, later.Idle-m.Idle, later.Steal-m.Steal
+	total := float64(b + i + s)
+	if total == 0 {
+		return 0, 0
+	}
+	return float64(b) / total, float64(s) / total
+}
+
 // userHZ is the unit of /proc/<pid>/stat's times on Linux.
 const userHZ = 100
 

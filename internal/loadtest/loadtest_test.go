@@ -164,3 +164,14 @@ func TestReadCPU(t *testing.T) {
 		t.Fatal("ReadCPU(-1) = nil error, want one")
 	}
 }
+
+func TestMachineCPU_Shares(t *testing.T) {
+	from := loadtest.MachineCPU{Busy: 100, Idle: 300, Steal: 0}
+	busy, steal := from.Shares(loadtest.MachineCPU{Busy: 160, Idle: 330, Steal: 10})
+	if busy != 0.6 || steal != 0.1 {
+		t.Errorf("Shares = %v, %v; want 0.6, 0.1", busy, steal)
+	}
+	if now := loadtest.ReadMachineCPU(); now.Busy+now.Idle == 0 {
+		t.Errorf("ReadMachineCPU = %+v, want the machine's time so far", now)
+	}
+}
