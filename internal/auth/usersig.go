@@ -145,7 +145,7 @@ func DecodeUserSig(sig string) (*SigDoc, error) {
 		return nil, fmt.Errorf("%w: inflates beyond %d bytes", ErrSigMalformed, maxInflateLen)
 	}
 	var d SigDoc
-	if err := json.Unmarshal(j, &d); err != nil {
+	if err := unmarshalSigDoc(j, &d); err != nil {
 		return nil, fmt.Errorf("%w: json: %w", ErrSigMalformed, err)
 	}
 	switch {
