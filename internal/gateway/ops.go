@@ -150,7 +150,7 @@ func (s *session) login(ctx context.Context, f *protocol.Frame) {
 		return
 	}
 	var req protocol.LoginRequest
-	if err := decode(f.Data, &req); err != nil {
+	if err := decodeLogin(f.Data, &req); err != nil {
 		s.replyErr(ctx, f, err)
 		return
 	}

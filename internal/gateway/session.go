@@ -91,7 +91,7 @@ func (s *session) receive(ctx context.Context, text bool, data []byte) (over boo
 		return false
 	}
 	var f protocol.Frame
-	if err := json.Unmarshal(data, &f); err != nil || f.Op == "" {
+	if err := decodeFrame(data, &f); err != nil || f.Op == "" {
 		s.replyErr(ctx, &protocol.Frame{Seq: f.Seq, Op: "error"}, errcode.Errorf(errcode.InvalidRequest, "a frame is a JSON object with seq, op and data"))
 		return false
 	}
