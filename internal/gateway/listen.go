@@ -29,7 +29,7 @@ import (
 // dropped after two heartbeat periods). Closing the returned listener closes ln.
 func (g *Server) Listener(ln net.Listener, headerTimeout time.Duration, keepAlive net.KeepAliveConfig) net.Listener {
 	l := &listener{Listener: ln, g: g, timeout: headerTimeout, keepAlive: keepAlive,
-		conns: make(chan acceptResult), done: make(chan struct{})}
+		conns: make(chan acceptResult), done: make(chan struct{}), reading: map[net.Conn]struct{}{}}
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l
@@ -44,7 +44,10 @@ type listener struct {
 	conns     chan acceptResult // what Accept returns, in turn
 	done      chan struct{}     // closed by Close
 	once      sync.Once
-	wg        sync.WaitGroup // the accept loop
+	wg        sync.WaitGroup // the accept loop and the connections being read
+
+	mu      sync.Mutex // protects reading
+	reading map[net.Conn]struct{}
 }
 
 type acceptResult struct {
@@ -62,14 +65,20 @@ func (l *listener) Accept() (net.Conn, error) {
 	}
 }
 
-// Close closes ln and waits for the accept loop to end. A connection whose first
-// request is still being read is closed once it is read (or its header timeout
-// passes), unless it was a handshake the event layer took.
+// Close closes ln, ends the reads of first requests under way and waits for the
+// accept loop and for every connection being read: those are closed, or handed to the
+// event layer if their handshake was read already, before Close returns (so the
+// gateway's Close, after the http.Server's Shutdown, sees every hand-over).
 func (l *listener) Close() error {
 	var err error
 	l.once.Do(func() {
 		close(l.done)
 		err = l.Listener.Close()
+		l.mu.Lock()
+		for c := range l.reading {
+			c.SetReadDeadline(time.Now()) // the read fails at once
+		}
+		l.mu.Unlock()
 		l.wg.Wait()
 	})
 	return err
@@ -93,6 +102,17 @@ func (l *listener) acceptLoop() {
 			}
 			continue
 		}
+		l.mu.Lock()
+		select {
+		case <-l.done:
+			l.mu.Unlock()
+			c.Close()
+			return
+		default:
+		}
+		l.reading[c] = struct{}{}
+		l.wg.Add(1)
+		l.mu.Unlock()
 		go l.sniff(c)
 	}
 }
@@ -120,6 +140,7 @@ var headReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 40
 // sniff reads c's first request head and serves it here if it is a WebSocket handshake
 // the event layer takes, or passes c to net/http.
 func (l *listener) sniff(c net.Conn) {
+	defer l.wg.Done()
 	br := headReaders.Get().(*bufio.Reader)
 	br.Reset(c)
 	defer func() {
@@ -129,7 +150,17 @@ func (l *listener) sniff(c net.Conn) {
 	if l.timeout > 0 {
 		c.SetReadDeadline(time.Now().Add(l.timeout))
 	}
+	l.mu.Lock()
+	select {
+	case <-l.done:
+		c.SetReadDeadline(time.Now()) // Close came between the accept and here
+	default:
+	}
+	l.mu.Unlock()
 	head, err := peekHead(br)
+	l.mu.Lock()
+	delete(l.reading, c)
+	l.mu.Unlock()
 	read, _ := br.Peek(br.Buffered())
 	switch {
 	case err != nil && len(read) == 0:
