@@ -53,6 +53,9 @@ type DB struct {
 	writes, reads *stmtCache
 	// commits runs group transactions (groupcommit.go); nil runs each write alone.
 	commits *committer
+	// checkpoints copies the WAL into the database off the writer (checkpoint.go);
+	// nil for ":memory:".
+	checkpoints *checkpointer
 }
 
 // Open opens the SQLite database at path (":memory:" for a private in-memory
@@ -96,6 +99,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		// NORMAL is durable in WAL mode except for the last transactions before a
 		// power loss, and avoids an fsync per commit.
 		q.Set("_synchronous", "NORMAL")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages)) // checkpoint.go
 		w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 		if err != nil {
 			return nil, fmt.Errorf("open: %w", err)
@@ -103,6 +107,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.SetMaxOpenConns(1)
 		w.SetConnMaxIdleTime(0)
 		db.write = w
+
+		cq := url.Values{}
+		cq.Set("_busy_timeout", q.Get("_busy_timeout"))
+		c, err := sql.Open("sqlite", "file:"+path+"?"+cq.Encode())
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open checkpointer: %w", err)
+		}
+		c.SetMaxOpenConns(1)
+		c.SetConnMaxIdleTime(0)
+		db.checkpoints = startCheckpointer(c)
 
 		q.Del("_journal_mode")
 		q.Del("_txlock")
@@ -156,6 +171,9 @@ func (db *DB) Close() error {
 		db.commits.close()
 	}
 	var errs []error
+	if db.checkpoints != nil {
+		errs = append(errs, db.checkpoints.close())
+	}
 	if db.reads != nil && db.reads != db.writes {
 		errs = append(errs, db.reads.close())
 	}
