@@ -264,6 +264,40 @@ func (pl *planner) plan(ctx context.Context) error {
 		return fmt.Errorf("find group: %w", err)
 	}
 	pl.group = g.Name
+	return pl.planMembers(ctx)
+}
+
+// planPagesAhead is how many pages of a group's members are prepared at once (read,
+// decided, recorded, badges counted): their store round trips overlap, and their
+// writes share the store's transactions, instead of each page waiting for the last.
+// The pages are then queued one by one in member order.
+const planPagesAhead = 4
+
+// planMembers plans the group's members, page by page.
+func (pl *planner) planMembers(ctx context.Context) error {
+	p, m := pl.p, pl.m
+	type inFlight struct {
+		done chan struct{}
+		page *preparedPage
+		err  error
+	}
+	var ahead []*inFlight
+	// next queues the oldest page in flight once it is prepared.
+	next := func() error {
+		f := ahead[0]
+		ahead = ahead[1:]
+		<-f.done
+		if f.err != nil {
+			return f.err
+		}
+		return pl.queue(ctx, f.page)
+	}
+	// A failed plan still waits for its pages in flight: they use the planner.
+	defer func() {
+		for _, f := range ahead {
+			<-f.done
+		}
+	}()
 	for after := ""; ; {
 		page, err := p.Store.FindGroupMembers(ctx, m.SDKAppID, m.GroupID, after, memberPage)
 		if err != nil {
@@ -275,14 +309,28 @@ func (pl *planner) plan(ctx context.Context) error {
 				users[mem.UserID] = mem.RecvOpt
 			}
 		}
-		if err := pl.planUsers(ctx, users); err != nil {
-			return err
+		f := &inFlight{done: make(chan struct{})}
+		go func() {
+			defer close(f.done)
+			f.page, f.err = pl.prepare(ctx, users)
+		}()
+		ahead = append(ahead, f)
+		if len(ahead) >= planPagesAhead {
+			if err := next(); err != nil {
+				return err
+			}
 		}
 		if len(page) < memberPage {
-			return pl.flush(ctx)
+			break
 		}
 		after = page[len(page)-1].UserID
 	}
+	for len(ahead) > 0 {
+		if err := next(); err != nil {
+			return err
+		}
+	}
+	return pl.flush(ctx)
 }
 
 // deadline is when the pushes of a message sent at sent expire: its push info's TTL,
@@ -305,8 +353,27 @@ type target struct {
 // planUsers decides for every device of users (with their receive options), records
 // the decisions and queues the pushes.
 func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt) error {
+	page, err := pl.prepare(ctx, users)
+	if err != nil {
+		return err
+	}
+	return pl.queue(ctx, page)
+}
+
+// preparedPage is a page of devices decided and recorded, waiting to be queued.
+type preparedPage struct {
+	targets []*target
+	badges  map[store.DeviceKey]int // the badges counted for its pushes
+	queued  int                     // its new pushes (not replays)
+}
+
+// prepare does a page's store work: it decides for every device of users, records
+// the decisions and counts the badges of the pushes. It leaves the planner as it is,
+// so that pages can be prepared at the same time (planMembers).
+func (pl *planner) prepare(ctx context.Context, users map[string]store.RecvOpt) (*preparedPage, error) {
+	page := &preparedPage{}
 	if len(users) == 0 {
-		return nil
+		return page, nil
 	}
 	if pl.progress != nil {
 		pl.progress()
@@ -319,11 +386,11 @@ func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt
 	slices.Sort(ids)
 	devices, err := p.Store.FindDevices(ctx, store.DeviceFilter{SDKAppID: m.SDKAppID, UserIDs: ids})
 	if err != nil {
-		return fmt.Errorf("find devices: %w", err)
+		return nil, fmt.Errorf("find devices: %w", err)
 	}
 	accounts, err := p.Store.FindAccounts(ctx, m.SDKAppID, ids)
 	if err != nil {
-		return fmt.Errorf("find accounts: %w", err)
+		return nil, fmt.Errorf("find accounts: %w", err)
 	}
 	dnd := map[string]bool{}
 	now := p.Now()
@@ -363,7 +430,7 @@ func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt
 			case errors.Is(err, store.ErrNotFound):
 				r.Decision = "no_certificate"
 			case err != nil:
-				return err
+				return nil, err
 			default:
 				r.Vendor, r.CertificateID, r.Outcome = string(cert.Vendor), cert.ID, "queued"
 			}
@@ -371,24 +438,28 @@ func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt
 		fresh = append(fresh, r)
 		if r.Outcome == "queued" {
 			targets = append(targets, &target{record: r, device: d})
-			pl.queued++
+			page.queued++
 		}
 	}
 	if len(fresh) > 0 {
 		if err := p.Store.CreatePushRecords(ctx, fresh); err != nil {
-			return fmt.Errorf("create records: %w", err)
+			return nil, fmt.Errorf("create records: %w", err)
 		}
 	}
 	for _, t := range targets {
 		if t.cert == nil {
 			c, err := p.certs.get(ctx, m.SDKAppID, t.record.CertificateID)
 			if err != nil {
-				return fmt.Errorf("certificate %d: %w", t.record.CertificateID, err)
+				return nil, fmt.Errorf("certificate %d: %w", t.record.CertificateID, err)
 			}
 			t.cert = c
 		}
 	}
-	return pl.queue(ctx, targets)
+	page.targets = targets
+	if page.badges, err = pl.countBadges(ctx, targets); err != nil {
+		return nil, err
+	}
+	return page, nil
 }
 
 // target rebuilds the push of a record queued by an earlier try.
@@ -399,33 +470,40 @@ func (pl *planner) target(r *store.PushRecord, d *store.Device) *target {
 	return &target{record: r, device: d, replay: true}
 }
 
-// queue composes each target's notification and adds it to a send job, batching
-// devices of one certificate whose notifications are the same, and publishes the jobs
-// that are full.
-func (pl *planner) queue(ctx context.Context, targets []*target) error {
-	p, m := pl.p, pl.m
-	if pl.batches == nil {
-		pl.batches = map[batchKey]*sendJob{}
-	}
-	if pl.senderUnread && len(targets) > 0 {
-		pl.senderUnread = false
-		if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
-			pl.sender = a.Nickname
-		}
-	}
-	// The badges of a page are counted in one transaction. A replayed record's badge
-	// was counted by the try that created it.
+// countBadges counts one more on the badge of each target whose push shows one, in one
+// transaction, and returns the new values. A replayed record's badge was counted by
+// the try that created it.
+func (pl *planner) countBadges(ctx context.Context, targets []*target) (map[store.DeviceKey]int, error) {
 	var counted []store.DeviceKey
 	for _, t := range targets {
 		if pl.counted(t.cert.Vendor) && !t.replay {
 			counted = append(counted, store.DeviceKey{UserID: t.device.UserID, DeviceID: t.device.DeviceID})
 		}
 	}
-	var badges map[store.DeviceKey]int
-	if len(counted) > 0 {
-		var err error
-		if badges, err = p.Store.IncrementBadges(ctx, m.SDKAppID, counted); err != nil {
-			return fmt.Errorf("increment badges: %w", err)
+	if len(counted) == 0 {
+		return nil, nil
+	}
+	badges, err := pl.p.Store.IncrementBadges(ctx, pl.m.SDKAppID, counted)
+	if err != nil {
+		return nil, fmt.Errorf("increment badges: %w", err)
+	}
+	return badges, nil
+}
+
+// queue composes the notification of each target of a prepared page and adds it to a
+// send job, batching devices of one certificate whose notifications are the same, and
+// publishes the jobs that are full.
+func (pl *planner) queue(ctx context.Context, page *preparedPage) error {
+	p, m := pl.p, pl.m
+	if pl.batches == nil {
+		pl.batches = map[batchKey]*sendJob{}
+	}
+	targets, badges := page.targets, page.badges
+	pl.queued += page.queued
+	if pl.senderUnread && len(targets) > 0 {
+		pl.senderUnread = false
+		if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
+			pl.sender = a.Nickname
 		}
 	}
 	for _, t := range targets {
