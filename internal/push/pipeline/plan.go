@@ -71,6 +71,11 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 // the plan back, and its replay sends again the pushes that were being sent, marked
 // duplicate_possible, as a redelivered send job would. A push whose certificate is
 // parked, paused or at its rate limit goes through a send job, as a large plan's do.
+//
+// A one-to-one plan's records are created claimed ("sending", attempt 1) when the plan
+// will surely be sent directly: its planner sends them next, and the claim's write is
+// saved. Should they go through a send job after all, they are put back to "queued"
+// before it is published (unclaim).
 const (
 	// directMaxJobs and directMaxTargets bound a plan sent directly: one vendor
 	// request's worth per certificate, a few certificates.
@@ -101,7 +106,11 @@ func (p *Pipeline) sendNow(ctx context.Context, msg jetstream.Msg, j *sendJob) b
 	}
 	if sender == nil || len(j.Targets) > sender.MaxBatch() || p.certs.parkedFor(cert.ID) != "" ||
 		p.certs.pausedUntil(cert.ID).After(p.Now()) || !p.certs.limiter(cert).Allow() {
-		if err := p.publishSend(ctx, j); err != nil {
+		err := p.unclaim(ctx, j)
+		if err == nil {
+			err = p.publishSend(ctx, j)
+		}
+		if err != nil {
 			p.Logger.Warn("queue push", "message", j.MessageID, "err", err)
 			msg.NakWithDelay(time.Second)
 			return false
@@ -365,6 +374,8 @@ type preparedPage struct {
 	targets []*target
 	badges  map[store.DeviceKey]int // the badges counted for its pushes
 	queued  int                     // its new pushes (not replays)
+	// claimed: its records were created claimed for a direct send (preclaim).
+	claimed bool
 }
 
 // prepare does a page's store work: it decides for every device of users, records
@@ -441,6 +452,12 @@ func (pl *planner) prepare(ctx context.Context, users map[string]store.RecvOpt) 
 			page.queued++
 		}
 	}
+	if pl.preclaim(targets) {
+		for _, t := range targets {
+			t.record.Outcome, t.record.Attempts = store.OutcomeSending, 1
+		}
+		page.claimed = true
+	}
 	if len(fresh) > 0 {
 		if err := p.Store.CreatePushRecords(ctx, fresh); err != nil {
 			return nil, fmt.Errorf("create records: %w", err)
@@ -460,6 +477,23 @@ func (pl *planner) prepare(ctx context.Context, users map[string]store.RecvOpt) 
 		return nil, err
 	}
 	return page, nil
+}
+
+// preclaim reports whether targets, a one-to-one plan's new pushes, are created
+// claimed: the plan is sent directly (within directMaxTargets on directMaxJobs
+// certificates) and no earlier try left records to reclaim.
+func (pl *planner) preclaim(targets []*target) bool {
+	if !pl.direct || pl.m.Type != store.TypeC2C || len(pl.replayed) > 0 || len(targets) == 0 || len(targets) > directMaxTargets {
+		return false
+	}
+	certs := map[int64]bool{}
+	for _, t := range targets {
+		if t.replay {
+			return false
+		}
+		certs[t.record.CertificateID] = true
+	}
+	return len(certs) <= directMaxJobs
 }
 
 // target rebuilds the push of a record queued by an earlier try.
@@ -524,7 +558,7 @@ func (pl *planner) queue(ctx context.Context, page *preparedPage) error {
 		j := pl.batches[k]
 		if j == nil {
 			j = &sendJob{SDKAppID: m.SDKAppID, MessageID: m.ID, TaskID: pl.job.TaskID, From: m.From, GroupID: m.GroupID, CertificateID: t.cert.ID,
-				Notification: n, Attempt: 1, Deadline: pl.deadline}
+				Notification: n, Attempt: 1, Deadline: pl.deadline, claimed: page.claimed}
 			pl.batches[k] = j
 			pl.order = append(pl.order, k)
 		}
@@ -598,6 +632,9 @@ type composed struct {
 // publish publishes the send job of k and forgets it.
 func (pl *planner) publish(ctx context.Context, k batchKey) error {
 	j := pl.batches[k]
+	if err := pl.p.unclaim(ctx, j); err != nil {
+		return err
+	}
 	if err := pl.p.publishSend(ctx, j); err != nil {
 		return err
 	}
