@@ -17,7 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/herald-im/herald/internal/accountcache"
 	"github.com/herald-im/herald/internal/app"
+	"github.com/herald-im/herald/internal/appcache"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/loadtest"
 	"github.com/herald-im/herald/internal/secret"
@@ -487,12 +489,21 @@ func printPushC2C(w io.Writer, r *loadtest.PushC2CResult) {
 	}
 }
 
-// unsealed returns the store under the node's secret sealing, for its own counters.
+// unsealed returns the store under the node's wrappers (secret sealing, caches), for
+// its own counters.
 func unsealed(st store.Store) store.Store {
-	if sealed, ok := st.(*secret.Store); ok {
-		return sealed.Store
+	for {
+		switch s := st.(type) {
+		case *secret.Store:
+			st = s.Store
+		case *appcache.Store:
+			st = s.Store
+		case *accountcache.Store:
+			st = s.Store
+		default:
+			return st
+		}
 	}
-	return st
 }
 
 // storeCommits returns a func that prints the SQLite store's write transactions since
