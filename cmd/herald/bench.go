@@ -477,6 +477,10 @@ func printPushC2C(w io.Writer, r *loadtest.PushC2CResult) {
 		fmt.Fprintf(w, "  first error: %s\n", r.FirstError)
 	}
 	fmt.Fprintf(w, "  end to end:  %.0f notifications/s over %s\n", r.Rate, r.Elapsed.Round(time.Millisecond))
+	if r.CPU > 0 && r.Sent > 0 {
+		fmt.Fprintf(w, "  process CPU: %s, %.0f µs per message (node, load generator and simulators when embedded)\n",
+			r.CPU.Round(time.Millisecond), float64(r.CPU.Microseconds())/float64(r.Sent))
+	}
 	fmt.Fprintf(w, "  latency (send → phone's inbox): p50 %s, p90 %s, p99 %s, max %s\n", ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax))
 	printVendors(w, r.Vendors)
 	if r.TargetRate > 0 {
