@@ -96,9 +96,15 @@ var incrementBadgesQueries = bySize(func(rows int) string {
 	RETURNING user_id, device_id, badge`
 })
 
-// findClaimQuery and markClaimQuery are ClaimPushRecords' two statements: the records
-// of a JSON array of IDs, then the claimed ones (and, of those, the reclaimed) marked.
+// claimQueuedQuery claims in one statement the records of a JSON array of IDs that
+// wait for exactly this attempt (queued after attempt-1 tries): a send job's first
+// delivery. findClaimQuery and markClaimQuery then do the rest: the records left, and
+// the claimed ones of those (and, of those, the reclaimed) marked.
 const (
+	claimQueuedQuery = `
+		UPDATE push_records SET outcome = ?, attempts = ?, updated_at = ?
+		WHERE +sdk_app_id = ? AND id IN (SELECT value FROM json_each(?)) AND outcome = 'queued' AND attempts = ?
+		RETURNING id`
 	findClaimQuery = `
 		SELECT id, outcome, attempts, updated_at FROM push_records
 		WHERE +sdk_app_id = ? AND id IN (SELECT value FROM json_each(?))`
@@ -109,7 +115,7 @@ const (
 )
 
 // pushBatchQueries are this file's statements, prepared at Open with txQueries.
-var pushBatchQueries = slices.Concat([]string{findClaimQuery, markClaimQuery},
+var pushBatchQueries = slices.Concat([]string{claimQueuedQuery, findClaimQuery, markClaimQuery},
 	slices.Collect(maps.Values(insertPushRecordsQueries)),
 	slices.Collect(maps.Values(updatePushRecordsQueries)),
 	slices.Collect(maps.Values(incrementBadgesQueries)))
@@ -248,17 +254,43 @@ func (db *DB) UpdatePushRecords(ctx context.Context, sdkAppID int64, upds map[in
 }
 
 // ClaimPushRecords marks the records that are due for attempt as being sent, in one
-// transaction: SQLite's single writer makes the read and the write one step.
+// transaction: SQLite's single writer makes the read and the write one step. The
+// records queued for this attempt are claimed by one statement; only the others are
+// read first.
 func (db *DB) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaimBefore time.Time) (map[int64]store.Claim, error) {
 	claims := make(map[int64]store.Claim, len(ids))
 	if len(ids) == 0 {
 		return claims, nil
 	}
 	now := ms(db.Now())
-	all := jsonInts(ids)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		clear(claims)
-		rows, err := db.writes.txQuery(ctx, tx, findClaimQuery, sdkAppID, all)
+		rows, err := db.writes.txQuery(ctx, tx, claimQueuedQuery, store.OutcomeSending, attempt, now, sdkAppID, jsonInts(ids), attempt-1)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			claims[id] = store.Claim{Claimed: true, Outcome: "queued", Attempts: attempt - 1}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(claims) == len(ids) {
+			return nil
+		}
+		var rest []int64
+		for _, id := range ids {
+			if _, ok := claims[id]; !ok {
+				rest = append(rest, id)
+			}
+		}
+		rows, err = db.writes.txQuery(ctx, tx, findClaimQuery, sdkAppID, jsonInts(rest))
 		if err != nil {
 			return err
 		}
