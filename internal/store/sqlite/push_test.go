@@ -18,3 +18,7 @@ func BenchmarkDB_UpdatePushRecords(b *testing.B) {
 func BenchmarkDB_PushRecordLife(b *testing.B) {
 	storetest.BenchmarkPushRecordLife(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
 }
+
+func BenchmarkDB_ReadsWhileWriting(b *testing.B) {
+	storetest.BenchmarkReadsWhileWriting(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
+}

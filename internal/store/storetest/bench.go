@@ -200,3 +200,53 @@ func BenchmarkPushRecordLife(b *testing.B, open Opener) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/push")
 }
+
+// BenchmarkReadsWhileWriting measures the reads of a one-to-one message's push (the
+// recipient's devices and account) while another goroutine stores messages without a
+// pause, as on a busy node: every write invalidates what a reader had cached. An op
+// is the two reads.
+func BenchmarkReadsWhileWriting(b *testing.B, open Opener) {
+	ctx := context.Background()
+	s := open(b)
+	const users = 1000
+	var as []*store.Account
+	for i := range users {
+		u := fmt.Sprintf("u%04d", i)
+		as = append(as, &store.Account{SDKAppID: appA, UserID: u, Nickname: "User " + u})
+		must(b, "UpsertDevice", s.UpsertDevice(ctx, &store.Device{SDKAppID: appA, UserID: u, DeviceID: "phone",
+			Platform: store.Android, State: store.Offline, LoginAt: t0}))
+	}
+	must(b, "CreateAccounts", s.CreateAccounts(ctx, as))
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			to := fmt.Sprintf("u%04d", i%users)
+			m := &store.Message{SDKAppID: appA, ID: fmt.Sprint("w", i), Type: store.TypeC2C, From: "u0000", To: to,
+				Time: t0, Elements: []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello"}}]`)}
+			if err := s.CreateMessage(ctx, m, []store.Delivery{{UserID: to, Unread: true}}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	}()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		u := fmt.Sprintf("u%04d", (i*7919)%users)
+		ds, err := s.FindDevices(ctx, store.DeviceFilter{SDKAppID: appA, UserIDs: []string{u}})
+		if err != nil || len(ds) != 1 {
+			b.Fatalf("FindDevices(%s) = %d devices, %v", u, len(ds), err)
+		}
+		if _, err := s.FindAccount(ctx, appA, u); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	<-done
+}
