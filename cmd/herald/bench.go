@@ -17,7 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/herald-im/herald/internal/accountcache"
 	"github.com/herald-im/herald/internal/app"
+	"github.com/herald-im/herald/internal/appcache"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/loadtest"
 	"github.com/herald-im/herald/internal/secret"
@@ -486,6 +488,10 @@ func printPushC2C(w io.Writer, r *loadtest.PushC2CResult) {
 		fmt.Fprintf(w, "  first error: %s\n", r.FirstError)
 	}
 	fmt.Fprintf(w, "  end to end:  %.0f notifications/s over %s\n", r.Rate, r.Elapsed.Round(time.Millisecond))
+	if r.CPU > 0 && r.Sent > 0 {
+		fmt.Fprintf(w, "  process CPU: %s, %.0f µs per message (node, load generator and simulators when embedded)\n",
+			r.CPU.Round(time.Millisecond), float64(r.CPU.Microseconds())/float64(r.Sent))
+	}
 	fmt.Fprintf(w, "  latency (send → phone's inbox): p50 %s, p90 %s, p99 %s, max %s\n", ms(r.LatencyP50), ms(r.LatencyP90), ms(r.LatencyP99), ms(r.LatencyMax))
 	printVendors(w, r.Vendors)
 	if r.TargetRate > 0 {
@@ -498,12 +504,21 @@ func printPushC2C(w io.Writer, r *loadtest.PushC2CResult) {
 	}
 }
 
-// unsealed returns the store under the node's secret sealing, for its own counters.
+// unsealed returns the store under the node's wrappers (secret sealing, caches), for
+// its own counters.
 func unsealed(st store.Store) store.Store {
-	if sealed, ok := st.(*secret.Store); ok {
-		return sealed.Store
+	for {
+		switch s := st.(type) {
+		case *secret.Store:
+			st = s.Store
+		case *appcache.Store:
+			st = s.Store
+		case *accountcache.Store:
+			st = s.Store
+		default:
+			return st
+		}
 	}
-	return st
 }
 
 // storeCommits returns a func that prints the SQLite store's write transactions since

@@ -23,6 +23,7 @@ import (
 
 	"github.com/herald-im/herald/internal/api"
 	"github.com/herald-im/herald/internal/api/tencent"
+	"github.com/herald-im/herald/internal/accountcache"
 	"github.com/herald-im/herald/internal/appcache"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/bus"
@@ -111,8 +112,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if m.Store, err = OpenStore(ctx, c); err != nil {
 		return err
 	}
-	// Every login and API call looks its app up: answered from memory (appcache).
-	m.Store = appcache.New(m.Store)
+	// Every login and API call looks its app up, every message its sender's and
+	// recipient's accounts: answered from memory (appcache, accountcache).
+	m.Store = accountcache.New(appcache.New(m.Store))
 	namespace := c.DeploymentID
 	if namespace == "" {
 		if namespace, err = m.Store.DeploymentID(ctx); err != nil {

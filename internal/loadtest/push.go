@@ -357,6 +357,9 @@ type PushC2CResult struct {
 	Delivery         Delivery
 	// Elapsed runs from the first send to the last notification in an inbox.
 	Elapsed time.Duration
+	// CPU is this process's CPU time (user + system) over Elapsed, when it can be read:
+	// with an embedded node, node, load generator and simulators together.
+	CPU time.Duration
 	// Rate is notifications that arrived exactly once per second of Elapsed.
 	Rate float64
 	// Latency is from just before SendMessage (open loop: from its return) to the
@@ -459,6 +462,7 @@ func RunPushC2C(ctx context.Context, t Target, c PushC2CConfig) (*PushC2CResult,
 	var firstErr atomic.Value
 	sent := make([][]expected, c.Senders)
 	var wg sync.WaitGroup
+	cpu0, cpuErr := ProcessCPU()
 	sendStart := time.Now()
 	sendCtx, cancel := context.WithTimeout(ctx, c.Duration)
 	defer cancel()
@@ -562,6 +566,9 @@ func RunPushC2C(ctx context.Context, t Target, c PushC2CConfig) (*PushC2CResult,
 	deadline := time.Now().Add(c.Drain)
 	for notificationsSince(c.Vendors, before) < res.Sent && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
+	}
+	if cpu1, err := ProcessCPU(); err == nil && cpuErr == nil {
+		res.CPU = cpu1 - cpu0
 	}
 	res.Vendors = vendorCounts(c.Vendors, phones, before)
 	var lat []time.Duration

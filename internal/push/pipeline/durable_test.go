@@ -463,3 +463,42 @@ func TestPipeline_SmallPlanSentDirectly(t *testing.T) {
 		t.Fatalf("%v pushes of a 20-member group sent directly; want none", got)
 	}
 }
+
+// A one-to-one push sent directly is created claimed: its records cost no claim write.
+// One that cannot be sent at once (its certificate at its rate) goes through a send
+// job, put back to queued first, and is sent once, not as a duplicate.
+func TestPipeline_DirectSendCreatedClaimed(t *testing.T) {
+	var cs *countingStore
+	e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
+		cs = &countingStore{Store: p.Store}
+		p.Store = cs
+		p.Rate = 1 // a second push within a second waits for the limiter
+	})
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	before := pipeline.DirectSent()
+	first := e.MustCreateMessage(t, "alice", "bob")
+	e.p.Stored(context.Background(), first, nil, im.SentHow{})
+	if rs := e.waitRecords(t, first.ID, 1); rs[0].Outcome != "accepted" || rs[0].Attempts != 1 || rs[0].DuplicatePossible {
+		t.Fatalf("record %s; want accepted at the first try", recordsString(rs))
+	}
+	if n := cs.claimPushRecords.Load(); n != 0 {
+		t.Errorf("%d ClaimPushRecords calls for a one-to-one push sent directly; want 0", n)
+	}
+
+	second := e.MustCreateMessage(t, "alice", "bob")
+	e.p.Stored(context.Background(), second, nil, im.SentHow{})
+	rs := e.waitRecords(t, second.ID, 1)
+	if rs[0].Outcome != "accepted" || rs[0].Attempts != 1 || rs[0].DuplicatePossible {
+		t.Fatalf("record %s; want accepted at the first try, not a possible duplicate", recordsString(rs))
+	}
+	if got := pipeline.DirectSent() - before; got != 1 {
+		t.Errorf("%v pushes sent directly; want the first only (the second waited for the rate)", got)
+	}
+	if n := cs.claimPushRecords.Load(); n != 1 {
+		t.Errorf("%d ClaimPushRecords calls; want 1, the send job's", n)
+	}
+	if n := len(e.senders[push.Xiaomi].sent()); n != 2 {
+		t.Errorf("%d vendor requests; want 2", n)
+	}
+}

@@ -18,7 +18,9 @@
 //     already claimed or answered is skipped, so a job published twice sends once; a
 //     job redelivered after a crash reclaims what was "sending" and sends it again,
 //     marked duplicate_possible: the vendor may have had it. So duplicates after a
-//     crash are bounded by the requests in flight, at most Workers batches.
+//     crash are bounded by the requests in flight, at most Workers batches. A small
+//     plan is sent by its planner (plan.go); a one-to-one one creates its records
+//     claimed already, as the sender would have.
 //   - Jobs in hand are kept from redelivery by in-progress beats, so a dead node's
 //     jobs come back after ackWait (seconds), not after a vendor timeout.
 package pipeline

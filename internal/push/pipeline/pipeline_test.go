@@ -411,6 +411,7 @@ type countingStore struct {
 	store.Store
 	incrementBadge, incrementBadges     atomic.Int64
 	updatePushRecord, updatePushRecords atomic.Int64
+	claimPushRecords                    atomic.Int64
 	// beforeIncrementBadges, when set, runs at the start of each IncrementBadges.
 	beforeIncrementBadges func()
 }
@@ -426,6 +427,11 @@ func (s *countingStore) IncrementBadges(ctx context.Context, sdkAppID int64, dev
 		s.beforeIncrementBadges()
 	}
 	return s.Store.IncrementBadges(ctx, sdkAppID, devices)
+}
+
+func (s *countingStore) ClaimPushRecords(ctx context.Context, sdkAppID int64, ids []int64, attempt int, reclaimBefore time.Time) (map[int64]store.Claim, error) {
+	s.claimPushRecords.Add(1)
+	return s.Store.ClaimPushRecords(ctx, sdkAppID, ids, attempt, reclaimBefore)
 }
 
 func (s *countingStore) UpdatePushRecord(ctx context.Context, sdkAppID, id int64, upd store.PushRecordUpdate) error {

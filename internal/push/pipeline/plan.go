@@ -71,6 +71,11 @@ func (p *Pipeline) handlePlan(msg jetstream.Msg) {
 // the plan back, and its replay sends again the pushes that were being sent, marked
 // duplicate_possible, as a redelivered send job would. A push whose certificate is
 // parked, paused or at its rate limit goes through a send job, as a large plan's do.
+//
+// A one-to-one plan's records are created claimed ("sending", attempt 1) when the plan
+// will surely be sent directly: its planner sends them next, and the claim's write is
+// saved. Should they go through a send job after all, they are put back to "queued"
+// before it is published (unclaim).
 const (
 	// directMaxJobs and directMaxTargets bound a plan sent directly: one vendor
 	// request's worth per certificate, a few certificates.
@@ -101,7 +106,11 @@ func (p *Pipeline) sendNow(ctx context.Context, msg jetstream.Msg, j *sendJob) b
 	}
 	if sender == nil || len(j.Targets) > sender.MaxBatch() || p.certs.parkedFor(cert.ID) != "" ||
 		p.certs.pausedUntil(cert.ID).After(p.Now()) || !p.certs.limiter(cert).Allow() {
-		if err := p.publishSend(ctx, j); err != nil {
+		err := p.unclaim(ctx, j)
+		if err == nil {
+			err = p.publishSend(ctx, j)
+		}
+		if err != nil {
 			p.Logger.Warn("queue push", "message", j.MessageID, "err", err)
 			msg.NakWithDelay(time.Second)
 			return false
@@ -264,6 +273,40 @@ func (pl *planner) plan(ctx context.Context) error {
 		return fmt.Errorf("find group: %w", err)
 	}
 	pl.group = g.Name
+	return pl.planMembers(ctx)
+}
+
+// planPagesAhead is how many pages of a group's members are prepared at once (read,
+// decided, recorded, badges counted): their store round trips overlap, and their
+// writes share the store's transactions, instead of each page waiting for the last.
+// The pages are then queued one by one in member order.
+const planPagesAhead = 4
+
+// planMembers plans the group's members, page by page.
+func (pl *planner) planMembers(ctx context.Context) error {
+	p, m := pl.p, pl.m
+	type inFlight struct {
+		done chan struct{}
+		page *preparedPage
+		err  error
+	}
+	var ahead []*inFlight
+	// next queues the oldest page in flight once it is prepared.
+	next := func() error {
+		f := ahead[0]
+		ahead = ahead[1:]
+		<-f.done
+		if f.err != nil {
+			return f.err
+		}
+		return pl.queue(ctx, f.page)
+	}
+	// A failed plan still waits for its pages in flight: they use the planner.
+	defer func() {
+		for _, f := range ahead {
+			<-f.done
+		}
+	}()
 	for after := ""; ; {
 		page, err := p.Store.FindGroupMembers(ctx, m.SDKAppID, m.GroupID, after, memberPage)
 		if err != nil {
@@ -275,14 +318,28 @@ func (pl *planner) plan(ctx context.Context) error {
 				users[mem.UserID] = mem.RecvOpt
 			}
 		}
-		if err := pl.planUsers(ctx, users); err != nil {
-			return err
+		f := &inFlight{done: make(chan struct{})}
+		go func() {
+			defer close(f.done)
+			f.page, f.err = pl.prepare(ctx, users)
+		}()
+		ahead = append(ahead, f)
+		if len(ahead) >= planPagesAhead {
+			if err := next(); err != nil {
+				return err
+			}
 		}
 		if len(page) < memberPage {
-			return pl.flush(ctx)
+			break
 		}
 		after = page[len(page)-1].UserID
 	}
+	for len(ahead) > 0 {
+		if err := next(); err != nil {
+			return err
+		}
+	}
+	return pl.flush(ctx)
 }
 
 // deadline is when the pushes of a message sent at sent expire: its push info's TTL,
@@ -305,8 +362,29 @@ type target struct {
 // planUsers decides for every device of users (with their receive options), records
 // the decisions and queues the pushes.
 func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt) error {
+	page, err := pl.prepare(ctx, users)
+	if err != nil {
+		return err
+	}
+	return pl.queue(ctx, page)
+}
+
+// preparedPage is a page of devices decided and recorded, waiting to be queued.
+type preparedPage struct {
+	targets []*target
+	badges  map[store.DeviceKey]int // the badges counted for its pushes
+	queued  int                     // its new pushes (not replays)
+	// claimed: its records were created claimed for a direct send (preclaim).
+	claimed bool
+}
+
+// prepare does a page's store work: it decides for every device of users, records
+// the decisions and counts the badges of the pushes. It leaves the planner as it is,
+// so that pages can be prepared at the same time (planMembers).
+func (pl *planner) prepare(ctx context.Context, users map[string]store.RecvOpt) (*preparedPage, error) {
+	page := &preparedPage{}
 	if len(users) == 0 {
-		return nil
+		return page, nil
 	}
 	if pl.progress != nil {
 		pl.progress()
@@ -319,11 +397,11 @@ func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt
 	slices.Sort(ids)
 	devices, err := p.Store.FindDevices(ctx, store.DeviceFilter{SDKAppID: m.SDKAppID, UserIDs: ids})
 	if err != nil {
-		return fmt.Errorf("find devices: %w", err)
+		return nil, fmt.Errorf("find devices: %w", err)
 	}
 	accounts, err := p.Store.FindAccounts(ctx, m.SDKAppID, ids)
 	if err != nil {
-		return fmt.Errorf("find accounts: %w", err)
+		return nil, fmt.Errorf("find accounts: %w", err)
 	}
 	dnd := map[string]bool{}
 	now := p.Now()
@@ -363,7 +441,7 @@ func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt
 			case errors.Is(err, store.ErrNotFound):
 				r.Decision = "no_certificate"
 			case err != nil:
-				return err
+				return nil, err
 			default:
 				r.Vendor, r.CertificateID, r.Outcome = string(cert.Vendor), cert.ID, "queued"
 			}
@@ -371,24 +449,51 @@ func (pl *planner) planUsers(ctx context.Context, users map[string]store.RecvOpt
 		fresh = append(fresh, r)
 		if r.Outcome == "queued" {
 			targets = append(targets, &target{record: r, device: d})
-			pl.queued++
+			page.queued++
 		}
+	}
+	if pl.preclaim(targets) {
+		for _, t := range targets {
+			t.record.Outcome, t.record.Attempts = store.OutcomeSending, 1
+		}
+		page.claimed = true
 	}
 	if len(fresh) > 0 {
 		if err := p.Store.CreatePushRecords(ctx, fresh); err != nil {
-			return fmt.Errorf("create records: %w", err)
+			return nil, fmt.Errorf("create records: %w", err)
 		}
 	}
 	for _, t := range targets {
 		if t.cert == nil {
 			c, err := p.certs.get(ctx, m.SDKAppID, t.record.CertificateID)
 			if err != nil {
-				return fmt.Errorf("certificate %d: %w", t.record.CertificateID, err)
+				return nil, fmt.Errorf("certificate %d: %w", t.record.CertificateID, err)
 			}
 			t.cert = c
 		}
 	}
-	return pl.queue(ctx, targets)
+	page.targets = targets
+	if page.badges, err = pl.countBadges(ctx, targets); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// preclaim reports whether targets, a one-to-one plan's new pushes, are created
+// claimed: the plan is sent directly (within directMaxTargets on directMaxJobs
+// certificates) and no earlier try left records to reclaim.
+func (pl *planner) preclaim(targets []*target) bool {
+	if !pl.direct || pl.m.Type != store.TypeC2C || len(pl.replayed) > 0 || len(targets) == 0 || len(targets) > directMaxTargets {
+		return false
+	}
+	certs := map[int64]bool{}
+	for _, t := range targets {
+		if t.replay {
+			return false
+		}
+		certs[t.record.CertificateID] = true
+	}
+	return len(certs) <= directMaxJobs
 }
 
 // target rebuilds the push of a record queued by an earlier try.
@@ -399,33 +504,40 @@ func (pl *planner) target(r *store.PushRecord, d *store.Device) *target {
 	return &target{record: r, device: d, replay: true}
 }
 
-// queue composes each target's notification and adds it to a send job, batching
-// devices of one certificate whose notifications are the same, and publishes the jobs
-// that are full.
-func (pl *planner) queue(ctx context.Context, targets []*target) error {
-	p, m := pl.p, pl.m
-	if pl.batches == nil {
-		pl.batches = map[batchKey]*sendJob{}
-	}
-	if pl.senderUnread && len(targets) > 0 {
-		pl.senderUnread = false
-		if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
-			pl.sender = a.Nickname
-		}
-	}
-	// The badges of a page are counted in one transaction. A replayed record's badge
-	// was counted by the try that created it.
+// countBadges counts one more on the badge of each target whose push shows one, in one
+// transaction, and returns the new values. A replayed record's badge was counted by
+// the try that created it.
+func (pl *planner) countBadges(ctx context.Context, targets []*target) (map[store.DeviceKey]int, error) {
 	var counted []store.DeviceKey
 	for _, t := range targets {
 		if pl.counted(t.cert.Vendor) && !t.replay {
 			counted = append(counted, store.DeviceKey{UserID: t.device.UserID, DeviceID: t.device.DeviceID})
 		}
 	}
-	var badges map[store.DeviceKey]int
-	if len(counted) > 0 {
-		var err error
-		if badges, err = p.Store.IncrementBadges(ctx, m.SDKAppID, counted); err != nil {
-			return fmt.Errorf("increment badges: %w", err)
+	if len(counted) == 0 {
+		return nil, nil
+	}
+	badges, err := pl.p.Store.IncrementBadges(ctx, pl.m.SDKAppID, counted)
+	if err != nil {
+		return nil, fmt.Errorf("increment badges: %w", err)
+	}
+	return badges, nil
+}
+
+// queue composes the notification of each target of a prepared page and adds it to a
+// send job, batching devices of one certificate whose notifications are the same, and
+// publishes the jobs that are full.
+func (pl *planner) queue(ctx context.Context, page *preparedPage) error {
+	p, m := pl.p, pl.m
+	if pl.batches == nil {
+		pl.batches = map[batchKey]*sendJob{}
+	}
+	targets, badges := page.targets, page.badges
+	pl.queued += page.queued
+	if pl.senderUnread && len(targets) > 0 {
+		pl.senderUnread = false
+		if a, err := p.Store.FindAccount(ctx, m.SDKAppID, m.From); err == nil && a.Nickname != "" {
+			pl.sender = a.Nickname
 		}
 	}
 	for _, t := range targets {
@@ -446,7 +558,7 @@ func (pl *planner) queue(ctx context.Context, targets []*target) error {
 		j := pl.batches[k]
 		if j == nil {
 			j = &sendJob{SDKAppID: m.SDKAppID, MessageID: m.ID, TaskID: pl.job.TaskID, From: m.From, GroupID: m.GroupID, CertificateID: t.cert.ID,
-				Notification: n, Attempt: 1, Deadline: pl.deadline}
+				Notification: n, Attempt: 1, Deadline: pl.deadline, claimed: page.claimed}
 			pl.batches[k] = j
 			pl.order = append(pl.order, k)
 		}
@@ -520,6 +632,9 @@ type composed struct {
 // publish publishes the send job of k and forgets it.
 func (pl *planner) publish(ctx context.Context, k batchKey) error {
 	j := pl.batches[k]
+	if err := pl.p.unclaim(ctx, j); err != nil {
+		return err
+	}
 	if err := pl.p.publishSend(ctx, j); err != nil {
 		return err
 	}

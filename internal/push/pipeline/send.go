@@ -39,6 +39,10 @@ type sendJob struct {
 	Attempt       int                `json:"attempt"`
 	NotBefore     time.Time          `json:"not_before,omitzero"` // a retry waits until then
 	Deadline      time.Time          `json:"deadline"`            // no try after this
+
+	// claimed: its records were created claimed by its planner, which sends it
+	// directly (plan.go); never queued so.
+	claimed bool
 }
 
 type sendTarget struct {
@@ -162,7 +166,10 @@ func (p *Pipeline) handleSend(msg jetstream.Msg) {
 // per-token sender), sends them and records the answers. sent says whether the vendor
 // was asked; ok false means msg has been handed back to JetStream or the node died.
 func (p *Pipeline) sendPart(ctx context.Context, msg jetstream.Msg, j *sendJob, cert *push.Certificate, sender push.Sender) (sent, ok bool) {
-	targets, busy, err := p.claim(ctx, msg, j, cert.Vendor)
+	targets, busy, err := j.Targets, []sendTarget(nil), error(nil)
+	if !j.claimed {
+		targets, busy, err = p.claim(ctx, msg, j, cert.Vendor)
+	}
 	if err != nil {
 		p.Logger.Warn("claim push records", "message", j.MessageID, "err", err)
 		msg.NakWithDelay(time.Second)
@@ -206,6 +213,24 @@ func (p *Pipeline) sendPart(ctx context.Context, msg jetstream.Msg, j *sendJob, 
 		return true, false
 	}
 	return true, true
+}
+
+// unclaim puts the records of a job its planner created claimed (plan.go) back to
+// "queued", for a send job to claim them.
+func (p *Pipeline) unclaim(ctx context.Context, j *sendJob) error {
+	if !j.claimed {
+		return nil
+	}
+	queued, never, first := "queued", 0, 1
+	upds := make(map[int64]store.PushRecordUpdate, len(j.Targets))
+	for _, t := range j.Targets {
+		upds[t.RecordID] = store.PushRecordUpdate{Outcome: &queued, Attempts: &never, IfSending: &first}
+	}
+	if _, err := p.Store.UpdatePushRecords(ctx, j.SDKAppID, upds); err != nil {
+		return fmt.Errorf("unclaim records: %w", err)
+	}
+	j.claimed = false
+	return nil
 }
 
 // claim claims the job's records for its attempt and returns the targets to send, and

@@ -168,7 +168,12 @@ func (p *Pipeline) pushUnacked(ctx context.Context, u im.UnackedDelivery) (again
 	unackedTotal.WithLabelValues(reason).Inc()
 	decisionsTotal.WithLabelValues(DecisionUnacked).Inc()
 	p.Logger.Debug("push unacknowledged delivery", "app", u.SDKAppID, "user", u.UserID, "device", u.DeviceID, "message", u.MessageID, "reason", reason)
-	if err := pl.queue(ctx, []*target{{record: rec, device: d, cert: cert}}); err != nil {
+	targets := []*target{{record: rec, device: d, cert: cert}}
+	badges, err := pl.countBadges(ctx, targets)
+	if err != nil {
+		return false, err
+	}
+	if err := pl.queue(ctx, &preparedPage{targets: targets, badges: badges}); err != nil {
 		return false, err
 	}
 	return false, pl.flush(ctx)

@@ -59,10 +59,7 @@ func (db *DB) CreateGroupMessage(ctx context.Context, m *store.Message, sender *
 		} else {
 			pending = true
 		}
-		users, convs, err := copiesOf(m, ds)
-		if err != nil {
-			return err
-		}
+		users, convs := copiesOf(m, ds)
 		if err := db.writeCopies(ctx, tx, m.SDKAppID, m.Type, m.GroupID, channel, id, seq, at, users, convs, inboxSeqs); err != nil {
 			return err
 		}
@@ -178,10 +175,7 @@ func (db *DB) FanOutMessage(ctx context.Context, sdkAppID int64, messageID strin
 			return err
 		}
 		m := &store.Message{Type: store.TypeGroup, GroupID: f.GroupID}
-		users, convs, err := copiesOf(m, ds)
-		if err != nil {
-			return err
-		}
+		users, convs := copiesOf(m, ds)
 		if err := db.writeCopies(ctx, tx, sdkAppID, store.TypeGroup, f.GroupID, m.Channel(), messageID, seq, fromMS(at), users, convs, inboxSeqs); err != nil {
 			return err
 		}

@@ -155,7 +155,7 @@ func TestGroupCommit_EveryWrite(t *testing.T) {
 func TestOpen_WriterPragmas(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := context.Background()
-	for name, want := range map[string]string{"temp_store": "2", "cache_size": "-32768", "journal_mode": "wal"} {
+	for name, want := range map[string]string{"temp_store": "2", "cache_size": "-32768", "journal_mode": "wal", "wal_autocheckpoint": "10000"} {
 		got, err := db.WriterPragmaForTest(ctx, name)
 		if err != nil || got != want {
 			t.Errorf("PRAGMA %s = %q, %v; want %q", name, got, err, want)

@@ -31,14 +31,11 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 	at = at.UTC().Truncate(time.Millisecond)
 	channel := m.Channel()
 
-	users, convs, err := copiesOf(m, ds)
-	if err != nil {
-		return fmt.Errorf("create message: %w", err)
-	}
+	users, convs := copiesOf(m, ds)
 	var seq int64
 	inboxSeqs := make(map[string]int64, len(users))
 	// Concurrent sends share a transaction (group commit).
-	err = db.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.groupTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if seq, err = db.insertMessage(ctx, tx, m, id, at, channel); err != nil {
 			return err
@@ -55,17 +52,17 @@ func (db *DB) CreateMessage(ctx context.Context, m *store.Message, ds []store.De
 	return nil
 }
 
-// convRow is one user's conversation update, as upsertConversationsQuery reads it.
+// convRow is one user's conversation update, a row of upsertConversationsQueries.
 type convRow struct {
-	User   string `json:"user"`
-	Conv   string `json:"conv"`
-	Peer   string `json:"peer"`
-	Unread int    `json:"unread"`
+	User   string
+	Conv   string
+	Peer   string
+	Unread int
 }
 
 // copiesOf returns the users m is stored for, each once as its first listing in ds
-// says, and their conversation rows as JSON.
-func copiesOf(m *store.Message, ds []store.Delivery) ([]string, []byte, error) {
+// says, and their conversation rows.
+func copiesOf(m *store.Message, ds []store.Delivery) ([]string, []convRow) {
 	var users []string
 	var convRows []convRow
 	seen := make(map[string]bool, len(ds))
@@ -86,8 +83,7 @@ func copiesOf(m *store.Message, ds []store.Delivery) ([]string, []byte, error) {
 		}
 		users, convRows = append(users, d.UserID), append(convRows, r)
 	}
-	convs, err := json.Marshal(convRows)
-	return users, convs, err
+	return users, convRows
 }
 
 // insertMessage takes the next sequence number of the channel and stores m under it.
@@ -117,7 +113,7 @@ func (db *DB) insertMessage(ctx context.Context, tx *sql.Tx, m *store.Message, i
 // their inbox sequence numbers in inboxSeqs, and updates their conversations (convs,
 // from copiesOf).
 func (db *DB) writeCopies(ctx context.Context, tx *sql.Tx, sdkAppID int64, typ store.ConvType, groupID, channel, id string,
-	seq int64, at time.Time, users []string, convs []byte, inboxSeqs map[string]int64) error {
+	seq int64, at time.Time, users []string, convs []convRow, inboxSeqs map[string]int64) error {
 	if len(users) == 0 {
 		return nil
 	}
@@ -142,8 +138,15 @@ func (db *DB) writeCopies(ctx context.Context, tx *sql.Tx, sdkAppID int64, typ s
 	if err != nil {
 		return fmt.Errorf("insert inbox entries: %w", err)
 	}
-	_, err = db.writes.txExec(ctx, tx, upsertConversationsQuery,
-		sdkAppID, string(typ), groupID, channel, id, seq, seq, ms(at), convs)
+	args := make([]any, 0, 8+4*min(len(convs), maxChunkRows))
+	err = chunks(len(convs), func(i, k int) error {
+		args = append(args[:0], sdkAppID, string(typ), groupID, channel, id, seq, seq, ms(at))
+		for _, c := range convs[i : i+k] {
+			args = append(args, c.User, c.Conv, c.Peer, c.Unread)
+		}
+		_, err := db.writes.txExec(ctx, tx, upsertConversationsQueries[k], args...)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("upsert conversations: %w", err)
 	}
@@ -171,23 +174,24 @@ const (
 		INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id)
 		SELECT sdk_app_id, user_id, last_seq, ? FROM inboxes
 		WHERE sdk_app_id = ? AND user_id IN (SELECT value FROM json_each(?))`
-	// A new conversation starts read up to the message before its first one: the user
-	// never saw what came earlier. A group's fan-out can store a member's copy of an
-	// older message after a newer one (the member's own, sent meanwhile): the
-	// conversation keeps its newest message, and a copy at or below the read mark is
-	// not unread.
-	upsertConversationsQuery = `
-		INSERT INTO conversations (sdk_app_id, user_id, conv_id, type, peer_id, group_id, channel,
+)
+
+// upsertConversationsQueries store rows of (user, conv, peer, unread) for one message:
+// a new conversation starts read up to the message before its first one (the user
+// never saw what came earlier). A group's fan-out can store a member's copy of an older
+// message after a newer one (the member's own, sent meanwhile): the conversation keeps
+// its newest message, and a copy at or below the read mark is not unread.
+var upsertConversationsQueries = bySize(func(rows int) string {
+	return `INSERT INTO conversations (sdk_app_id, user_id, conv_id, type, peer_id, group_id, channel,
 			last_msg_id, last_seq, read_seq, unread, updated_at)
-		SELECT ?, d.value ->> 'user', d.value ->> 'conv', ?, d.value ->> 'peer', ?, ?, ?, ?, ? - 1,
-			d.value ->> 'unread', ?
-		FROM json_each(?) AS d WHERE true
+		SELECT ?, d.column1, d.column2, ?, d.column3, ?, ?, ?, ?, ? - 1, d.column4, ?
+		FROM (VALUES ` + valuesList(rows, 4) + `) AS d WHERE true
 		ON CONFLICT (sdk_app_id, user_id, conv_id) DO UPDATE
 		SET last_msg_id = CASE WHEN excluded.last_seq > last_seq THEN excluded.last_msg_id ELSE last_msg_id END,
 			last_seq = max(last_seq, excluded.last_seq),
 			unread = unread + CASE WHEN excluded.last_seq > read_seq THEN excluded.unread ELSE 0 END,
 			updated_at = max(updated_at, excluded.updated_at)`
-)
+})
 
 // validateMessage checks the fields CreateMessage keys on.
 func validateMessage(m *store.Message) error {

@@ -14,3 +14,11 @@ func BenchmarkDB_IncrementBadges(b *testing.B) {
 func BenchmarkDB_UpdatePushRecords(b *testing.B) {
 	storetest.BenchmarkUpdatePushRecords(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
 }
+
+func BenchmarkDB_PushRecordLife(b *testing.B) {
+	storetest.BenchmarkPushRecordLife(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
+}
+
+func BenchmarkDB_ReadsWhileWriting(b *testing.B) {
+	storetest.BenchmarkReadsWhileWriting(b, func(tb testing.TB) store.Store { return MustOpenDB(tb) })
+}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"runtime"
 	"slices"
@@ -52,6 +53,9 @@ type DB struct {
 	writes, reads *stmtCache
 	// commits runs group transactions (groupcommit.go); nil runs each write alone.
 	commits *committer
+	// checkpoints copies the WAL into the database off the writer (checkpoint.go);
+	// nil for ":memory:".
+	checkpoints *checkpointer
 }
 
 // Open opens the SQLite database at path (":memory:" for a private in-memory
@@ -95,6 +99,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		// NORMAL is durable in WAL mode except for the last transactions before a
 		// power loss, and avoids an fsync per commit.
 		q.Set("_synchronous", "NORMAL")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", writerCheckpointPages)) // checkpoint.go
 		w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 		if err != nil {
 			return nil, fmt.Errorf("open: %w", err)
@@ -102,6 +107,17 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		w.SetMaxOpenConns(1)
 		w.SetConnMaxIdleTime(0)
 		db.write = w
+
+		cq := url.Values{}
+		cq.Set("_busy_timeout", q.Get("_busy_timeout"))
+		c, err := sql.Open("sqlite", "file:"+path+"?"+cq.Encode())
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open checkpointer: %w", err)
+		}
+		c.SetMaxOpenConns(1)
+		c.SetConnMaxIdleTime(0)
+		db.checkpoints = startCheckpointer(c)
 
 		q.Del("_journal_mode")
 		q.Del("_txlock")
@@ -128,7 +144,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// Statements run inside write transactions are prepared now: the writer's one
 	// connection is busy during a transaction, so they cannot be prepared on first use.
-	for _, q := range slices.Concat(txQueries, pushBatchQueries, loginQueries) {
+	for _, q := range slices.Concat(txQueries, slices.Collect(maps.Values(upsertConversationsQueries)), pushBatchQueries, loginQueries) {
 		if _, err := db.writes.prepare(ctx, q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("prepare: %w", err)
@@ -142,7 +158,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // MarkConversationRead, CreateAccounts, fan-out), prepared at Open with the push
 // pipeline's set-based statements (pushBatchQueries) and the login's (loginQueries).
 var txQueries = []string{
-	nextChannelSeqQuery, insertMessageQuery, nextInboxSeqsQuery, insertInboxEntriesQuery, upsertConversationsQuery,
+	nextChannelSeqQuery, insertMessageQuery, nextInboxSeqsQuery, insertInboxEntriesQuery,
 	readMarksQuery, markReadQuery, findConversationQuery,
 	upsertAccountQuery,
 	pendingFanOutQuery, fanOutMembersQuery, insertFanOutQuery, findFanOutQuery, fanOutMessageQuery,
@@ -155,6 +171,9 @@ func (db *DB) Close() error {
 		db.commits.close()
 	}
 	var errs []error
+	if db.checkpoints != nil {
+		errs = append(errs, db.checkpoints.close())
+	}
 	if db.reads != nil && db.reads != db.writes {
 		errs = append(errs, db.reads.close())
 	}

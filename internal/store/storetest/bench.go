@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/herald-im/herald/internal/store"
 )
@@ -161,4 +162,91 @@ func BenchmarkUpdatePushRecords(b *testing.B, open Opener) {
 			}
 		}
 	})
+}
+
+// BenchmarkPushRecordLife measures the store side of one fan-out page of 500
+// pushes: the records created queued, claimed for their first try, and answered
+// accepted — the three writes each push costs the writer. An op is the page.
+func BenchmarkPushRecordLife(b *testing.B, open Opener) {
+	ctx := context.Background()
+	const n = 500
+	s := open(b)
+	accepted := store.PushRecordUpdate{Outcome: ptr("accepted"), Reason: ptr(""), VendorMessageID: ptr("v1"), IfSending: ptr(1)}
+	page := 0
+	for b.Loop() {
+		page++
+		rs := make([]*store.PushRecord, n)
+		for i := range rs {
+			rs[i] = &store.PushRecord{SDKAppID: appA, MessageID: fmt.Sprintf("m%d", page), UserID: fmt.Sprintf("u%04d", i),
+				DeviceID: "phone", Decision: "push", Vendor: "huawei", CertificateID: 1, Outcome: "queued"}
+		}
+		must(b, "CreatePushRecords", s.CreatePushRecords(ctx, rs))
+		ids := make([]int64, n)
+		upds := make(map[int64]store.PushRecordUpdate, n)
+		for i, r := range rs {
+			ids[i] = r.ID
+			upds[r.ID] = accepted
+		}
+		claims, err := s.ClaimPushRecords(ctx, appA, ids, 1, time.Time{})
+		must(b, "ClaimPushRecords", err)
+		if len(claims) != n {
+			b.Fatalf("ClaimPushRecords returned %d claims, want %d", len(claims), n)
+		}
+		if k, err := s.UpdatePushRecords(ctx, appA, upds); err != nil {
+			b.Fatal(err)
+		} else if k != n {
+			b.Fatalf("UpdatePushRecords updated %d records, want %d", k, n)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/push")
+}
+
+// BenchmarkReadsWhileWriting measures the reads of a one-to-one message's push (the
+// recipient's devices and account) while another goroutine stores messages without a
+// pause, as on a busy node: every write invalidates what a reader had cached. An op
+// is the two reads.
+func BenchmarkReadsWhileWriting(b *testing.B, open Opener) {
+	ctx := context.Background()
+	s := open(b)
+	const users = 1000
+	var as []*store.Account
+	for i := range users {
+		u := fmt.Sprintf("u%04d", i)
+		as = append(as, &store.Account{SDKAppID: appA, UserID: u, Nickname: "User " + u})
+		must(b, "UpsertDevice", s.UpsertDevice(ctx, &store.Device{SDKAppID: appA, UserID: u, DeviceID: "phone",
+			Platform: store.Android, State: store.Offline, LoginAt: t0}))
+	}
+	must(b, "CreateAccounts", s.CreateAccounts(ctx, as))
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			to := fmt.Sprintf("u%04d", i%users)
+			m := &store.Message{SDKAppID: appA, ID: fmt.Sprint("w", i), Type: store.TypeC2C, From: "u0000", To: to,
+				Time: t0, Elements: []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello"}}]`)}
+			if err := s.CreateMessage(ctx, m, []store.Delivery{{UserID: to, Unread: true}}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	}()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		u := fmt.Sprintf("u%04d", (i*7919)%users)
+		ds, err := s.FindDevices(ctx, store.DeviceFilter{SDKAppID: appA, UserIDs: []string{u}})
+		if err != nil || len(ds) != 1 {
+			b.Fatalf("FindDevices(%s) = %d devices, %v", u, len(ds), err)
+		}
+		if _, err := s.FindAccount(ctx, appA, u); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	<-done
 }
