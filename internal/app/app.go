@@ -21,9 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/herald-im/herald/internal/accountcache"
 	"github.com/herald-im/herald/internal/api"
 	"github.com/herald-im/herald/internal/api/tencent"
-	"github.com/herald-im/herald/internal/accountcache"
 	"github.com/herald-im/herald/internal/appcache"
 	"github.com/herald-im/herald/internal/auth"
 	"github.com/herald-im/herald/internal/bus"
