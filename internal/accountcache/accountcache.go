@@ -9,10 +9,10 @@ package accountcache
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/ttlcache"
 )
 
 // DefaultTTL is how long a found account is kept: a nickname or do-not-disturb window
@@ -34,9 +34,7 @@ type Store struct {
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 
-	mu      sync.Mutex // protects the fields below
-	entries map[key]entry
-	gen     uint64 // moves on every change, so that a lookup racing one is not kept
+	accounts *ttlcache.Cache[key, *store.Account]
 }
 
 type key struct {
@@ -44,85 +42,42 @@ type key struct {
 	user string
 }
 
-type entry struct {
-	account *store.Account
-	expires time.Time
-}
-
 // New returns st with a cache of accounts in front.
 func New(st store.Store) *Store {
-	return &Store{Store: st, TTL: DefaultTTL, Now: time.Now, entries: map[key]entry{}}
+	return &Store{Store: st, TTL: DefaultTTL, Now: time.Now, accounts: ttlcache.New[key, *store.Account](maxEntries)}
 }
 
 // FindAccount returns the account, from the cache while its entry is fresh. The caller
 // gets its own copy. Errors (store.ErrNotFound too) are not cached.
 func (s *Store) FindAccount(ctx context.Context, sdkAppID int64, userID string) (*store.Account, error) {
-	k, now := key{sdkAppID, userID}, s.Now()
-	s.mu.Lock()
-	e, ok := s.entries[k]
-	gen := s.gen
-	s.mu.Unlock()
-	if !ok || !now.Before(e.expires) {
-		a, err := s.Store.FindAccount(ctx, sdkAppID, userID)
-		if err != nil {
-			return nil, err
-		}
-		e = entry{account: a, expires: now.Add(s.TTL)}
-		s.mu.Lock()
-		if s.gen == gen {
-			s.put(k, e, now)
-		}
-		s.mu.Unlock()
+	a, err := s.accounts.Get(key{sdkAppID, userID}, s.Now(), s.TTL, func() (*store.Account, error) {
+		return s.Store.FindAccount(ctx, sdkAppID, userID)
+	})
+	if err != nil {
+		return nil, err
 	}
-	cp := *e.account
+	cp := *a
 	return &cp, nil
-}
-
-// put stores an entry, making room first when the cache is full. s.mu is held.
-func (s *Store) put(k key, e entry, now time.Time) {
-	if len(s.entries) >= maxEntries {
-		for k, e := range s.entries {
-			if !now.Before(e.expires) {
-				delete(s.entries, k)
-			}
-		}
-		if len(s.entries) >= maxEntries {
-			clear(s.entries)
-		}
-	}
-	s.entries[k] = e
 }
 
 // CreateAccounts creates or updates the accounts and drops their entries.
 func (s *Store) CreateAccounts(ctx context.Context, as []*store.Account) error {
-	defer func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		for _, a := range as {
-			delete(s.entries, key{a.SDKAppID, a.UserID})
-		}
-		s.gen++
-	}()
+	keys := make([]key, len(as))
+	for i, a := range as {
+		keys[i] = key{a.SDKAppID, a.UserID}
+	}
+	defer s.accounts.Forget(keys...)
 	return s.Store.CreateAccounts(ctx, as)
 }
 
 // UpdateAccount changes the account and drops its entry.
 func (s *Store) UpdateAccount(ctx context.Context, sdkAppID int64, userID string, upd store.AccountUpdate) error {
-	defer s.forget(sdkAppID, userID)
+	defer s.accounts.Forget(key{sdkAppID, userID})
 	return s.Store.UpdateAccount(ctx, sdkAppID, userID, upd)
 }
 
 // DeleteAccount deletes the account and drops its entry.
 func (s *Store) DeleteAccount(ctx context.Context, sdkAppID int64, userID string) error {
-	defer s.forget(sdkAppID, userID)
+	defer s.accounts.Forget(key{sdkAppID, userID})
 	return s.Store.DeleteAccount(ctx, sdkAppID, userID)
-}
-
-// forget drops an account's entry after a change (also a failed one: it may have
-// landed).
-func (s *Store) forget(sdkAppID int64, userID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.entries, key{sdkAppID, userID})
-	s.gen++
 }

@@ -7,10 +7,10 @@ package appcache
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/herald-im/herald/internal/store"
+	"github.com/herald-im/herald/internal/ttlcache"
 )
 
 // DefaultTTL is how long a found app (or its absence) is kept: an app changed on
@@ -27,65 +27,48 @@ type Store struct {
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
 
-	mu      sync.Mutex // protects the fields below
-	entries map[int64]entry
-	gen     uint64 // moves on every change, so that a lookup racing one is not kept
+	apps *ttlcache.Cache[int64, found]
 }
 
-type entry struct {
-	app     *store.App // nil with err
-	err     error
-	expires time.Time
+// found is what a lookup found: the app, or store.ErrNotFound.
+type found struct {
+	app *store.App // nil with err
+	err error
 }
 
 // New returns st with a cache of apps in front.
 func New(st store.Store) *Store {
-	return &Store{Store: st, TTL: DefaultTTL, Now: time.Now, entries: map[int64]entry{}}
+	return &Store{Store: st, TTL: DefaultTTL, Now: time.Now, apps: ttlcache.New[int64, found](0)}
 }
 
 // FindAppByID returns the app, from the cache while its entry is fresh. The caller
 // gets its own copy. store.ErrNotFound is cached too; other errors are not.
 func (s *Store) FindAppByID(ctx context.Context, sdkAppID int64) (*store.App, error) {
-	now := s.Now()
-	s.mu.Lock()
-	e, ok := s.entries[sdkAppID]
-	gen := s.gen
-	s.mu.Unlock()
-	if !ok || !now.Before(e.expires) {
+	f, err := s.apps.Get(sdkAppID, s.Now(), s.TTL, func() (found, error) {
 		a, err := s.Store.FindAppByID(ctx, sdkAppID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, err
+			return found{}, err
 		}
-		e = entry{app: a, err: err, expires: now.Add(s.TTL)}
-		s.mu.Lock()
-		if s.gen == gen {
-			s.entries[sdkAppID] = e
-		}
-		s.mu.Unlock()
+		return found{app: a, err: err}, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if e.err != nil {
-		return nil, e.err
+	if f.err != nil {
+		return nil, f.err
 	}
-	cp := *e.app
+	cp := *f.app
 	return &cp, nil
 }
 
 // CreateApp creates the app and drops any cached absence of it.
 func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
-	defer s.forget(a.SDKAppID)
+	defer s.apps.Forget(a.SDKAppID)
 	return s.Store.CreateApp(ctx, a)
 }
 
 // UpdateApp changes the app and drops its entry.
 func (s *Store) UpdateApp(ctx context.Context, sdkAppID int64, upd store.AppUpdate) error {
-	defer s.forget(sdkAppID)
+	defer s.apps.Forget(sdkAppID)
 	return s.Store.UpdateApp(ctx, sdkAppID, upd)
-}
-
-// forget drops an app's entry after a change (also a failed one: it may have landed).
-func (s *Store) forget(sdkAppID int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.entries, sdkAppID)
-	s.gen++
 }

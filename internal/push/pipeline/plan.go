@@ -488,9 +488,6 @@ func (pl *planner) preclaim(targets []*target) bool {
 	}
 	certs := map[int64]bool{}
 	for _, t := range targets {
-		if t.replay {
-			return false
-		}
 		certs[t.record.CertificateID] = true
 	}
 	return len(certs) <= directMaxJobs
