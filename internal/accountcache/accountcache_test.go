@@ -12,10 +12,26 @@ import (
 	"github.com/herald-im/herald/internal/store/sqlite"
 )
 
-// countingStore is a real store that counts the FindAccount calls reaching it.
+// countingStore is a real store that counts the reads reaching it: finds of accounts
+// (FindAccount, FindAccounts), profiles and receive options.
 type countingStore struct {
 	store.Store
-	finds int
+	finds, profiles, recvOpts int
+}
+
+func (s *countingStore) FindAccounts(ctx context.Context, sdkAppID int64, userIDs []string) ([]*store.Account, error) {
+	s.finds++
+	return s.Store.FindAccounts(ctx, sdkAppID, userIDs)
+}
+
+func (s *countingStore) FindAccountProfiles(ctx context.Context, sdkAppID int64, userIDs []string) (map[string]map[string]string, error) {
+	s.profiles++
+	return s.Store.FindAccountProfiles(ctx, sdkAppID, userIDs)
+}
+
+func (s *countingStore) FindRecvOptsOfPeer(ctx context.Context, sdkAppID int64, users []string, peer string) (map[string]store.RecvOpt, error) {
+	s.recvOpts++
+	return s.Store.FindRecvOptsOfPeer(ctx, sdkAppID, users, peer)
 }
 
 func (s *countingStore) FindAccount(ctx context.Context, sdkAppID int64, userID string) (*store.Account, error) {
@@ -116,5 +132,100 @@ func TestStore_FindAccount_AbsenceNotCached(t *testing.T) {
 	}
 	if got := nickname(t, c, "bob"); got != "Bob" {
 		t.Fatalf("after another node imported bob: %q; want Bob", got)
+	}
+}
+
+// One user's accounts, profile and receive options are read once within the TTL;
+// several users' each time.
+func TestStore_OneUserReadsCached(t *testing.T) {
+	c, st, now := newCache(t)
+	ctx := context.Background()
+	if err := st.Store.SetAccountProfile(ctx, app, "alice", map[string]string{"Tag_Profile_Custom_x": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if as, err := c.FindAccounts(ctx, app, []string{"alice"}); err != nil || len(as) != 1 || as[0].Nickname != "Alice" {
+			t.Fatalf("FindAccounts(alice) = %v, %v; want Alice", as, err)
+		}
+		ps, err := c.FindAccountProfiles(ctx, app, []string{"alice"})
+		if err != nil || ps["alice"]["Tag_Profile_Custom_x"] != "1" {
+			t.Fatalf("FindAccountProfiles(alice) = %v, %v", ps, err)
+		}
+		ps["alice"]["Tag_Profile_Custom_x"] = "changed by the caller"
+		// Bob set nothing for alice: the absence is kept too.
+		if opts, err := c.FindRecvOptsOfPeer(ctx, app, []string{"bob"}, "alice"); err != nil || len(opts) != 0 {
+			t.Fatalf("FindRecvOptsOfPeer(bob about alice) = %v, %v; want none", opts, err)
+		}
+	}
+	if st.finds != 1 || st.profiles != 1 || st.recvOpts != 1 {
+		t.Fatalf("store reads: accounts %d, profiles %d, receive options %d; want 1 each", st.finds, st.profiles, st.recvOpts)
+	}
+	c.FindAccounts(ctx, app, []string{"alice", "bob"})
+	c.FindAccountProfiles(ctx, app, []string{"alice", "bob"})
+	c.FindRecvOptsOfPeer(ctx, app, []string{"alice", "bob"}, "carol")
+	if st.finds != 2 || st.profiles != 2 || st.recvOpts != 2 {
+		t.Fatalf("several users' reads not passed to the store: %d, %d, %d", st.finds, st.profiles, st.recvOpts)
+	}
+	// Another node mutes bob for alice: seen after the TTL.
+	if err := st.Store.SetC2CRecvOpt(ctx, app, "bob", []string{"alice"}, store.NotReceive); err != nil {
+		t.Fatal(err)
+	}
+	*now = now.Add(accountcache.DefaultTTL)
+	if opts, _ := c.FindRecvOptsOfPeer(ctx, app, []string{"bob"}, "alice"); opts["bob"] != store.NotReceive {
+		t.Fatalf("after the TTL: %v; want bob's NotReceive", opts)
+	}
+}
+
+// Changes of profiles and receive options made through the cache are seen at once.
+func TestStore_ProfileAndRecvOptChangesSeenAtOnce(t *testing.T) {
+	c, _, _ := newCache(t)
+	ctx := context.Background()
+	if err := c.CreateAccounts(ctx, []*store.Account{{SDKAppID: app, UserID: "bob"}}); err != nil {
+		t.Fatal(err)
+	}
+	muted := func() string {
+		ps, err := c.FindAccountProfiles(ctx, app, []string{"alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps["alice"]["Tag_Profile_Custom_m"]
+	}
+	opt := func(user, peer string) store.RecvOpt {
+		opts, err := c.FindRecvOptsOfPeer(ctx, app, []string{user}, peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return opts[user]
+	}
+	muted()
+	opt("bob", "alice")
+	opt("alice", "bob")
+	if err := c.SetAccountProfile(ctx, app, "alice", map[string]string{"Tag_Profile_Custom_m": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetC2CRecvOpt(ctx, app, "bob", []string{"alice"}, store.NotReceive); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetC2CRecvOpt(ctx, app, "alice", []string{"bob"}, store.NotReceive); err != nil {
+		t.Fatal(err)
+	}
+	if got := muted(); got != "1" {
+		t.Fatalf("after SetAccountProfile: %q; want 1", got)
+	}
+	if got := opt("bob", "alice"); got != store.NotReceive {
+		t.Fatalf("after SetC2CRecvOpt: %v; want NotReceive", got)
+	}
+	// Deleting alice takes her profile, her options and bob's about her.
+	if err := c.DeleteAccount(ctx, app, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if got := muted(); got != "" {
+		t.Fatalf("after DeleteAccount: profile %q; want none", got)
+	}
+	if got := opt("bob", "alice"); got == store.NotReceive {
+		t.Fatal("after DeleteAccount: bob's option about alice still answered")
+	}
+	if as, err := c.FindAccounts(ctx, app, []string{"alice"}); err != nil || len(as) != 0 {
+		t.Fatalf("FindAccounts(alice) after DeleteAccount = %v, %v; want none", as, err)
 	}
 }

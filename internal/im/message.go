@@ -44,14 +44,21 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 	if _, err := s.Store.FindAccount(ctx, p.SDKAppID, p.From); err != nil {
 		return nil, notFound(err, errcode.UserNotFound, "sender %q does not exist; import the account first", p.From)
 	}
-	if req.ClientMsgID != "" {
-		if m, err := s.Store.FindMessageByClientID(ctx, p.SDKAppID, p.From, req.ClientMsgID); err == nil {
-			return wireMessage(m, 0), nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, fmt.Errorf("find message by client id: %w", err)
+	w, err := s.send(ctx, p, elems, pushInfo)
+	if err != nil && req.ClientMsgID != "" {
+		// A resend is not looked for before storing (one read per message saved): the
+		// store's unique client message IDs refuse it, and so may a check that has
+		// changed since the first send; either way the stored message is the answer.
+		if prev, ferr := s.Store.FindMessageByClientID(ctx, p.SDKAppID, p.From, req.ClientMsgID); ferr == nil {
+			return wireMessage(prev, 0), nil
 		}
 	}
+	return w, err
+}
 
+// send is Send after the request and the sender are checked.
+func (s *Service) send(ctx context.Context, p SendParams, elems []byte, pushInfo []byte) (*protocol.Message, error) {
+	req := &p.Request
 	m := &store.Message{
 		SDKAppID:        p.SDKAppID,
 		ID:              newMessageID(),
@@ -66,6 +73,7 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 		CloudCustomData: req.CloudCustomData,
 	}
 	var recipients []string
+	var err error
 	if req.To != "" {
 		if req.To == p.From {
 			return nil, invalid("to: you cannot send a message to yourself")
@@ -87,6 +95,14 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 	}
 
 	if req.OnlineOnly {
+		if req.ClientMsgID != "" {
+			// Never stored, so the store cannot refuse a resend of a stored message.
+			if prev, err := s.Store.FindMessageByClientID(ctx, p.SDKAppID, p.From, req.ClientMsgID); err == nil {
+				return wireMessage(prev, 0), nil
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("find message by client id: %w", err)
+			}
+		}
 		return s.sendOnline(ctx, p, m, recipients), nil
 	}
 
@@ -114,13 +130,7 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 		err = s.Store.CreateMessage(ctx, m, ds)
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrConflict) && req.ClientMsgID != "" {
-			// A concurrent resend won the race; answer with its message.
-			if prev, ferr := s.Store.FindMessageByClientID(ctx, p.SDKAppID, p.From, req.ClientMsgID); ferr == nil {
-				return wireMessage(prev, 0), nil
-			}
-		}
-		return nil, fmt.Errorf("create message: %w", err)
+		return nil, fmt.Errorf("create message: %w", err) // ErrConflict: a resend (see Send)
 	}
 	if pending {
 		s.wakeFanOut()

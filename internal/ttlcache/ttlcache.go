@@ -77,3 +77,12 @@ func (c *Cache[K, V]) Forget(keys ...K) {
 	}
 	c.gen++
 }
+
+// Clear drops every entry, for a change whose keys cannot be listed, and keeps out
+// the values of loads under way.
+func (c *Cache[K, V]) Clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.entries)
+	c.gen++
+}

@@ -60,3 +60,18 @@ func TestCache_Bound(t *testing.T) {
 		t.Fatal("three keys kept in a cache of two")
 	}
 }
+
+func TestCache_Clear(t *testing.T) {
+	c := ttlcache.New[string, int](0)
+	c.Get("a", t0, time.Second, func() (int, error) { return 1, nil })
+	c.Get("b", t0, time.Second, func() (int, error) {
+		c.Clear() // a change of unknown keys lands while b is read
+		return 1, nil
+	})
+	c.Clear()
+	for _, k := range []string{"a", "b"} {
+		if v, _ := c.Get(k, t0, time.Second, func() (int, error) { return 2, nil }); v != 2 {
+			t.Fatalf("%s after Clear: %d; want a new load", k, v)
+		}
+	}
+}
