@@ -168,6 +168,13 @@ func (db *DB) execScan(ctx context.Context, dest []any, query string, args ...an
 	}})
 }
 
+// The savepoint statements around each write of a group transaction, prepared at Open.
+const (
+	savepointQuery           = "SAVEPOINT w"
+	rollbackToSavepointQuery = "ROLLBACK TO w"
+	releaseSavepointQuery    = "RELEASE w"
+)
+
 // commitGroup runs batch in one transaction, each write in a savepoint.
 func (db *DB) commitGroup(batch []*commitReq) {
 	for _, r := range batch {
@@ -206,20 +213,20 @@ func (db *DB) commitGroup(batch []*commitReq) {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.ExecContext(bg, "SAVEPOINT w"); err != nil {
+		if _, err := db.writes.txExec(bg, tx, savepointQuery); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("savepoint: %w", err))
 			return
 		}
 		if err := r.fn(context.WithoutCancel(r.ctx), tx); err != nil {
 			errs[i] = formatError(err)
-			if _, err := tx.ExecContext(bg, "ROLLBACK TO w"); err != nil {
+			if _, err := db.writes.txExec(bg, tx, rollbackToSavepointQuery); err != nil {
 				tx.Rollback()
 				fail(fmt.Errorf("rollback to savepoint: %w", err))
 				return
 			}
 		}
-		if _, err := tx.ExecContext(bg, "RELEASE w"); err != nil {
+		if _, err := db.writes.txExec(bg, tx, releaseSavepointQuery); err != nil {
 			tx.Rollback()
 			fail(fmt.Errorf("release savepoint: %w", err))
 			return

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/herald-im/herald/internal/store"
@@ -117,29 +119,11 @@ func (db *DB) writeCopies(ctx context.Context, tx *sql.Tx, sdkAppID int64, typ s
 	if len(users) == 0 {
 		return nil
 	}
-	list := jsonList(users)
-	rows, err := db.writes.txQuery(ctx, tx, nextInboxSeqsQuery, sdkAppID, list)
-	if err != nil {
-		return fmt.Errorf("next inbox seqs: %w", err)
-	}
-	for rows.Next() {
-		var u string
-		var inboxSeq int64
-		if err := rows.Scan(&u, &inboxSeq); err != nil {
-			rows.Close()
-			return fmt.Errorf("next inbox seqs: %w", err)
-		}
-		inboxSeqs[u] = inboxSeq
-	}
-	if err := rows.Close(); err != nil {
-		return fmt.Errorf("next inbox seqs: %w", err)
-	}
-	_, err = db.writes.txExec(ctx, tx, insertInboxEntriesQuery, id, sdkAppID, list)
-	if err != nil {
-		return fmt.Errorf("insert inbox entries: %w", err)
+	if err := db.appendToInboxes(ctx, tx, sdkAppID, id, users, inboxSeqs); err != nil {
+		return err
 	}
 	args := make([]any, 0, 8+4*min(len(convs), maxChunkRows))
-	err = chunks(len(convs), func(i, k int) error {
+	err := chunks(len(convs), func(i, k int) error {
 		args = append(args[:0], sdkAppID, string(typ), groupID, channel, id, seq, seq, ms(at))
 		for _, c := range convs[i : i+k] {
 			args = append(args, c.User, c.Conv, c.Peer, c.Unread)
@@ -153,6 +137,44 @@ func (db *DB) writeCopies(ctx context.Context, tx *sql.Tx, sdkAppID int64, typ s
 	return nil
 }
 
+// appendToInboxes appends message id to the inbox of each of users (each named once),
+// putting their inbox numbers in inboxSeqs. The users are bound as VALUES lists, not
+// one JSON array SQLite parses again for every column.
+func (db *DB) appendToInboxes(ctx context.Context, tx *sql.Tx, sdkAppID int64, id string, users []string, inboxSeqs map[string]int64) error {
+	args := make([]any, 0, 2+2*min(len(users), maxChunkRows))
+	err := chunks(len(users), func(i, k int) error {
+		args = append(args[:0], sdkAppID)
+		for _, u := range users[i : i+k] {
+			args = append(args, u)
+		}
+		rows, err := db.writes.txQuery(ctx, tx, nextInboxSeqsQueries[k], args...)
+		if err != nil {
+			return fmt.Errorf("next inbox seqs: %w", err)
+		}
+		defer rows.Close()
+		args = append(args[:0], sdkAppID, id)
+		for rows.Next() {
+			var u string
+			var inboxSeq int64
+			if err := rows.Scan(&u, &inboxSeq); err != nil {
+				return fmt.Errorf("next inbox seqs: %w", err)
+			}
+			inboxSeqs[u] = inboxSeq
+			args = append(args, u, inboxSeq)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("next inbox seqs: %w", err)
+		} else if len(args) != 2+2*k {
+			return fmt.Errorf("next inbox seqs: %d for %d users", (len(args)-2)/2, k)
+		}
+		if _, err := db.writes.txExec(ctx, tx, insertInboxEntriesQueries[k], args...); err != nil {
+			return fmt.Errorf("insert inbox entries: %w", err)
+		}
+		return nil
+	})
+	return err
+}
+
 // The statements of CreateMessage, prepared at Open.
 const (
 	nextChannelSeqQuery = `
@@ -163,18 +185,27 @@ const (
 		INSERT INTO messages (sdk_app_id, id, client_msg_id, type, from_user_id, to_user_id, group_id, channel,
 			seq, time, elements, at_user_ids, at_all, priority, push_info, cloud_custom_data, push_ignore_dnd)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// Set-based statements over the JSON list of deliveries: one statement per table
-	// whatever the number of recipients.
-	nextInboxSeqsQuery = `
-		INSERT INTO inboxes (sdk_app_id, user_id, last_seq)
-		SELECT ?, value, 1 FROM json_each(?) WHERE true
+)
+
+// nextInboxSeqsQueries take the next inbox number of rows users (app, then one user a
+// row), returning (user, number).
+var nextInboxSeqsQueries = bySize(func(rows int) string {
+	return `INSERT INTO inboxes (sdk_app_id, user_id, last_seq)
+		SELECT ?, column1, 1 FROM (VALUES ` + valuesList(rows, 1) + `) WHERE true
 		ON CONFLICT (sdk_app_id, user_id) DO UPDATE SET last_seq = last_seq + 1
 		RETURNING user_id, last_seq`
-	insertInboxEntriesQuery = `
-		INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id)
-		SELECT sdk_app_id, user_id, last_seq, ? FROM inboxes
-		WHERE sdk_app_id = ? AND user_id IN (SELECT value FROM json_each(?))`
-)
+})
+
+// insertInboxEntriesQueries store one message (app, message ID) in rows inboxes
+// (user, inbox number).
+var insertInboxEntriesQueries = bySize(func(rows int) string {
+	return `INSERT INTO inbox_entries (sdk_app_id, user_id, inbox_seq, msg_id)
+		SELECT ?1, column1, column2, ?2 FROM (VALUES ` + valuesList(rows, 2) + `)`
+})
+
+// messageQueries are the VALUES-list statements of CreateMessage, prepared at Open.
+var messageQueries = slices.Concat(slices.Collect(maps.Values(nextInboxSeqsQueries)),
+	slices.Collect(maps.Values(insertInboxEntriesQueries)), slices.Collect(maps.Values(upsertConversationsQueries)))
 
 // upsertConversationsQueries store rows of (user, conv, peer, unread) for one message:
 // a new conversation starts read up to the message before its first one (the user

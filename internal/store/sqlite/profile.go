@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/herald-im/herald/internal/store"
@@ -197,24 +198,15 @@ func (db *DB) RecallMessage(ctx context.Context, sdkAppID int64, r *store.Recall
 		if err != nil || len(users) == 0 {
 			return err
 		}
-		list := jsonList(users)
-		rows, err := db.writes.txQuery(ctx, tx, nextInboxSeqsQuery, sdkAppID, list)
-		if err != nil {
-			return fmt.Errorf("next inbox seqs: %w", err)
-		}
-		for rows.Next() {
-			var d store.Delivery
-			if err := rows.Scan(&d.UserID, &d.InboxSeq); err != nil {
-				rows.Close()
-				return err
-			}
-			ds = append(ds, d)
-		}
-		if err := rows.Close(); err != nil {
+		users = slices.Compact(slices.Sorted(slices.Values(users)))
+		seqs := make(map[string]int64, len(users))
+		if err := db.appendToInboxes(ctx, tx, sdkAppID, r.MessageID, users, seqs); err != nil {
 			return err
 		}
-		_, err = db.writes.txExec(ctx, tx, insertInboxEntriesQuery, r.MessageID, sdkAppID, list)
-		return err
+		for _, u := range users {
+			ds = append(ds, store.Delivery{UserID: u, InboxSeq: seqs[u]})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("recall message: %w", err)

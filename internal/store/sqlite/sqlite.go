@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"net/url"
 	"runtime"
 	"slices"
@@ -144,7 +143,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// Statements run inside write transactions are prepared now: the writer's one
 	// connection is busy during a transaction, so they cannot be prepared on first use.
-	for _, q := range slices.Concat(txQueries, slices.Collect(maps.Values(upsertConversationsQueries)), pushBatchQueries, loginQueries) {
+	for _, q := range slices.Concat(txQueries, messageQueries, pushBatchQueries, loginQueries) {
 		if _, err := db.writes.prepare(ctx, q); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("prepare: %w", err)
@@ -158,7 +157,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // MarkConversationRead, CreateAccounts, fan-out), prepared at Open with the push
 // pipeline's set-based statements (pushBatchQueries) and the login's (loginQueries).
 var txQueries = []string{
-	nextChannelSeqQuery, insertMessageQuery, nextInboxSeqsQuery, insertInboxEntriesQuery,
+	savepointQuery, rollbackToSavepointQuery, releaseSavepointQuery,
+	nextChannelSeqQuery, insertMessageQuery,
 	readMarksQuery, markReadQuery, findConversationQuery,
 	upsertAccountQuery,
 	pendingFanOutQuery, fanOutMembersQuery, insertFanOutQuery, findFanOutQuery, fanOutMessageQuery,

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,29 @@ func BenchmarkCreateMessage(b *testing.B, open Opener) {
 				b.Fatal(err)
 			}
 		}
+	})
+
+	// C2CConcurrent: one-to-one messages among 100 pairs from 64 senders at once, as on
+	// a busy node: the writes share group transactions, so this is the store's cost
+	// per message when commits are shared.
+	b.Run("C2CConcurrent", func(b *testing.B) {
+		s := open(b)
+		var n atomic.Int64
+		b.SetParallelism(32) // 64 goroutines on 2 cores
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := n.Add(1)
+				pair := i % 100
+				from, to := fmt.Sprintf("a%03d", pair), fmt.Sprintf("b%03d", pair)
+				m := &store.Message{SDKAppID: appA, ID: fmt.Sprint("m", i), Type: store.TypeC2C, From: from, To: to,
+					Time: at(int(i)), Elements: []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hello"}}]`)}
+				ds := []store.Delivery{{UserID: to, Unread: true}, {UserID: from}}
+				if err := s.CreateMessage(ctx, m, ds); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
 	})
 
 	b.Run("Group100", func(b *testing.B) {
