@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -500,5 +501,56 @@ func TestPipeline_DirectSendCreatedClaimed(t *testing.T) {
 	}
 	if n := len(e.senders[push.Xiaomi].sent()); n != 2 {
 		t.Errorf("%d vendor requests; want 2", n)
+	}
+}
+
+// logBuffer collects log output for a test to read while the pipeline writes.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Stored does not wait for JetStream to take the plan job. A job JetStream then
+// refuses (here the work queue is gone) is logged, and the message stays push-pending:
+// once another node has recreated the queue, the sweep plans it, once.
+func TestPipeline_StoredRefusedLeftToSweep(t *testing.T) {
+	logs := &logBuffer{}
+	e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
+		p.SweepAfter = 0
+		p.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	ctx := context.Background()
+	e.MustCreateDevice(t, "alice", push.Huawei, 0)
+	e.MustCreateDevice(t, "bob", push.Xiaomi, 0)
+	if err := e.bus.JetStream().DeleteStream(ctx, pipeline.StreamName); err != nil {
+		t.Fatal(err)
+	}
+	m := e.MustCreateMessage(t, "alice", "bob")
+	e.p.Stored(ctx, m, nil, im.SentHow{})
+	waitFor(t, "the refused plan job logged", func() bool {
+		s := logs.String()
+		return strings.Contains(s, "queue push planning") && strings.Contains(s, m.ID)
+	})
+	e.OpenPipeline(t) // another node: it recreates the work queue
+	if _, err := e.p.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rs := e.waitRecords(t, m.ID, 1); rs[0].Outcome != "accepted" {
+		t.Errorf("record %s; want accepted", recordsString(rs))
+	}
+	if n := e.senders[push.Xiaomi].tokenCounts()["tok-bob"]; n != 1 {
+		t.Errorf("bob got %d notifications; want 1", n)
 	}
 }
