@@ -522,9 +522,9 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-// Stored does not wait for JetStream to take the plan job. A job JetStream then
-// refuses (here the work queue is gone) is logged, and the message stays push-pending:
-// once another node has recreated the queue, the sweep plans it, once.
+// A plan job JetStream refuses (here the work queue is gone) is logged, and the
+// message stays push-pending: once another node has recreated the queue, the sweep
+// plans it, once.
 func TestPipeline_StoredRefusedLeftToSweep(t *testing.T) {
 	logs := &logBuffer{}
 	e := MustOpenEnv(t, func(p *pipeline.Pipeline) {
@@ -554,3 +554,4 @@ func TestPipeline_StoredRefusedLeftToSweep(t *testing.T) {
 		t.Errorf("bob got %d notifications; want 1", n)
 	}
 }
+

@@ -73,12 +73,9 @@ const (
 	beatEvery = ackWait / 3
 	// fetchWait bounds one wait for a job.
 	fetchWait = 30 * time.Second
-	// storedPublishTimeout bounds how long JetStream's answer to a plan job published
-	// by Stored (or by a recall) is waited for; past it the sweep queues the job.
+	// storedPublishTimeout bounds how long a send waits for its plan job to be queued;
+	// past it the sweep queues the job.
 	storedPublishTimeout = 2 * time.Second
-	// queuedBuffer holds the plan jobs published and not yet answered beyond the one
-	// watchQueued waits for; JetStream's own bound (4,000 by default) is met first.
-	queuedBuffer = 4096
 	// memberPage is how many group members are planned at once: a large group is
 	// streamed, never loaded whole.
 	memberPage = 500
@@ -151,9 +148,8 @@ type Pipeline struct {
 	fetchFailing atomic.Bool
 	// crashed makes the pipeline act as a dead node, for tests (Crash).
 	crashed atomic.Bool
-	loops   sync.WaitGroup  // the sweep, the marker, the unacked workers, watchQueued
+	loops   sync.WaitGroup  // the sweep, the marker and the unacked workers
 	unacked chan unackedJob // unacknowledged online deliveries (unacked.go)
-	queued  chan queuedPlan // plan jobs published by Stored, for watchQueued
 }
 
 // New returns a pipeline with defaults.
@@ -203,12 +199,7 @@ func (p *Pipeline) Open(ctx context.Context) error {
 		}
 		p.startWorkers(c.workers, cons, c.handle)
 	}
-	p.queued = make(chan queuedPlan, queuedBuffer)
-	p.loops.Add(4)
-	go func() {
-		defer p.loops.Done()
-		p.watchQueued(p.ctx)
-	}()
+	p.loops.Add(3)
 	go func() {
 		defer p.loops.Done()
 		p.recallSweepLoop(p.ctx)
@@ -347,66 +338,18 @@ type planJob struct {
 
 // Stored is im's hook: it queues the planning of a stored message. The message is
 // push-pending in the store already, so a publish lost to a crash or a NATS outage is
-// made again by the sweep; Stored need not fail the send, nor wait for JetStream to
-// take the job (a few milliseconds of every send): the job is published
-// asynchronously and watchQueued logs one JetStream refused.
-func (p *Pipeline) Stored(_ context.Context, m *store.Message, _ []store.Delivery, how im.SentHow) {
+// made again by the sweep; Stored need not fail the send.
+func (p *Pipeline) Stored(ctx context.Context, m *store.Message, _ []store.Delivery, how im.SentHow) {
 	if !p.js.Conn().IsConnected() {
 		// NATS is down: the send does not wait for it; the sweep queues the plan.
 		p.Logger.Warn("NATS is down: the sweep will queue the push planning", "app", m.SDKAppID, "message", m.ID)
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, storedPublishTimeout)
+	defer cancel()
 	job := planJob{SDKAppID: m.SDKAppID, MessageID: m.ID, IgnoreDND: how.IgnoreDND}
-	data, err := json.Marshal(job)
-	if err != nil {
-		p.Logger.Error("encode plan job; the sweep will queue it", "app", m.SDKAppID, "message", m.ID, "err", err)
-		return
-	}
-	// Past JetStream's bound of unacknowledged async publishes this waits (back
-	// pressure on the senders), then fails.
-	f, err := p.js.PublishAsync(p.Bus.Subject(planSubject), data, jetstream.WithMsgID("plan:"+m.ID))
-	if err != nil {
+	if err := p.publishPlan(ctx, job, "plan:"+m.ID); err != nil {
 		p.Logger.Warn("queue push planning; the sweep will queue it again", "app", m.SDKAppID, "message", m.ID, "err", err)
-		return
-	}
-	select {
-	case p.queued <- queuedPlan{f: f, sdkAppID: m.SDKAppID, messageID: m.ID}:
-	case <-p.ctx.Done():
-	}
-}
-
-// queuedPlan is a plan job Stored published without waiting for JetStream's answer.
-type queuedPlan struct {
-	f         jetstream.PubAckFuture
-	sdkAppID  int64
-	messageID string
-}
-
-// watchQueued waits, in publication order, for JetStream's answer to each plan job
-// Stored published, and logs the jobs it did not take: the sweep queues them again.
-func (p *Pipeline) watchQueued(ctx context.Context) {
-	timer := time.NewTimer(storedPublishTimeout)
-	defer timer.Stop()
-	for {
-		var q queuedPlan
-		select {
-		case q = <-p.queued:
-		case <-ctx.Done():
-			return
-		}
-		timer.Reset(storedPublishTimeout)
-		var err error
-		select {
-		case <-q.f.Ok():
-		case err = <-q.f.Err():
-		case <-timer.C:
-			err = errors.New("no answer from JetStream")
-		case <-ctx.Done():
-			return
-		}
-		if err != nil {
-			p.Logger.Warn("queue push planning; the sweep will queue it again", "app", q.sdkAppID, "message", q.messageID, "err", err)
-		}
 	}
 }
 
