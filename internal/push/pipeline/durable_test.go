@@ -554,4 +554,3 @@ func TestPipeline_StoredRefusedLeftToSweep(t *testing.T) {
 		t.Errorf("bob got %d notifications; want 1", n)
 	}
 }
-
