@@ -57,7 +57,7 @@ func (s *Service) Send(ctx context.Context, p SendParams) (*protocol.Message, er
 }
 
 // send is Send after the request and the sender are checked.
-func (s *Service) send(ctx context.Context, p SendParams, elems []byte, pushInfo []byte) (*protocol.Message, error) {
+func (s *Service) send(ctx context.Context, p SendParams, elems, pushInfo []byte) (*protocol.Message, error) {
 	req := &p.Request
 	m := &store.Message{
 		SDKAppID:        p.SDKAppID,

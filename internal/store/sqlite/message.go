@@ -142,7 +142,7 @@ func (db *DB) writeCopies(ctx context.Context, tx *sql.Tx, sdkAppID int64, typ s
 // one JSON array SQLite parses again for every column.
 func (db *DB) appendToInboxes(ctx context.Context, tx *sql.Tx, sdkAppID int64, id string, users []string, inboxSeqs map[string]int64) error {
 	args := make([]any, 0, 2+2*min(len(users), maxChunkRows))
-	err := chunks(len(users), func(i, k int) error {
+	return chunks(len(users), func(i, k int) error {
 		args = append(args[:0], sdkAppID)
 		for _, u := range users[i : i+k] {
 			args = append(args, u)
@@ -172,7 +172,6 @@ func (db *DB) appendToInboxes(ctx context.Context, tx *sql.Tx, sdkAppID int64, i
 		}
 		return nil
 	})
-	return err
 }
 
 // The statements of CreateMessage, prepared at Open.
